@@ -1,0 +1,7 @@
+import type { MigrationInterface } from 'typeorm';
+
+/**
+ * Every migration, in order. New files from `npm run migration:generate` are added here
+ * (a test fails when a file in this folder is missing from the list).
+ */
+export const MIGRATIONS: (new () => MigrationInterface)[] = [];

@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from './access.decorators.js';
+import type { Principal } from './principal.js';
+
+class PrincipalDto implements Principal {
+  @ApiProperty({ example: 'alice' }) sub!: string;
+  @ApiProperty({ example: 'acme' }) org_id!: string;
+  @ApiProperty({ example: ['admin'], type: [String] }) roles!: string[];
+  @ApiProperty({ example: 'Alice Admin', nullable: true, type: String }) name!: string | null;
+}
+
+@ApiTags('access')
+@ApiBearerAuth()
+@Controller('api/v1/me')
+export class AccessController {
+  /** Who the bearer token says you are: a quick way to check a token. */
+  @Get()
+  @ApiOkResponse({ type: PrincipalDto })
+  me(@CurrentPrincipal() principal: Principal): PrincipalDto {
+    return principal;
+  }
+}

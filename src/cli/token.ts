@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+import { signDevToken } from '../access/dev-token.js';
+import { ORG_ID_PATTERN } from '../access/principal.js';
+import { ConfigError } from '../config/app-config.js';
+import { loadConfigFromProcess } from '../config/environment.js';
+
+/** `npm run token -- --org acme --role admin [--sub alice] [--name "Alice"] [--ttl 3600]` */
+const USAGE =
+  'usage: npm run token -- --org <org_id> [--role admin]... [--sub alice] [--name "Alice"] [--ttl 3600]';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      org: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      sub: { type: 'string' },
+      name: { type: 'string' },
+      ttl: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.org || !ORG_ID_PATTERN.test(values.org)) {
+    console.error(`--org is required: 1-64 letters, digits, ".", "_" or "-"\n${USAGE}`);
+    return 2;
+  }
+  const ttl = Number(values.ttl ?? 3600);
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > 31 * 24 * 3600) {
+    console.error(`--ttl must be a whole number of seconds between 1 and 2678400\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfigFromProcess();
+  if (config.nodeEnv === 'production') {
+    console.error('Refusing to sign tokens in production: use your identity provider.');
+    return 1;
+  }
+  if (config.auth.mode !== 'hs256') {
+    console.error(
+      'AUTH_JWKS_URL is configured: tokens come from that identity provider, not from this command.',
+    );
+    return 1;
+  }
+  const token = await signDevToken(config, {
+    org: values.org,
+    roles: values.role ?? [],
+    sub: values.sub ?? 'dev-user',
+    name: values.name,
+    ttlSeconds: ttl,
+  });
+  console.log(token);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);

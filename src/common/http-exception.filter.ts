@@ -1,0 +1,150 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { AppError, ErrorBody, ErrorCode, FieldProblem, httpStatusOf } from './errors.js';
+
+/**
+ * The one place where failures become HTTP answers, always in the shape
+ * `{"error": {code, message, details?, verification?, request_id}}`.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const error = this.toAppError(exception, request);
+    if (error.code === 'internal_error') {
+      this.logger.error({ err: exception, request_id: request.id }, 'Unhandled error');
+    } else if (error.code === 'unavailable') {
+      this.logger.warn({ err: exception, request_id: request.id }, 'Database unavailable');
+    }
+    const body: ErrorBody = {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.extra.details ? { details: error.extra.details } : {}),
+        ...(error.extra.verification !== undefined ? { verification: error.extra.verification } : {}),
+        request_id: request.id,
+      },
+    };
+    for (const [name, value] of Object.entries(error.extra.headers ?? {})) void reply.header(name, value);
+    void reply.header('x-request-id', request.id);
+    void reply.status(httpStatusOf(error.code)).send(body);
+  }
+
+  private toAppError(exception: unknown, request: FastifyRequest): AppError {
+    if (exception instanceof AppError) return exception;
+    if (exception instanceof HttpException) return fromHttpException(exception, request);
+    const fastifyError = fromFastifyError(exception);
+    if (fastifyError) return fastifyError;
+    if (isDatabaseUnavailable(exception)) {
+      return new AppError(
+        'unavailable',
+        'The database is unavailable; nothing was changed. Try again shortly.',
+      );
+    }
+    return new AppError('internal_error', 'Internal server error.');
+  }
+}
+
+function fromHttpException(exception: HttpException, request: FastifyRequest): AppError {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  const message = typeof response === 'object' && 'message' in response ? response.message : response;
+  const text = Array.isArray(message)
+    ? message.join('; ')
+    : typeof message === 'string'
+      ? message
+      : exception.message;
+  const code = codeForStatus(status);
+  switch (code) {
+    case 'not_found':
+      return new AppError(
+        code,
+        /^Cannot [A-Z]+ /.test(text) ? `No route for ${request.method} ${pathOf(request)}.` : text,
+      );
+    case 'validation_failed':
+      return AppError.validation(
+        Array.isArray(message)
+          ? message.map((m) => ({ field: 'body', message: String(m) }))
+          : [{ field: 'body', message: text }],
+      );
+    case 'unavailable':
+      return new AppError(code, 'The service is unavailable: its database cannot be reached.');
+    case 'payload_too_large':
+      return new AppError(code, 'The request body is larger than the 64 KB limit.');
+    case 'internal_error':
+      return new AppError(code, 'Internal server error.');
+    case 'unauthorized':
+    case 'forbidden':
+    case 'method_not_allowed':
+    case 'conflict':
+    case 'unsupported_media_type':
+    case 'rate_limited':
+    case 'verification_failed':
+    case 'upstream_unavailable':
+      return new AppError(code, text);
+  }
+}
+
+/** Errors raised by Fastify itself before a handler runs (body parsing, limits). */
+function fromFastifyError(exception: unknown): AppError | undefined {
+  if (!exception || typeof exception !== 'object') return undefined;
+  const { code, statusCode } = exception as { code?: unknown; statusCode?: unknown };
+  if (typeof statusCode !== 'number') return undefined;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The request body is larger than the 64 KB limit.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'Send the request body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return AppError.validation([
+        { field: 'body', message: 'must not be empty when Content-Type is application/json' },
+      ]);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return AppError.validation([{ field: 'body', message: 'is not valid JSON' }]);
+    default:
+      if (exception instanceof SyntaxError && statusCode === 400) {
+        return AppError.validation([{ field: 'body', message: 'is not valid JSON' }]);
+      }
+      return statusCode >= 400 && statusCode < 500
+        ? new AppError(codeForStatus(statusCode), (exception as Error).message)
+        : undefined;
+  }
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'validation_failed';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'rate_limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 400 && status < 500 ? 'validation_failed' : 'internal_error';
+  }
+}
+
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0];
+}
+
+export type { FieldProblem };

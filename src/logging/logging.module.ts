@@ -1,0 +1,51 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream } from 'pino';
+import type { AppConfig } from '../config/app-config.js';
+import { redactDeep } from './redact.js';
+
+/**
+ * Structured logs with pino: JSON in production, pretty in development. Requests are logged with
+ * method, URL, status and the request id; headers are never logged, and any field named like a
+ * secret or token is replaced at any depth before a line is written.
+ */
+@Module({})
+export class LoggingModule {
+  static forRoot(config: AppConfig, stream?: DestinationStream): DynamicModule {
+    const pretty = config.nodeEnv === 'development' && !stream;
+    const options = {
+      level: config.logLevel,
+      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
+      customAttributeKeys: { reqId: 'request_id' },
+      serializers: {
+        req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string }) => ({
+          method: req.method,
+          url: req.url?.split('?')[0],
+          remote_address: req.remoteAddress,
+        }),
+        res: (res: ServerResponse | { statusCode?: number }) => ({ status_code: res.statusCode }),
+      },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.client_secret'],
+        censor: '[Redacted]',
+      },
+      formatters: { log: (object: Record<string, unknown>) => redactDeep(object) },
+      autoLogging: {
+        ignore: (req: IncomingMessage) => req.url === '/metrics' || req.url?.startsWith('/health') === true,
+      },
+      ...(pretty
+        ? {
+            transport: {
+              target: 'pino-pretty',
+              options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
+            },
+          }
+        : {}),
+    };
+    return {
+      module: LoggingModule,
+      imports: [LoggerModule.forRoot({ pinoHttp: stream ? [options, stream] : options })],
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { createApp } from './app.factory.js';
+import { ConfigError } from './config/app-config.js';
+import { loadConfigFromProcess } from './config/environment.js';
+import { EmbeddedDatabase } from './database/embedded-postgres.js';
+
+const SHUTDOWN_GRACE_MS = 25_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const embedded = config.databaseUrl
+    ? undefined
+    : new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') });
+  const databaseUrl = config.databaseUrl ?? (await embedded!.start());
+
+  const app = await createApp({ config, databaseUrl }).catch(async (error: unknown) => {
+    await embedded?.stop();
+    throw error;
+  });
+  const logger = app.get((await import('nestjs-pino')).Logger);
+  if (embedded) logger.log(`Embedded PostgreSQL running in ${join(config.dataDir, 'postgres')}`, 'Database');
+  for (const name of config.generatedSecrets) {
+    logger.warn(`${name} not set: using a development value generated in ${config.dataDir}`, 'Config');
+  }
+  if (config.nodeEnv === 'production' && config.dynamicsAllowedOrigins.length > 0) {
+    logger.warn(
+      `DYNAMICS_ALLOWED_ORIGINS accepts non-Microsoft environment URLs in production: ${config.dynamicsAllowedOrigins.join(', ')}`,
+      'Config',
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining requests and shutting down`, 'Shutdown');
+    const force = setTimeout(() => {
+      logger.error('Shutdown took too long; exiting', 'Shutdown');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    try {
+      await app.close(); // stops accepting, waits for in-flight requests, closes the pool
+      await embedded?.stop();
+      process.exit(0);
+    } catch (error) {
+      logger.error(`Shutdown failed: ${String(error)}`, 'Shutdown');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  logger.log(`Listening on ${await app.getUrl()} (docs at /docs)`, 'Bootstrap');
+}
+
+main().catch((error: unknown) => {
+  console.error('Start-up failed:', error);
+  process.exit(1);
+});
