@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AccessModule } from './access/access.module.js';
@@ -15,11 +15,13 @@ export interface AppModuleOptions {
   databaseUrl: string;
   /** Where log lines go (tests capture them); stdout when omitted. */
   logStream?: DestinationStream;
+  /** Extra modules mounted beside the service's own (tests add probe routes this way). */
+  extraModules?: (Type | DynamicModule)[];
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl, logStream }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, databaseUrl, logStream, extraModules = [] }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -29,6 +31,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         AccessModule,
+        ...extraModules,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
@@ -17,14 +17,16 @@ export class LoggingModule {
     const options = {
       level: config.logLevel,
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
-      customAttributeKeys: { reqId: 'request_id' },
+      customProps: (req: IncomingMessage) => ({ request_id: (req as IncomingMessage & { id?: string }).id }),
       serializers: {
-        req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string }) => ({
+        req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
           method: req.method,
           url: req.url?.split('?')[0],
           remote_address: req.remoteAddress,
         }),
-        res: (res: ServerResponse | { statusCode?: number }) => ({ status_code: res.statusCode }),
+        res: (res: { raw?: ServerResponse; statusCode?: number | null }) => ({
+          status_code: res.raw?.statusCode ?? res.statusCode,
+        }),
       },
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', '*.client_secret'],
@@ -45,7 +47,14 @@ export class LoggingModule {
     };
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: stream ? [options, stream] : options })],
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: stream ? [options, stream] : options,
+          // nestjs-pino's default route pattern "{/*splat}" matches no request under
+          // @nestjs/platform-fastify 12.5, so its HTTP logging would silently never run.
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+        }),
+      ],
     };
   }
 }

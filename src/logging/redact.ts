@@ -10,15 +10,43 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 
+/** `client_secret=abc`, `"token": "abc"`, `password: abc` inside free text (messages, stacks). */
+const SENSITIVE_ASSIGNMENT =
+  /((?:secret|token|password|passwd|authorization|credential|api[-_]?key)[\w-]*["']?\s*[:=]\s*["']?)(?:Bearer\s+)?[^\s"'&,;}]+/gi;
+
+export function scrubText(text: string): string {
+  return text.replace(SENSITIVE_ASSIGNMENT, `$1${REDACTED}`);
+}
+
 export function redactDeep<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return scrubText(value) as T;
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
+  if (value instanceof Error) return redactError(value, depth) as T;
   if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item, depth + 1)) as T;
-  if (Buffer.isBuffer(value) || value instanceof Date) return value;
+  // Class instances (raw requests, sockets, buffers) are left to pino's serializers, which
+  // only emit chosen fields; walking them would be slow and could mangle them.
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     out[key] =
       isSensitiveKey(key) && item !== undefined && item !== null ? REDACTED : redactDeep(item, depth + 1);
   }
   return out as T;
+}
+
+/** A copy of the error, of the same class (so the log shows its type), with scrubbed text. */
+function redactError(error: Error, depth: number): Error {
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
+  for (const [key, item] of Object.entries(error)) {
+    (copy as unknown as Record<string, unknown>)[key] = isSensitiveKey(key)
+      ? REDACTED
+      : redactDeep(item, depth + 1);
+  }
+  Object.defineProperty(copy, 'message', { value: scrubText(error.message), enumerable: false });
+  if (error.stack) Object.defineProperty(copy, 'stack', { value: scrubText(error.stack), enumerable: false });
+  if (error.cause !== undefined) {
+    Object.defineProperty(copy, 'cause', { value: redactDeep(error.cause, depth + 1), enumerable: false });
+  }
+  return copy;
 }

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseKeyring } from './app-config.js';
+
+const key = () => randomBytes(32).toString('base64');
+const secret = 'x'.repeat(32);
+const valid = () => ({ ENCRYPTION_KEYS: `k1:${key()}`, AUTH_JWT_SECRET: secret });
+
+function problemsOf(
+  env: Record<string, string>,
+  generateDevSecrets = false,
+): { key: string; message: string }[] {
+  try {
+    loadConfig(env, { generateDevSecrets, cwd: mkdtempSync(join(tmpdir(), 'cfg-')) });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(valid(), { cwd: '/srv/app' });
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: '/srv/app/.data',
+      dbSkipMigrations: false,
+      dynamicsAllowedOrigins: [],
+      revalidationCron: '0 2 * * *',
+      revalidationConcurrency: 8,
+      upstreamTimeoutMs: 10000,
+      verifyRateLimitPerMinute: 10,
+      logLevel: 'info',
+      generatedSecrets: [],
+    });
+    expect(config.auth.mode).toBe('hs256');
+    expect(config.encryptionKeys).toHaveLength(1);
+  });
+
+  it('names every bad key at once', () => {
+    const problems = problemsOf({
+      ...valid(),
+      NODE_ENV: 'staging',
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://db',
+      DB_SKIP_MIGRATIONS: 'maybe',
+      ENCRYPTION_KEYS: 'k1:tooshort',
+      AUTH_JWT_SECRET: 'short',
+      MICROSOFT_LOGIN_URL: 'ftp://login',
+      DYNAMICS_ALLOWED_ORIGINS: 'http://127.0.0.1:4010,https://x.example/path',
+      REVALIDATION_CRON: 'every night',
+      REVALIDATION_CONCURRENCY: '0',
+      UPSTREAM_TIMEOUT_MS: '-5',
+      VERIFY_RATE_LIMIT_PER_MINUTE: '1.5',
+      LOG_LEVEL: 'loud',
+    });
+    expect(problems.map((p) => p.key).sort()).toEqual(
+      [
+        'NODE_ENV',
+        'PORT',
+        'DATABASE_URL',
+        'DB_SKIP_MIGRATIONS',
+        'ENCRYPTION_KEYS',
+        'AUTH_JWT_SECRET',
+        'MICROSOFT_LOGIN_URL',
+        'DYNAMICS_ALLOWED_ORIGINS',
+        'REVALIDATION_CRON',
+        'REVALIDATION_CONCURRENCY',
+        'UPSTREAM_TIMEOUT_MS',
+        'VERIFY_RATE_LIMIT_PER_MINUTE',
+        'LOG_LEVEL',
+      ].sort(),
+    );
+    expect(problems.find((p) => p.key === 'DYNAMICS_ALLOWED_ORIGINS')?.message).toContain(
+      'https://x.example/path',
+    );
+  });
+
+  it('puts every problem in one start-up message', () => {
+    expect(() => loadConfig({ ...valid(), PORT: '99999', LOG_LEVEL: 'loud' })).toThrow(
+      /Invalid configuration \(2 problems\):\n {2}- PORT: .*\n {2}- LOG_LEVEL: /,
+    );
+  });
+
+  it('never echoes secret values in its messages', () => {
+    const leaked = 'sup3r-s3cret-password';
+    const problems = problemsOf({
+      DATABASE_URL: `postgres://u:${leaked}@host:5432/db?x= y`,
+      ENCRYPTION_KEYS: `k1:${leaked}`,
+      AUTH_JWT_SECRET: leaked,
+    });
+    expect(JSON.stringify(problems)).not.toContain(leaked);
+  });
+
+  it('refuses to start in production without keys, even when development could generate them', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' }, true);
+    expect(problems.map((p) => p.key).sort()).toEqual(['AUTH_JWT_SECRET', 'ENCRYPTION_KEYS']);
+  });
+
+  it('starts in production with a keyring and either a JWT secret or a JWKS URL', () => {
+    expect(loadConfig({ NODE_ENV: 'production', ...valid() }).nodeEnv).toBe('production');
+    const jwks = loadConfig({
+      NODE_ENV: 'production',
+      ENCRYPTION_KEYS: `k1:${key()}`,
+      AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      AUTH_ISSUER: 'https://idp.example/',
+      AUTH_AUDIENCE: 'd365',
+    });
+    expect(jwks.auth).toEqual({
+      mode: 'jwks',
+      jwksUrl: 'https://idp.example/.well-known/jwks.json',
+      issuer: 'https://idp.example/',
+      audience: 'd365',
+    });
+  });
+
+  it('refuses an http JWKS URL in production and both auth modes at once', () => {
+    const base = { NODE_ENV: 'production', ENCRYPTION_KEYS: `k1:${key()}` };
+    expect(problemsOf({ ...base, AUTH_JWKS_URL: 'http://idp.example/jwks' })[0].key).toBe('AUTH_JWKS_URL');
+    expect(
+      problemsOf({ ...base, AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: 'https://idp/jwks' })[0].message,
+    ).toContain('not both');
+  });
+
+  it('outside production, generates keys once into DATA_DIR (mode 0600) and reuses them', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cfg-data-'));
+    const first = loadConfig({ DATA_DIR: dataDir }, { generateDevSecrets: true });
+    const second = loadConfig({ DATA_DIR: dataDir }, { generateDevSecrets: true });
+    expect(first.generatedSecrets.sort()).toEqual(['AUTH_JWT_SECRET', 'ENCRYPTION_KEYS']);
+    expect(second.encryptionKeys[0].key.equals(first.encryptionKeys[0].key)).toBe(true);
+    expect(second.auth).toEqual(first.auth);
+    const file = join(dataDir, 'dev-secrets.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('encryption_keys');
+  });
+
+  it('uses configured values over generated ones', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cfg-data-'));
+    const config = loadConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: secret }, { generateDevSecrets: true });
+    expect(config.generatedSecrets).toEqual(['ENCRYPTION_KEYS']);
+    expect(new TextDecoder().decode((config.auth as { secret: Uint8Array }).secret)).toBe(secret);
+  });
+
+  it('normalises allowed origins and the login URL', () => {
+    const config = loadConfig({
+      ...valid(),
+      DYNAMICS_ALLOWED_ORIGINS: ' http://127.0.0.1:4010/ , HTTP://LOCALHOST:4011',
+      MICROSOFT_LOGIN_URL: 'http://127.0.0.1:4000/',
+    });
+    expect(config.dynamicsAllowedOrigins).toEqual(['http://127.0.0.1:4010', 'http://localhost:4011']);
+    expect(config.microsoftLoginUrl).toBe('http://127.0.0.1:4000');
+  });
+});
+
+describe('parseKeyring', () => {
+  it('keeps the order (first key active) and decodes 32-byte keys', () => {
+    const keys = parseKeyring(`new:${key()},old:${key()}`);
+    expect(Array.isArray(keys) && keys.map((k) => [k.id, k.key.length])).toEqual([
+      ['new', 32],
+      ['old', 32],
+    ]);
+  });
+
+  it.each([
+    ['no separator', 'abc'],
+    ['empty id', `:${key()}`],
+    ['bad id', `k 1:${key()}`],
+    ['duplicate id', `a:${key()},a:${key()}`],
+    ['16-byte key', `a:${randomBytes(16).toString('base64')}`],
+    ['not base64', 'a:%%%%'],
+  ])('rejects %s', (_, raw) => {
+    expect(typeof parseKeyring(raw)).toBe('string');
+  });
+});

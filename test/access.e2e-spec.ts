@@ -1,0 +1,200 @@
+import { createServer, Server } from 'node:http';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { startTestApp, TestApp } from './support/app.js';
+import { ProbeModule } from './support/probe.module.js';
+
+async function expectError(
+  response: Response,
+  status: number,
+  code: string,
+): Promise<Record<string, unknown>> {
+  expect(response.status).toBe(status);
+  const body = (await response.json()) as { error: Record<string, unknown> };
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.request_id).toBe('string');
+  return body.error;
+}
+
+describe('API bearer tokens (HS256)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ extraModules: [ProbeModule] });
+  });
+  afterAll(() => t.close());
+
+  it('accepts a valid token and exposes the principal', async () => {
+    const response = await t.request('/api/v1/me', { token: await t.token({ name: 'Alice' }) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ sub: 'alice', org_id: 'acme', roles: ['admin'], name: 'Alice' });
+  });
+
+  it('401 without a token, with a challenge header', async () => {
+    const response = await t.request('/api/v1/me');
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    await expectError(response, 401, 'unauthorized');
+  });
+
+  it('401 for a non-bearer Authorization header', async () => {
+    await expectError(
+      await t.request('/api/v1/me', { headers: { authorization: 'Basic YTpi' } }),
+      401,
+      'unauthorized',
+    );
+  });
+
+  it('401 for a bad signature', async () => {
+    const forged = await new SignJWT({ org_id: 'acme', roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('another-secret-that-is-32-chars-long!!'));
+    await expectError(await t.request('/api/v1/me', { token: forged }), 401, 'unauthorized');
+  });
+
+  it('401 for an unsigned (alg none) token', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: 'm', org_id: 'acme', roles: ['admin'] })).toString(
+      'base64url',
+    );
+    await expectError(await t.request('/api/v1/me', { token: `${header}.${payload}.` }), 401, 'unauthorized');
+  });
+
+  it('401 for an expired token, saying so', async () => {
+    const expired = await new SignJWT({ org_id: 'acme', roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign((t.config.auth as { secret: Uint8Array }).secret);
+    const error = await expectError(await t.request('/api/v1/me', { token: expired }), 401, 'unauthorized');
+    expect(error.message).toMatch(/expired/);
+  });
+
+  it('401 when org_id is missing or malformed', async () => {
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign((t.config.auth as { secret: Uint8Array }).secret);
+    for (const claims of [
+      { roles: ['admin'] },
+      { org_id: '', roles: [] },
+      { org_id: 'a b/../c' },
+      { org_id: 42 },
+    ]) {
+      const error = await expectError(
+        await t.request('/api/v1/me', { token: await sign(claims) }),
+        401,
+        'unauthorized',
+      );
+      expect(error.message).toMatch(/org_id/);
+    }
+  });
+
+  it('401 when roles is not an array of strings', async () => {
+    const token = await new SignJWT({ org_id: 'acme', roles: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setExpirationTime('5m')
+      .sign((t.config.auth as { secret: Uint8Array }).secret);
+    await expectError(await t.request('/api/v1/me', { token }), 401, 'unauthorized');
+  });
+
+  it('403 for a valid token without the required role', async () => {
+    const member = await t.token({ roles: ['member'] });
+    const error = await expectError(
+      await t.request('/api/v1/_probe/admin', { token: member }),
+      403,
+      'forbidden',
+    );
+    expect(error.message).toMatch(/admin/);
+    const admin = await t.token({ roles: ['admin'] });
+    expect((await t.request('/api/v1/_probe/admin', { token: admin })).status).toBe(200);
+  });
+
+  it('checks authentication before validating the body', async () => {
+    const response = await t.request('/api/v1/_probe/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ unknown: true }),
+    });
+    await expectError(response, 401, 'unauthorized');
+  });
+
+  it('leaves health, metrics and docs public', async () => {
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/docs', '/docs/openapi.json']) {
+      expect([path, (await t.request(path)).status]).toEqual([path, 200]);
+    }
+  });
+});
+
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+describe('API bearer tokens (JWKS)', () => {
+  let t: TestApp;
+  let jwks: Server;
+  let privateKey: PrivateKey;
+  let otherKey: PrivateKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    otherKey = (await generateKeyPair('RS256')).privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const address = jwks.address() as { port: number };
+    t = await startTestApp({
+      env: {
+        AUTH_JWT_SECRET: undefined,
+        AUTH_JWKS_URL: `http://127.0.0.1:${address.port}/jwks.json`,
+        AUTH_ISSUER: 'https://idp.test/',
+        AUTH_AUDIENCE: 'd365-connector',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => jwks.close(resolve));
+  });
+
+  const sign = (key: PrivateKey, claims: { iss?: string; aud?: string } = {}) =>
+    new SignJWT({ org_id: 'contoso', roles: ['admin'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('bob')
+      .setIssuer(claims.iss ?? 'https://idp.test/')
+      .setAudience(claims.aud ?? 'd365-connector')
+      .setExpirationTime('5m')
+      .sign(key);
+
+  it('accepts a token signed by a key of the JWKS with the right issuer and audience', async () => {
+    const response = await t.request('/api/v1/me', { token: await sign(privateKey) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ sub: 'bob', org_id: 'contoso' });
+  });
+
+  it('rejects another key, another issuer and another audience', async () => {
+    for (const token of [
+      await sign(otherKey),
+      await sign(privateKey, { iss: 'https://evil.test/' }),
+      await sign(privateKey, { aud: 'someone-else' }),
+    ]) {
+      await expectError(await t.request('/api/v1/me', { token }), 401, 'unauthorized');
+    }
+  });
+
+  it('rejects HS256 tokens when JWKS is configured', async () => {
+    const token = await new SignJWT({ org_id: 'contoso' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bob')
+      .setIssuer('https://idp.test/')
+      .setAudience('d365-connector')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('x'.repeat(32)));
+    await expectError(await t.request('/api/v1/me', { token }), 401, 'unauthorized');
+  });
+});

@@ -1,0 +1,143 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedDatabase } from '../src/database/embedded-postgres.js';
+import { startTestApp, TestApp } from './support/app.js';
+import { ProbeModule } from './support/probe.module.js';
+
+interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    details?: { field: string; message: string }[];
+    request_id: string;
+  };
+}
+
+describe('HTTP behaviour', () => {
+  let t: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestApp({ extraModules: [ProbeModule] });
+    token = await t.token();
+  });
+  afterAll(() => t.close());
+
+  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    t.request('/api/v1/_probe/echo', { method: 'POST', token, headers, body });
+
+  it('reports readiness with the database ping, and liveness', async () => {
+    const ready = await t.request('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    expect((await t.request('/health/live')).status).toBe(200);
+  });
+
+  it('echoes a caller X-Request-Id, and makes one up otherwise', async () => {
+    const given = await t.request('/nope', { headers: { 'x-request-id': 'trace-42.a' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-42.a');
+    expect(((await given.json()) as ErrorBody).error.request_id).toBe('trace-42.a');
+    const made = await t.request('/health/live', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('400 validation_failed names each offending and unknown field', async () => {
+    const response = await post(JSON.stringify({ name: '', priority: 9, extra: 1 }));
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error.code).toBe('validation_failed');
+    expect(error.details?.map((d) => d.field).sort()).toEqual(['extra', 'name', 'priority']);
+    expect(error.details?.find((d) => d.field === 'extra')?.message).toBe('is not an allowed field');
+  });
+
+  it('400 for malformed JSON and for an empty JSON body', async () => {
+    for (const body of ['{"name":', '']) {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as ErrorBody;
+      expect(error.code).toBe('validation_failed');
+      expect(error.details?.[0].field).toBe('body');
+    }
+  });
+
+  it('accepts a valid body and transforms it', async () => {
+    const response = await post(JSON.stringify({ name: 'x', priority: 2 }));
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ name: 'x', priority: 2 });
+  });
+
+  it('413 payload_too_large beyond 64 KB', async () => {
+    const response = await post(JSON.stringify({ name: 'x'.repeat(70 * 1024), priority: 1 }));
+    expect(response.status).toBe(413);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error.code).toBe('payload_too_large');
+    expect(error.message).toMatch(/64 KB/);
+  });
+
+  it('404 not_found for unknown routes', async () => {
+    const response = await t.request('/api/v1/nothing-here', { token });
+    expect(response.status).toBe(404);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error).toMatchObject({ code: 'not_found', message: 'No route for GET /api/v1/nothing-here.' });
+  });
+
+  it('500 internal_error without internals, logged with the request id and without secrets', async () => {
+    const response = await t.request('/api/v1/_probe/boom', { token, headers: { 'x-request-id': 'boom-1' } });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      error: { code: 'internal_error', message: 'Internal server error.', request_id: 'boom-1' },
+    });
+    const line = t.logs.find((l) => l.request_id === 'boom-1' && l.msg === 'Unhandled error');
+    expect(line).toBeDefined();
+    expect(t.rawLogs()).not.toContain('hunter2');
+  });
+
+  it('never logs the Authorization header or the token', async () => {
+    await t.request('/api/v1/me', { token, headers: { 'x-request-id': 'log-check' } });
+    const line = await t.waitForLog((l) => l.request_id === 'log-check' && l.msg === 'request completed');
+    expect(line).toMatchObject({ req: { method: 'GET', url: '/api/v1/me' }, res: { status_code: 200 } });
+    const raw = t.rawLogs();
+    expect(raw).not.toContain(token);
+    expect(raw).not.toContain(token.split('.')[2]);
+  });
+
+  it('exposes request metrics by route pattern and status', async () => {
+    await t.request('/api/v1/me', { token });
+    const text = await (await t.request('/metrics')).text();
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/me",status_code="200"\} \d+/,
+    );
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('describes bearer auth in the OpenAPI document', async () => {
+    const doc = (await (await t.request('/docs/openapi.json')).json()) as {
+      components: { securitySchemes: Record<string, { scheme: string }> };
+      paths: Record<string, unknown>;
+    };
+    expect(doc.components.securitySchemes.bearer.scheme).toBe('bearer');
+    expect(doc.paths).toHaveProperty('/api/v1/me');
+  });
+});
+
+describe('database outage', () => {
+  it('answers /health/ready 503 (and API reads 503 unavailable) once the database is stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'd365-outage-'));
+    chmodSync(dir, 0o755);
+    const database = new EmbeddedDatabase({ dataDir: join(dir, 'pg') });
+    const t = await startTestApp({ databaseUrl: await database.start() });
+    try {
+      expect((await t.request('/health/ready')).status).toBe(200);
+      await database.stop();
+      const response = await t.request('/health/ready');
+      expect(response.status).toBe(503);
+      const { error } = (await response.json()) as ErrorBody;
+      expect(error.code).toBe('unavailable');
+      expect((await t.request('/health/live')).status).toBe(200);
+    } finally {
+      await t.close().catch(() => undefined);
+      await database.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
