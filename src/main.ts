@@ -28,7 +28,13 @@ async function main(): Promise<void> {
     throw error;
   });
   const logger = app.get((await import('nestjs-pino')).Logger);
-  if (embedded) logger.log(`Embedded PostgreSQL running in ${join(config.dataDir, 'postgres')}`, 'Database');
+  if (embedded) {
+    const { host, port } = new URL(databaseUrl);
+    logger.log(
+      `Embedded PostgreSQL on ${host}:${port}, data in ${join(config.dataDir, 'postgres')}`,
+      'Database',
+    );
+  }
   for (const name of config.generatedSecrets) {
     logger.warn(`${name} not set: using a development value generated in ${config.dataDir}`, 'Config');
   }

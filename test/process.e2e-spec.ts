@@ -1,0 +1,115 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { MIGRATIONS } from '../migrations/index.js';
+import { findFreePort } from '../src/database/embedded-postgres.js';
+
+/**
+ * The service as users run it: the compiled `node dist/src/main.js` with no DATABASE_URL, so it
+ * starts its own embedded PostgreSQL under DATA_DIR.
+ */
+const root = new URL('..', import.meta.url).pathname;
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startService(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForReady(baseUrl: string, running: Running, timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (running.child.exitCode !== null) throw new Error(`service exited early:\n${running.output()}`);
+    const status = await fetch(`${baseUrl}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`service not ready within ${timeoutMs} ms:\n${running.output()}`);
+}
+
+function embeddedUrl(output: string): string {
+  const match = /Embedded PostgreSQL on ([\d.]+):(\d+)/.exec(output);
+  if (!match) throw new Error(`no embedded database line in:\n${output}`);
+  return `postgresql://postgres:postgres@${match[1]}:${match[2]}/dynamics365_connector`;
+}
+
+describe('the compiled service process', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      cwd: root,
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'd365-process-'));
+    chmodSync(dataDir, 0o755);
+  }, 120000);
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts on the embedded database, stops cleanly on SIGTERM and keeps its data across a restart', async () => {
+    const port = await findFreePort();
+    const env = { NODE_ENV: 'development', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' };
+    const baseUrl = `http://127.0.0.1:${port}`;
+
+    const first = startService(env);
+    await waitForReady(baseUrl, first);
+    expect(existsSync(join(dataDir, 'dev-secrets.json'))).toBe(true);
+    const client = new pg.Client({ connectionString: embeddedUrl(first.output()) });
+    await client.connect();
+    await client.query("CREATE TABLE restart_marker (note text); INSERT INTO restart_marker VALUES ('kept')");
+    const migrations = await client.query('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(migrations.rows[0].n).toBe(MIGRATIONS.length);
+    await client.end();
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('SIGTERM received');
+    // PostgreSQL removes its pid file only after a clean shutdown.
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+
+    const second = startService(env);
+    await waitForReady(baseUrl, second);
+    const again = new pg.Client({ connectionString: embeddedUrl(second.output()) });
+    await again.connect();
+    const marker = await again.query<{ note: string }>('SELECT note FROM restart_marker');
+    await again.end();
+    expect(marker.rows).toEqual([{ note: 'kept' }]);
+    // the generated development keys were reused, not generated again
+    expect(second.output()).toContain('ENCRYPTION_KEYS not set: using a development value generated in');
+
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  }, 120000);
+
+  it('refuses to start with a bad environment, naming every bad key', async () => {
+    const running = startService({ DATA_DIR: dataDir, PORT: 'eighty', UPSTREAM_TIMEOUT_MS: 'soon' });
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toMatch(/PORT: must be an integer/);
+    expect(running.output()).toMatch(/UPSTREAM_TIMEOUT_MS: must be an integer/);
+  });
+
+  it('refuses to start in production without keys', async () => {
+    const running = startService({ NODE_ENV: 'production', DATA_DIR: dataDir });
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toMatch(/ENCRYPTION_KEYS: is required in production/);
+    expect(running.output()).toMatch(/AUTH_JWT_SECRET: or AUTH_JWKS_URL is required in production/);
+  });
+});
