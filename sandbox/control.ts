@@ -1,0 +1,242 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Fault, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
+import type { Sandbox } from './server.js';
+
+/**
+ * The control API, under `/_sandbox/` on the login server (a path Microsoft never serves):
+ * set up tenants, apps, secrets, environments and application users; break them; inject faults;
+ * read the request log. Tests can use the same operations in-process through `sandbox.model`.
+ */
+export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
+  const { model } = sandbox;
+  const body = (request: { body: unknown }) => (request.body ?? {}) as Record<string, unknown>;
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply: FastifyReply) => {
+    const status = error instanceof NotFound ? 404 : (error.statusCode ?? 400);
+    return reply.status(status).send({ error: error.message });
+  });
+
+  app.get('/_sandbox/state', async () => ({
+    login_url: sandbox.loginUrl,
+    settings: model.settings,
+    token_fault: model.tokenFault ?? null,
+    tenants: [...model.tenants.values()].map((t) => ({
+      id: t.id,
+      name: t.name,
+      domains: t.domains,
+      apps: [...t.apps.values()].map((a) => ({
+        client_id: a.clientId,
+        name: a.name,
+        object_id: a.objectId,
+        disabled: a.disabled,
+        secrets: a.secrets.map((s) => ({
+          id: s.id,
+          hint: s.hint,
+          expires_at: s.expiresAt,
+          revoked: s.revoked,
+        })),
+      })),
+    })),
+    environments: [...model.environments.values()].map((e) => ({
+      name: e.name,
+      origin: e.origin,
+      tenant_id: e.tenantId,
+      fault: e.fault ?? null,
+      limits: e.limits,
+      users: [...e.users.values()].map((u) => ({
+        client_id: u.clientId,
+        system_user_id: u.systemUserId,
+        disabled: u.disabled,
+        privileges: u.privileges === 'all' ? 'all' : [...u.privileges],
+      })),
+    })),
+  }));
+
+  app.put('/_sandbox/settings', async (request) => {
+    model.settings = { ...model.settings, ...(body(request) as Partial<SandboxSettings>) };
+    return model.settings;
+  });
+
+  app.post('/_sandbox/tenants', async (request, reply) => {
+    const { id, name, domains } = body(request) as { id?: string; name?: string; domains?: string[] };
+    const tenant = model.createTenant({ id, name, domains });
+    return reply.status(201).send({ id: tenant.id, name: tenant.name, domains: tenant.domains });
+  });
+
+  app.post('/_sandbox/tenants/:tenant/apps', async (request, reply) => {
+    const { tenant } = request.params as { tenant: string };
+    const { client_id, name, disabled } = body(request) as {
+      client_id?: string;
+      name?: string;
+      disabled?: boolean;
+    };
+    const created = model.createApp(tenant, { clientId: client_id, name, disabled });
+    return reply
+      .status(201)
+      .send({ client_id: created.clientId, name: created.name, object_id: created.objectId });
+  });
+
+  app.patch('/_sandbox/tenants/:tenant/apps/:clientId', async (request) => {
+    const { tenant, clientId } = request.params as { tenant: string; clientId: string };
+    const registration = model.app(tenant, clientId);
+    const { disabled } = body(request) as { disabled?: boolean };
+    if (disabled !== undefined) registration.disabled = disabled;
+    return { client_id: registration.clientId, disabled: registration.disabled };
+  });
+
+  app.post('/_sandbox/tenants/:tenant/apps/:clientId/secrets', async (request, reply) => {
+    const { tenant, clientId } = request.params as { tenant: string; clientId: string };
+    const { value, id, expires_at } = body(request) as { value?: string; id?: string; expires_at?: string };
+    const secret = model.addSecret(tenant, clientId, { value, id, expiresAt: expires_at });
+    return reply
+      .status(201)
+      .send({ id: secret.id, value: secret.value, hint: secret.hint, expires_at: secret.expiresAt });
+  });
+
+  app.delete('/_sandbox/tenants/:tenant/apps/:clientId/secrets/:secretId', async (request, reply) => {
+    const { tenant, clientId, secretId } = request.params as {
+      tenant: string;
+      clientId: string;
+      secretId: string;
+    };
+    model.revokeSecret(tenant, clientId, secretId);
+    return reply.status(204).send();
+  });
+
+  app.post('/_sandbox/environments', async (request, reply) => {
+    const { name, tenant_id, port, limits } = body(request) as {
+      name: string;
+      tenant_id: string;
+      port?: number;
+      limits?: Partial<ServiceProtectionLimits>;
+    };
+    if (!name || !tenant_id) return reply.status(400).send({ error: 'name and tenant_id are required' });
+    const environment = await sandbox.addEnvironment({ name, tenantId: tenant_id, port, limits });
+    return reply
+      .status(201)
+      .send({ name: environment.name, origin: environment.origin, tenant_id: environment.tenantId });
+  });
+
+  app.put('/_sandbox/environments/:name/limits', async (request) => {
+    const environment = model.environment((request.params as { name: string }).name);
+    environment.limits = { ...environment.limits, ...(body(request) as Partial<ServiceProtectionLimits>) };
+    environment.usage.clear();
+    return environment.limits;
+  });
+
+  app.get('/_sandbox/environments/:name/usage', async (request) => {
+    const environment = model.environment((request.params as { name: string }).name);
+    return Object.fromEntries(
+      [...environment.usage.entries()].map(([clientId, u]) => [
+        clientId,
+        {
+          requests_in_window: u.arrivals.length,
+          in_flight: u.inFlight,
+          execution_ms: u.executions.reduce((s, [, ms]) => s + ms, 0),
+        },
+      ]),
+    );
+  });
+
+  app.post('/_sandbox/environments/:name/users', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const { client_id, privileges, disabled } = body(request) as {
+      client_id: string;
+      privileges?: string[] | 'all';
+      disabled?: boolean;
+    };
+    const user = model.addApplicationUser(name, { clientId: client_id, privileges, disabled });
+    return reply.status(201).send({ client_id: user.clientId, system_user_id: user.systemUserId });
+  });
+
+  app.patch('/_sandbox/environments/:name/users/:clientId', async (request) => {
+    const { name, clientId } = request.params as { name: string; clientId: string };
+    const user = model.applicationUser(name, clientId);
+    const { disabled, privileges } = body(request) as { disabled?: boolean; privileges?: string[] | 'all' };
+    if (disabled !== undefined) user.disabled = disabled;
+    if (privileges !== undefined) user.privileges = privileges === 'all' ? 'all' : new Set(privileges);
+    return { client_id: user.clientId, disabled: user.disabled };
+  });
+
+  app.delete('/_sandbox/environments/:name/users/:clientId', async (request, reply) => {
+    const { name, clientId } = request.params as { name: string; clientId: string };
+    model.removeApplicationUser(name, clientId);
+    return reply.status(204).send();
+  });
+
+  app.post('/_sandbox/environments/:name/records/:set', async (request, reply) => {
+    const { name, set } = request.params as { name: string; set: string };
+    const environment = model.environment(name);
+    if (!(set in environment.records)) return reply.status(400).send({ error: `unknown entity set ${set}` });
+    const { id, ...attributes } = body(request) as { id?: string } & Record<string, unknown>;
+    const recordId = (id ?? crypto.randomUUID()).toLowerCase();
+    environment.records[set as keyof typeof environment.records].set(recordId, {
+      id: recordId,
+      version: 1,
+      attributes,
+    });
+    return reply.status(201).send({ id: recordId });
+  });
+
+  app.get('/_sandbox/environments/:name/records/:set', async (request, reply) => {
+    const { name, set } = request.params as { name: string; set: string };
+    const environment = model.environment(name);
+    if (!(set in environment.records)) return reply.status(400).send({ error: `unknown entity set ${set}` });
+    return [...environment.records[set as keyof typeof environment.records].values()];
+  });
+
+  app.put('/_sandbox/faults/token', async (request) => {
+    model.tokenFault = parseFault(body(request));
+    return model.tokenFault;
+  });
+  app.delete('/_sandbox/faults/token', async (_request, reply) => {
+    model.tokenFault = undefined;
+    return reply.status(204).send();
+  });
+  app.put('/_sandbox/environments/:name/fault', async (request) => {
+    const environment = model.environment((request.params as { name: string }).name);
+    environment.fault = parseFault(body(request));
+    return environment.fault;
+  });
+  app.delete('/_sandbox/environments/:name/fault', async (request, reply) => {
+    model.environment((request.params as { name: string }).name).fault = undefined;
+    return reply.status(204).send();
+  });
+
+  app.get('/_sandbox/requests', async (request) => {
+    const { server, origin, since } = request.query as { server?: string; origin?: string; since?: string };
+    return model.requests.filter(
+      (r) =>
+        (!server || r.server === server) &&
+        (!origin || r.origin === origin) &&
+        (!since || r.seq > Number(since)),
+    );
+  });
+  app.delete('/_sandbox/requests', async (_request, reply) => {
+    model.requests.length = 0;
+    return reply.status(204).send();
+  });
+}
+
+/** A fault from the control API, checked so a typo fails loudly instead of injecting nothing. */
+export function parseFault(input: Record<string, unknown>): Fault {
+  const allowed = ['status', 'retryAfter', 'code', 'message', 'latencyMs', 'hang', 'reset', 'count'];
+  const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
+  if (unknown.length)
+    throw new Error(`unknown fault fields: ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+  const numbers = ['status', 'retryAfter', 'latencyMs', 'count'] as const;
+  for (const name of numbers) {
+    if (input[name] !== undefined && (typeof input[name] !== 'number' || !Number.isInteger(input[name]))) {
+      throw new Error(`${name} must be an integer`);
+    }
+  }
+  for (const name of ['hang', 'reset'] as const) {
+    if (input[name] !== undefined && typeof input[name] !== 'boolean')
+      throw new Error(`${name} must be a boolean`);
+  }
+  for (const name of ['code', 'message'] as const) {
+    if (input[name] !== undefined && typeof input[name] !== 'string')
+      throw new Error(`${name} must be a string`);
+  }
+  return input;
+}

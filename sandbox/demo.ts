@@ -1,0 +1,149 @@
+import type { Sandbox } from './server.js';
+
+/**
+ * A ready demo tenant for `npm run sandbox`: one working app registration and a few broken ones,
+ * with fixed identifiers so the README's commands work as printed.
+ */
+export const DEMO = {
+  tenantId: '7b1c3f9e-2d4a-4c8b-9e6f-0a1b2c3d4e5f',
+  tenantDomain: 'contosodemo.onmicrosoft.com',
+  environment: 'contoso',
+  apps: {
+    working: {
+      clientId: '11111111-1111-4111-8111-111111111111',
+      secretId: 'a1a1a1a1-0000-4000-8000-000000000001',
+      secret: 'Wk8Q~demo-working-secret-value-0123456789',
+    },
+    expired: {
+      clientId: '22222222-2222-4222-8222-222222222222',
+      secretId: 'a2a2a2a2-0000-4000-8000-000000000002',
+      secret: 'Ex8Q~demo-expired-secret-value-012345678',
+    },
+    noUser: {
+      clientId: '33333333-3333-4333-8333-333333333333',
+      secretId: 'a3a3a3a3-0000-4000-8000-000000000003',
+      secret: 'Nu8Q~demo-no-app-user-secret-value-0123',
+    },
+    noPrivilege: {
+      clientId: '44444444-4444-4444-8444-444444444444',
+      secretId: 'a4a4a4a4-0000-4000-8000-000000000004',
+      secret: 'Np8Q~demo-no-privilege-secret-value-012',
+    },
+    disabledUser: {
+      clientId: '55555555-5555-4555-8555-555555555555',
+      secretId: 'a5a5a5a5-0000-4000-8000-000000000005',
+      secret: 'Du8Q~demo-disabled-user-secret-value-01',
+    },
+  },
+  ownerId: 'c0c0c0c0-0000-4000-8000-00000000000a',
+  queueId: 'c0c0c0c0-0000-4000-8000-00000000000b',
+} as const;
+
+export interface DemoCase {
+  label: string;
+  client_id: string;
+  client_secret: string;
+  tenant_id: string;
+  environment_url: string;
+  expect: string;
+}
+
+export async function seedDemo(sandbox: Sandbox, environmentPort = 0): Promise<DemoCase[]> {
+  const { model } = sandbox;
+  const tenant = model.createTenant({
+    id: DEMO.tenantId,
+    name: 'Contoso Demo',
+    domains: [DEMO.tenantDomain],
+  });
+  const environment = await sandbox.addEnvironment({
+    name: DEMO.environment,
+    tenantId: tenant.id,
+    port: environmentPort,
+  });
+  const year = 365 * 24 * 3600 * 1000;
+
+  const add = (key: keyof typeof DEMO.apps, name: string, expiresAt: Date) => {
+    const spec = DEMO.apps[key];
+    model.createApp(tenant.id, { clientId: spec.clientId, name });
+    model.addSecret(tenant.id, spec.clientId, { id: spec.secretId, value: spec.secret, expiresAt });
+    return spec;
+  };
+  const working = add('working', 'OpenCX Dynamics Integration', new Date(Date.now() + 2 * year));
+  const expired = add('expired', 'Expired secret app', new Date(Date.now() - 24 * 3600 * 1000));
+  const noUser = add('noUser', 'No application user app', new Date(Date.now() + year));
+  const noPrivilege = add('noPrivilege', 'Role without privileges app', new Date(Date.now() + year));
+  const disabledUser = add('disabledUser', 'Disabled application user app', new Date(Date.now() + year));
+
+  model.addApplicationUser(DEMO.environment, { clientId: working.clientId, privileges: 'all' });
+  model.addApplicationUser(DEMO.environment, { clientId: expired.clientId, privileges: 'all' });
+  model.addApplicationUser(DEMO.environment, {
+    clientId: noPrivilege.clientId,
+    privileges: ['prvReadContact', 'prvReadQueue', 'prvReadSystemUser'],
+  });
+  model.addApplicationUser(DEMO.environment, {
+    clientId: disabledUser.clientId,
+    privileges: 'all',
+    disabled: true,
+  });
+
+  environment.records.systemusers.set(DEMO.ownerId, {
+    id: DEMO.ownerId,
+    version: 1,
+    attributes: {
+      fullname: 'Dana Support',
+      internalemailaddress: 'dana@contosodemo.example',
+      isdisabled: false,
+    },
+  });
+  environment.records.queues.set(DEMO.queueId, {
+    id: DEMO.queueId,
+    version: 1,
+    attributes: { name: 'Tier 1 Support', queuetypecode: 1 },
+  });
+
+  const base = { tenant_id: tenant.id, environment_url: environment.origin };
+  return [
+    {
+      label: 'Working app registration',
+      client_id: working.clientId,
+      client_secret: working.secret,
+      ...base,
+      expect: 'Test & Save succeeds',
+    },
+    {
+      label: 'Wrong secret (the Secret ID pasted instead of its Value)',
+      client_id: working.clientId,
+      client_secret: working.secretId,
+      ...base,
+      expect: 'token exchange rejected: AADSTS7000215',
+    },
+    {
+      label: 'Expired secret',
+      client_id: expired.clientId,
+      client_secret: expired.secret,
+      ...base,
+      expect: 'token exchange rejected: AADSTS7000222',
+    },
+    {
+      label: 'No application user in the environment',
+      client_id: noUser.clientId,
+      client_secret: noUser.secret,
+      ...base,
+      expect: 'Dynamics probe rejected: 403 0x80072560',
+    },
+    {
+      label: 'Security role without the Case (incident) privileges',
+      client_id: noPrivilege.clientId,
+      client_secret: noPrivilege.secret,
+      ...base,
+      expect: 'Dynamics probe rejected: 403 0x80040220 prvReadIncident',
+    },
+    {
+      label: 'Disabled application user',
+      client_id: disabledUser.clientId,
+      client_secret: disabledUser.secret,
+      ...base,
+      expect: 'Dynamics probe rejected: 403 0x80040225',
+    },
+  ];
+}

@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { seedDemo } from './demo.js';
+import { startSandbox } from './server.js';
+
+/** `npm run sandbox [-- --port 4010 --environment-port 4011]`: the simulated Microsoft cloud with a demo tenant. */
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '4010' },
+    'environment-port': { type: 'string', default: '4011' },
+    host: { type: 'string', default: '127.0.0.1' },
+  },
+});
+
+const sandbox = await startSandbox({ port: Number(values.port), host: values.host });
+const cases = await seedDemo(sandbox, Number(values['environment-port']));
+const origin = cases[0].environment_url;
+
+const lines = [
+  '',
+  'Simulated Microsoft cloud (Entra ID token endpoint + Dataverse Web API) is running.',
+  `  login (token endpoint):  ${sandbox.loginUrl}/{tenant}/oauth2/v2.0/token`,
+  `  Dataverse environment:   ${origin}/api/data/v9.2/`,
+  `  control API:             ${sandbox.loginUrl}/_sandbox/state`,
+  '',
+  'Start the service against it (in another terminal):',
+  `  MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin} npm start`,
+  '',
+  'App registrations to paste into Test & Save:',
+];
+for (const c of cases) {
+  lines.push('', `  ${c.label}  →  expect: ${c.expect}`);
+  lines.push(
+    `    ${JSON.stringify({ client_id: c.client_id, client_secret: c.client_secret, tenant_id: c.tenant_id, environment_url: c.environment_url })}`,
+  );
+}
+lines.push('', 'Press Ctrl+C to stop.', '');
+console.log(lines.join('\n'));
+
+const stop = () => {
+  void sandbox.close().then(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

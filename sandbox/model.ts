@@ -1,0 +1,356 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+
+/**
+ * The simulated Microsoft cloud's state: tenants with app registrations and their secrets,
+ * Dataverse environments with application users and records, injected faults, and a log of
+ * every request received. Plain data, no I/O; the HTTP layers read and change it.
+ */
+
+export interface Secret {
+  id: string;
+  value: string;
+  hint: string;
+  expiresAt: Date;
+  revoked: boolean;
+}
+
+export interface AppRegistration {
+  clientId: string;
+  name: string;
+  /** Object id of the app's service principal in its tenant (the token's `oid`). */
+  objectId: string;
+  disabled: boolean;
+  secrets: Secret[];
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  domains: string[];
+  apps: Map<string, AppRegistration>;
+}
+
+export type EntitySetName = 'incidents' | 'contacts' | 'systemusers' | 'queues';
+export type PrivilegeAction = 'Create' | 'Read' | 'Write' | 'Delete' | 'Append' | 'AppendTo';
+
+export interface ApplicationUser {
+  clientId: string;
+  /** The app's service principal object id (Entra fills it in on the application user). */
+  objectId: string;
+  systemUserId: string;
+  disabled: boolean;
+  /** Privilege names like `prvReadIncident`; `all` for System Administrator. */
+  privileges: Set<string> | 'all';
+  roleCount: number;
+}
+
+export interface Fault {
+  /** HTTP status to answer with instead of the real answer (omit for latency/hang/reset only). */
+  status?: number;
+  retryAfter?: number;
+  /** Body error code (Dataverse hex code, or the OAuth `error` for the token endpoint). */
+  code?: string;
+  message?: string;
+  latencyMs?: number;
+  /** Never answer (the client's timeout must fire). */
+  hang?: boolean;
+  /** Destroy the connection without an answer. */
+  reset?: boolean;
+  /** Apply to this many requests, then clear; unlimited when omitted. */
+  count?: number;
+}
+
+export interface ServiceProtectionLimits {
+  windowSeconds: number;
+  requestsPerWindow: number;
+  executionTimeMsPerWindow: number;
+  concurrentRequests: number;
+}
+
+export const DEFAULT_LIMITS: ServiceProtectionLimits = {
+  windowSeconds: 300,
+  requestsPerWindow: 6000,
+  executionTimeMsPerWindow: 1_200_000,
+  concurrentRequests: 52,
+};
+
+export interface DataverseRecord {
+  id: string;
+  version: number;
+  attributes: Record<string, unknown>;
+}
+
+export interface Environment {
+  name: string;
+  tenantId: string;
+  organizationId: string;
+  businessUnitId: string;
+  origin: string;
+  users: Map<string, ApplicationUser>;
+  records: Record<EntitySetName, Map<string, DataverseRecord>>;
+  fault?: Fault;
+  limits: ServiceProtectionLimits;
+  usage: Map<string, UsageCounters>;
+  ticketSequence: number;
+}
+
+export interface UsageCounters {
+  /** Arrival times (ms) of requests in the sliding window. */
+  arrivals: number[];
+  /** [finishedAt, durationMs] of requests in the window. */
+  executions: [number, number][];
+  inFlight: number;
+}
+
+export interface LoggedRequest {
+  seq: number;
+  at: string;
+  server: 'login' | 'dataverse';
+  origin: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  /** Form fields of token requests (secrets included: this log exists so tests can check them). */
+  form?: Record<string, string>;
+  body?: unknown;
+  status?: number;
+  tenant?: string;
+  clientId?: string;
+  durationMs?: number;
+}
+
+export interface SandboxSettings {
+  /** Lifetime of issued access tokens (Entra: randomised 60-90 min; recordings show 3599). */
+  tokenLifetimeSeconds: number;
+  /**
+   * Unconfirmed (reference section 8): what Entra answers for a well-formed resource no
+   * environment answers to. `invalid_resource` = AADSTS500011; `issue_token` = a token is issued.
+   */
+  unknownResource: 'invalid_resource' | 'issue_token';
+  /** Unconfirmed: the body of Entra's 429 (plain text observed). */
+  throttleBody: 'text' | 'json';
+  /** Unconfirmed: answer for an API version other than v9.2 (404 resource-not-found assumed). */
+  unsupportedApiVersionStatus: 404 | 400;
+  /** HTTP status for AADSTS700016 / 7000112 (400 assumed) and 7000222 (401 assumed). */
+  appNotFoundStatus: number;
+  appDisabledStatus: number;
+  expiredSecretStatus: number;
+}
+
+export const DEFAULT_SETTINGS: SandboxSettings = {
+  tokenLifetimeSeconds: 3599,
+  unknownResource: 'invalid_resource',
+  throttleBody: 'text',
+  unsupportedApiVersionStatus: 404,
+  appNotFoundStatus: 400,
+  appDisabledStatus: 400,
+  expiredSecretStatus: 401,
+};
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isGuid = (value: string): boolean => GUID.test(value);
+
+/** Azure shows the first three characters of a secret value; values are 40 characters. */
+export function newSecretValue(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(37);
+  const body = Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+  return `${body.slice(0, 3)}8Q~${body.slice(3)}`;
+}
+
+/** Stable GUID-shaped id derived from a name (privilege ids and the like). */
+export function stableGuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export class SandboxModel {
+  readonly tenants = new Map<string, Tenant>();
+  readonly environments = new Map<string, Environment>();
+  readonly requests: LoggedRequest[] = [];
+  settings: SandboxSettings = { ...DEFAULT_SETTINGS };
+  tokenFault?: Fault;
+  private seq = 0;
+
+  createTenant(input: { id?: string; name?: string; domains?: string[] } = {}): Tenant {
+    const id = (input.id ?? randomUUID()).toLowerCase();
+    if (!isGuid(id)) throw new Error('tenant id must be a GUID');
+    const name = input.name ?? `Tenant ${id.slice(0, 8)}`;
+    const domains = (
+      input.domains ?? [`${name.toLowerCase().replace(/[^a-z0-9]/g, '')}.onmicrosoft.com`]
+    ).map((d) => d.toLowerCase());
+    const tenant: Tenant = { id, name, domains, apps: new Map() };
+    this.tenants.set(id, tenant);
+    return tenant;
+  }
+
+  findTenant(identifier: string): Tenant | undefined {
+    const key = identifier.toLowerCase();
+    return this.tenants.get(key) ?? [...this.tenants.values()].find((t) => t.domains.includes(key));
+  }
+
+  tenant(identifier: string): Tenant {
+    const tenant = this.findTenant(identifier);
+    if (!tenant) throw new NotFound(`tenant ${identifier}`);
+    return tenant;
+  }
+
+  createApp(
+    tenantId: string,
+    input: { clientId?: string; name?: string; disabled?: boolean } = {},
+  ): AppRegistration {
+    const tenant = this.tenant(tenantId);
+    const clientId = (input.clientId ?? randomUUID()).toLowerCase();
+    const app: AppRegistration = {
+      clientId,
+      name: input.name ?? `App ${clientId.slice(0, 8)}`,
+      objectId: randomUUID(),
+      disabled: input.disabled ?? false,
+      secrets: [],
+    };
+    tenant.apps.set(clientId, app);
+    return app;
+  }
+
+  app(tenantId: string, clientId: string): AppRegistration {
+    const app = this.tenant(tenantId).apps.get(clientId.toLowerCase());
+    if (!app) throw new NotFound(`app ${clientId}`);
+    return app;
+  }
+
+  addSecret(
+    tenantId: string,
+    clientId: string,
+    input: { value?: string; id?: string; expiresAt?: string | Date } = {},
+  ): Secret {
+    const value = input.value ?? newSecretValue();
+    const secret: Secret = {
+      id: (input.id ?? randomUUID()).toLowerCase(),
+      value,
+      hint: value.slice(0, 3),
+      expiresAt: input.expiresAt ? new Date(input.expiresAt) : new Date(Date.now() + 365 * 24 * 3600 * 1000),
+      revoked: false,
+    };
+    if (Number.isNaN(secret.expiresAt.getTime())) throw new Error('expiresAt must be a date');
+    this.app(tenantId, clientId).secrets.push(secret);
+    return secret;
+  }
+
+  revokeSecret(tenantId: string, clientId: string, secretId: string): void {
+    const secret = this.app(tenantId, clientId).secrets.find((s) => s.id === secretId.toLowerCase());
+    if (!secret) throw new NotFound(`secret ${secretId}`);
+    secret.revoked = true;
+  }
+
+  createEnvironment(input: {
+    name: string;
+    tenantId: string;
+    origin: string;
+    limits?: Partial<ServiceProtectionLimits>;
+  }): Environment {
+    const tenant = this.tenant(input.tenantId);
+    if (this.environments.has(input.name)) throw new Error(`environment ${input.name} exists`);
+    const environment: Environment = {
+      name: input.name,
+      tenantId: tenant.id,
+      organizationId: randomUUID(),
+      businessUnitId: randomUUID(),
+      origin: input.origin,
+      users: new Map(),
+      records: { incidents: new Map(), contacts: new Map(), systemusers: new Map(), queues: new Map() },
+      limits: { ...DEFAULT_LIMITS, ...input.limits },
+      usage: new Map(),
+      ticketSequence: 1000,
+    };
+    this.environments.set(input.name, environment);
+    return environment;
+  }
+
+  environment(name: string): Environment {
+    const environment = this.environments.get(name);
+    if (!environment) throw new NotFound(`environment ${name}`);
+    return environment;
+  }
+
+  environmentByOrigin(origin: string): Environment | undefined {
+    return [...this.environments.values()].find((e) => e.origin === origin);
+  }
+
+  /** The environment a token resource (`https://org.crm.dynamics.com` or with a trailing slash) names. */
+  environmentByResource(resource: string): Environment | undefined {
+    return this.environmentByOrigin(resource.replace(/\/+$/, '').toLowerCase());
+  }
+
+  addApplicationUser(
+    environmentName: string,
+    input: { clientId: string; privileges?: string[] | 'all'; disabled?: boolean },
+  ): ApplicationUser {
+    const environment = this.environment(environmentName);
+    const systemUserId = randomUUID();
+    const clientId = input.clientId.toLowerCase();
+    const user: ApplicationUser = {
+      clientId,
+      objectId: this.tenants.get(environment.tenantId)?.apps.get(clientId)?.objectId ?? randomUUID(),
+      systemUserId,
+      disabled: input.disabled ?? false,
+      privileges:
+        input.privileges === 'all' || input.privileges === undefined ? 'all' : new Set(input.privileges),
+      roleCount: 1,
+    };
+    environment.users.set(user.clientId, user);
+    environment.records.systemusers.set(systemUserId, {
+      id: systemUserId,
+      version: 1,
+      attributes: {
+        systemuserid: systemUserId,
+        fullname: `# ${input.clientId.slice(0, 8)} application user`,
+        applicationid: user.clientId,
+        isdisabled: user.disabled,
+        domainname: `${user.clientId}@sandbox`,
+      },
+    });
+    return user;
+  }
+
+  applicationUser(environmentName: string, clientId: string): ApplicationUser {
+    const user = this.environment(environmentName).users.get(clientId.toLowerCase());
+    if (!user) throw new NotFound(`application user ${clientId}`);
+    return user;
+  }
+
+  removeApplicationUser(environmentName: string, clientId: string): void {
+    const environment = this.environment(environmentName);
+    const user = this.applicationUser(environmentName, clientId);
+    environment.users.delete(user.clientId);
+    environment.records.systemusers.delete(user.systemUserId);
+  }
+
+  log(entry: Omit<LoggedRequest, 'seq' | 'at'>): LoggedRequest {
+    const logged: LoggedRequest = { seq: ++this.seq, at: new Date().toISOString(), ...entry };
+    this.requests.push(logged);
+    if (this.requests.length > 100_000) this.requests.splice(0, this.requests.length - 100_000);
+    return logged;
+  }
+
+  /** Takes one use of a fault; returns it when it applies to this request. */
+  static takeFault(
+    holder: { fault?: Fault } | { tokenFault?: Fault },
+    key: 'fault' | 'tokenFault',
+  ): Fault | undefined {
+    const record = holder as Record<string, Fault | undefined>;
+    const fault = record[key];
+    if (!fault) return undefined;
+    if (fault.count !== undefined) {
+      fault.count -= 1;
+      if (fault.count <= 0) record[key] = undefined;
+    }
+    return fault;
+  }
+}
+
+export class NotFound extends Error {
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}

@@ -1,0 +1,72 @@
+import Fastify, { FastifyInstance } from 'fastify';
+import { registerControl } from './control.js';
+import { registerDataverse } from './dataverse.js';
+import { registerEntra } from './entra.js';
+import { Environment, SandboxModel, ServiceProtectionLimits } from './model.js';
+import { SigningKey } from './signing.js';
+
+/**
+ * A local simulated Microsoft cloud: one HTTP server for the Entra ID login host (token
+ * endpoint, keys, and the `/_sandbox` control API), plus one server per Dataverse environment
+ * (an environment is identified by its origin, as Microsoft identifies it by host).
+ */
+export interface SandboxOptions {
+  /** Port of the login server (0 = any free port). */
+  port?: number;
+  host?: string;
+}
+
+export interface Sandbox {
+  loginUrl: string;
+  model: SandboxModel;
+  key: SigningKey;
+  /** Starts a Dataverse environment for a tenant on its own port (0 = any free port). */
+  addEnvironment(input: {
+    name: string;
+    tenantId: string;
+    port?: number;
+    limits?: Partial<ServiceProtectionLimits>;
+  }): Promise<Environment>;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const model = new SandboxModel();
+  const key = await SigningKey.generate();
+  const servers: FastifyInstance[] = [];
+  let loginUrl = '';
+
+  const login = Fastify({ bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  servers.push(login);
+  registerEntra(login, model, key, () => loginUrl);
+
+  const sandbox: Sandbox = {
+    get loginUrl() {
+      return loginUrl;
+    },
+    model,
+    key,
+    async addEnvironment(input) {
+      const server = Fastify({ bodyLimit: 16 * 1024 * 1024, forceCloseConnections: true });
+      registerDataverse(server, model, key, input.name, () => loginUrl);
+      await server.listen({ port: input.port ?? 0, host });
+      servers.push(server);
+      const address = server.server.address() as { port: number };
+      try {
+        return model.createEnvironment({ ...input, origin: `http://${host}:${address.port}` });
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+    },
+    async close() {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+
+  registerControl(login, sandbox);
+  await login.listen({ port: options.port ?? 0, host });
+  loginUrl = `http://${host}:${(login.server.address() as { port: number }).port}`;
+  return sandbox;
+}
