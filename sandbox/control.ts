@@ -185,6 +185,19 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     return [...environment.records[set as keyof typeof environment.records].values()];
   });
 
+  app.put('/_sandbox/latency', async (request) => {
+    const { token_ms, environments } = body(request) as {
+      token_ms?: number;
+      environments?: Record<string, number>;
+    };
+    if (token_ms !== undefined) model.tokenLatencyMs = token_ms;
+    for (const [name, ms] of Object.entries(environments ?? {})) model.environment(name).latencyMs = ms;
+    return {
+      token_ms: model.tokenLatencyMs,
+      environments: Object.fromEntries([...model.environments.values()].map((e) => [e.name, e.latencyMs])),
+    };
+  });
+
   app.put('/_sandbox/faults/token', async (request) => {
     model.tokenFault = parseFault(body(request));
     return model.tokenFault;

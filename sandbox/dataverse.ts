@@ -87,6 +87,8 @@ export function registerDataverse(
       user = await authenticate(request, environment, key);
       const release = admit(environment, user, reply);
       try {
+        if (environment.latencyMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, environment.latencyMs));
         return await route(request, reply, model, environment, user);
       } finally {
         release();

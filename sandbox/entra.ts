@@ -63,6 +63,7 @@ export function registerEntra(
       logged.durationMs = Date.now() - started;
     });
     setCommonHeaders(reply, traceId);
+    if (model.tokenLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, model.tokenLatencyMs));
 
     const fault = SandboxModel.takeFault(model, 'tokenFault');
     if (fault) {

@@ -89,6 +89,8 @@ export interface Environment {
   users: Map<string, ApplicationUser>;
   records: Record<EntitySetName, Map<string, DataverseRecord>>;
   fault?: Fault;
+  /** Added to every request while it is being processed (counts as execution time). */
+  latencyMs: number;
   limits: ServiceProtectionLimits;
   usage: Map<string, UsageCounters>;
   ticketSequence: number;
@@ -171,6 +173,8 @@ export class SandboxModel {
   readonly requests: LoggedRequest[] = [];
   settings: SandboxSettings = { ...DEFAULT_SETTINGS };
   tokenFault?: Fault;
+  /** Added to every token request. */
+  tokenLatencyMs = 0;
   private seq = 0;
 
   createTenant(input: { id?: string; name?: string; domains?: string[] } = {}): Tenant {
@@ -259,6 +263,7 @@ export class SandboxModel {
       origin: input.origin,
       users: new Map(),
       records: { incidents: new Map(), contacts: new Map(), systemusers: new Map(), queues: new Map() },
+      latencyMs: 0,
       limits: { ...DEFAULT_LIMITS, ...input.limits },
       usage: new Map(),
       ticketSequence: 1000,
