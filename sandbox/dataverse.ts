@@ -494,10 +494,11 @@ function requirePrivilege(
 }
 
 function send(reply: FastifyReply, status: number, body: unknown) {
+  // A Buffer, so Fastify sends the content type exactly as Dataverse does (it rewrites it for strings).
   return reply
     .status(status)
     .header('content-type', 'application/json; odata.metadata=minimal')
-    .send(JSON.stringify(body));
+    .send(Buffer.from(JSON.stringify(body)));
 }
 
 function sendError(reply: FastifyReply, error: DataverseError) {
