@@ -65,7 +65,7 @@ describe('Dataverse Web API', () => {
     });
 
     it('filters with eq (case-insensitive, doubled quotes), and, $select, $top and etags', async () => {
-      const created = [];
+      const created: { contactid: string }[] = [];
       for (const [first, email] of [
         ['Aoife', "a.o'brien@example.com"],
         ['Bea', 'bea@example.com'],
@@ -76,7 +76,7 @@ describe('Dataverse Web API', () => {
           { firstname: first, lastname: 'Test', emailaddress1: email },
           { prefer: 'return=representation' },
         );
-        created.push((await response.json()));
+        created.push((await response.json()) as { contactid: string });
       }
       const filter = encodeURIComponent("emailaddress1 eq 'A.O''BRIEN@example.com' and lastname eq 'test'");
       const found = (await (
