@@ -134,6 +134,48 @@ describe('sandbox control API', () => {
   });
 });
 
+describe('sandbox settings for facts the reference leaves unconfirmed', () => {
+  it('changes the status of AADSTS700016 and the answer for unknown resources over HTTP', async () => {
+    const sandbox = await startSandbox();
+    try {
+      const tenant = sandbox.model.createTenant();
+      const put = (settings: Record<string, unknown>) =>
+        fetch(`${sandbox.loginUrl}/_sandbox/settings`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(settings),
+        });
+      const request = (clientId: string, secret: string, scope: string) =>
+        fetch(`${sandbox.loginUrl}/${tenant.id}/oauth2/v2.0/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: clientId,
+            client_secret: secret,
+            scope,
+          }),
+        });
+      expect((await put({ appNotFoundStatus: 401 })).status).toBe(200);
+      expect(
+        (await request('9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a', 'x', 'https://a.crm.dynamics.com/.default'))
+          .status,
+      ).toBe(401);
+      const app = sandbox.model.createApp(tenant.id);
+      const secret = sandbox.model.addSecret(tenant.id, app.clientId);
+      expect((await request(app.clientId, secret.value, 'https://a.crm.dynamics.com/.default')).status).toBe(
+        400,
+      );
+      await put({ unknownResource: 'issue_token' });
+      expect((await request(app.clientId, secret.value, 'https://a.crm.dynamics.com/.default')).status).toBe(
+        200,
+      );
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
 describe('demo tenant (npm run sandbox)', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
