@@ -7,6 +7,7 @@ import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IntegrationModule } from './integration/integration.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         AccessModule,
+        IntegrationModule,
         ...extraModules,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -32,6 +32,8 @@ export class AppConfig {
   dynamicsAllowedOrigins!: string[];
   revalidationCron!: string;
   revalidationConcurrency!: number;
+  /** Consecutive unreachable verifications before an active connection shows `unreachable`. */
+  revalidationUnreachableThreshold!: number;
   upstreamTimeoutMs!: number;
   verifyRateLimitPerMinute!: number;
   logLevel!: LogLevel;
@@ -167,6 +169,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     problem('REVALIDATION_CRON', `is not a valid cron expression (got "${config.revalidationCron}")`);
   }
   config.revalidationConcurrency = int('REVALIDATION_CONCURRENCY', 8, 1, 256);
+  config.revalidationUnreachableThreshold = int('REVALIDATION_UNREACHABLE_THRESHOLD', 3, 1, 100);
   config.upstreamTimeoutMs = int('UPSTREAM_TIMEOUT_MS', 10000, 100, 120000);
   config.verifyRateLimitPerMinute = int('VERIFY_RATE_LIMIT_PER_MINUTE', 10, 1, 100000);
 

@@ -1,4 +1,5 @@
-/** Every TypeORM entity of the service (listed, not globbed, so tests and builds load the same set). */
-import type { EntitySchema } from 'typeorm';
+import { AuditEvent } from '../audit/audit-event.entity.js';
+import { IntegrationSettings } from '../settings/settings.entity.js';
 
-export const ENTITIES: (EntitySchema | (new () => object))[] = [];
+/** Every TypeORM entity of the service (listed, not globbed, so tests and builds load the same set). */
+export const ENTITIES = [IntegrationSettings, AuditEvent];

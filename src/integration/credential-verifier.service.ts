@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { EntraTokenClient } from '../auth/entra-token.client.js';
+import { UpstreamFailure } from '../common/upstream.js';
+import { DataverseClient } from '../dynamics-client/dataverse.client.js';
+import type { StageResult } from '../settings/settings.entity.js';
+import { hintFor, HintInput } from './hints.js';
+
+export interface Credentials extends HintInput {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+  environmentUrl: string;
+}
+
+export type VerificationResult =
+  { ok: true; stages: StageResult[] } | { ok: false; stages: StageResult[]; failure: StageResult };
+
+/**
+ * The two-stage live check shared by Test & Save, test, verify and the nightly sweep: a fresh
+ * client credentials token (never cached), then the incidents probe with it.
+ */
+@Injectable()
+export class CredentialVerifier {
+  constructor(
+    private readonly entra: EntraTokenClient,
+    private readonly dataverse: DataverseClient,
+  ) {}
+
+  async verify(credentials: Credentials): Promise<VerificationResult> {
+    const stages: StageResult[] = [];
+    try {
+      const token = await this.entra.exchangeClientCredentials(credentials);
+      stages.push(okStage('token_exchange', token.durationMs));
+      const probe = await this.dataverse.probeIncidents(credentials.environmentUrl, token.accessToken);
+      stages.push(okStage('dynamics_probe', probe.durationMs));
+      return { ok: true, stages };
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      const failure: StageResult = {
+        stage: error.stage,
+        outcome: error.outcome,
+        upstream_status: error.upstreamStatus,
+        upstream_code: error.upstreamCode,
+        message: error.message,
+        hint: hintFor(error, credentials),
+        duration_ms: error.durationMs,
+      };
+      stages.push(failure);
+      return { ok: false, stages, failure };
+    }
+  }
+}
+
+function okStage(stage: StageResult['stage'], durationMs: number): StageResult {
+  return {
+    stage,
+    outcome: 'ok',
+    upstream_status: 200,
+    upstream_code: null,
+    message: null,
+    hint: null,
+    duration_ms: durationMs,
+  };
+}

@@ -1,0 +1,46 @@
+import { parseDynamicsHost } from '../common/dynamics-domains.js';
+
+/**
+ * Normalises an environment URL and checks it before any network call: `https://<org>.<known
+ * Dynamics suffix>` (or `<org>.api.<suffix>`), lowercased, no trailing slash, no path, query,
+ * fragment, user info, port or IP literal; or exactly one of DYNAMICS_ALLOWED_ORIGINS.
+ * Returns the normalised URL, or the reason it is refused.
+ */
+export function normaliseEnvironmentUrl(
+  raw: string,
+  allowedOrigins: string[],
+): { url: string } | { problem: string } {
+  const input = raw.trim();
+  if (!URL.canParse(input)) return { problem: 'must be a URL like https://yourorg.crm.dynamics.com' };
+  const url = new URL(input);
+  const origin = url.origin.toLowerCase();
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if (bare && allowedOrigins.includes(origin) && !/^[a-z]+:\/\/[^/]*@/i.test(input)) return { url: origin };
+
+  if (url.protocol !== 'https:') return { problem: 'must use https://' };
+  if (url.username || url.password || /^https:\/\/[^/]*@/i.test(input))
+    return { problem: 'must not contain user info (user@…)' };
+  if (/^https:\/\/(\[[^\]]*\]|[^/:?#]*):/i.test(input)) return { problem: 'must not contain a port' };
+  if (url.search || input.includes('?')) return { problem: 'must not contain a query string (?…)' };
+  if (url.hash || input.includes('#')) return { problem: 'must not contain a fragment (#…)' };
+  if (url.pathname !== '/') {
+    return { problem: `must not contain a path: use only the address, without "${url.pathname}"` };
+  }
+  const host = url.hostname.toLowerCase();
+  if (
+    host.startsWith('[') ||
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ||
+    /^[\d.]+$/.test(host) ||
+    /^0x/i.test(host)
+  ) {
+    return { problem: 'must be a Dynamics 365 host name, not an IP address' };
+  }
+  if (!parseDynamicsHost(host)) {
+    return {
+      problem:
+        'must be a Dynamics 365 environment address such as https://yourorg.crm.dynamics.com (crm2…crm22.dynamics.com, ' +
+        'crm.microsoftdynamics.us, crm.appsplatform.us or crm.dynamics.cn)',
+    };
+  }
+  return { url: `https://${host}` };
+}

@@ -1,0 +1,212 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  ValidateIf,
+  ValidationArguments,
+} from 'class-validator';
+import type { IntegrationStatus, LastVerification, StageResult } from '../settings/settings.entity.js';
+
+export const GUID_PATTERN =
+  /^(?!0{8}-0{4}-0{4}-0{4}-0{12}$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GUID_MESSAGE = '$property must be a GUID such as 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b';
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const RESERVED_TENANTS = ['common', 'organizations', 'consumers'];
+
+/** A Directory (tenant) ID: a GUID, or a verified domain; never a multi-tenant audience word. */
+function IsTenantId() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTenantId',
+      target: object.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          !RESERVED_TENANTS.includes(value.trim().toLowerCase()) &&
+          (GUID_PATTERN.test(value.trim()) || DNS_NAME.test(value.trim())),
+        defaultMessage: (args?: ValidationArguments) =>
+          typeof args?.value === 'string' && RESERVED_TENANTS.includes(args.value.trim().toLowerCase())
+            ? `tenant_id must be your Directory (tenant) ID, not "${args.value}" (client credentials need a specific tenant)`
+            : 'tenant_id must be the Directory (tenant) ID (a GUID) or a verified domain such as contoso.onmicrosoft.com',
+      },
+    });
+}
+
+/** Fields the connector sets itself on every case, so ticket_properties cannot override them. */
+const RESERVED_TICKET_KEYS = [
+  'title',
+  'description',
+  'prioritycode',
+  'incidentid',
+  'ticketnumber',
+  'customerid_contact@odata.bind',
+  'customerid_account@odata.bind',
+  'ownerid@odata.bind',
+];
+const TICKET_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,99}(@odata\.bind)?$/;
+
+/** Extra Dataverse columns for every case: an object of column names to simple values. */
+function IsTicketProperties() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTicketProperties',
+      target: object.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) => ticketPropertiesProblem(value) === undefined,
+        defaultMessage: (args?: ValidationArguments) =>
+          `ticket_properties ${ticketPropertiesProblem(args?.value)}`,
+      },
+    });
+}
+
+function ticketPropertiesProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object';
+  const entries = Object.entries(value);
+  if (entries.length > 50) return 'may have at most 50 columns';
+  for (const [key, item] of entries) {
+    if (!TICKET_KEY.test(key))
+      return `has an invalid column name "${key}" (use Dataverse logical names, e.g. casetypecode)`;
+    if (RESERVED_TICKET_KEYS.includes(key))
+      return `must not set "${key}": the connector sets it (see default_* fields)`;
+    if (!['string', 'number', 'boolean'].includes(typeof item) && item !== null) {
+      return `value of "${key}" must be a string, number, boolean or null (option sets take their integer value)`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Test & Save and test input. Optional fields that are omitted keep their stored value;
+ * `null` clears them. `client_secret` omitted keeps the stored secret.
+ */
+export class IntegrationCredentialsDto {
+  @ApiProperty({
+    description: 'Application (client) ID of the app registration',
+    example: '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
+  })
+  @IsString()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  client_id!: string;
+
+  @ApiPropertyOptional({
+    description: 'The secret Value (not its Secret ID). Omit to keep the stored secret.',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty({ message: 'client_secret must not be empty (omit it to keep the stored secret)' })
+  @Matches(/^\S(.*\S)?$/s, { message: 'client_secret must not start or end with spaces' })
+  @MaxLength(1024)
+  client_secret?: string;
+
+  @ApiProperty({
+    description: 'Directory (tenant) ID (GUID) or verified domain',
+    example: 'contoso.onmicrosoft.com',
+  })
+  @IsString()
+  @IsTenantId()
+  tenant_id!: string;
+
+  @ApiProperty({ example: 'https://yourorg.crm.dynamics.com' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2048)
+  environment_url!: string;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'When the secret expires (Azure shows it)',
+  })
+  @IsOptional()
+  @IsISO8601(
+    { strict: true, strictSeparator: true },
+    { message: 'secret_expires_at must be an ISO 8601 date-time' },
+  )
+  secret_expires_at?: string | null;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 4, default: 2, description: 'Case prioritycode (1 High … 4)' })
+  @ValidateIf((_, v) => v !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(4)
+  default_priority?: number;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'systemuser GUID owning new cases' })
+  @IsOptional()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  default_owner_id?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Queue GUID for new cases' })
+  @IsOptional()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  default_queue_id?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Omnichannel workstream GUID for chats' })
+  @IsOptional()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  default_workstream_id?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: Object, example: { casetypecode: 1 } })
+  @IsOptional()
+  @IsObject({ message: 'ticket_properties must be a JSON object' })
+  @IsTicketProperties()
+  ticket_properties?: Record<string, string | number | boolean | null> | null;
+}
+
+export class StageResultDto implements StageResult {
+  @ApiProperty({ enum: ['token_exchange', 'dynamics_probe'] }) stage!: StageResult['stage'];
+  @ApiProperty({ enum: ['ok', 'rejected', 'unreachable'] }) outcome!: StageResult['outcome'];
+  @ApiProperty({ nullable: true, type: Number }) upstream_status!: number | null;
+  @ApiProperty({ nullable: true, type: String, example: 'AADSTS7000215' }) upstream_code!: string | null;
+  @ApiProperty({ nullable: true, type: String }) message!: string | null;
+  @ApiProperty({ nullable: true, type: String }) hint!: string | null;
+  @ApiProperty() duration_ms!: number;
+}
+
+export class LastVerificationDto extends StageResultDto implements LastVerification {
+  @ApiProperty({ format: 'date-time' }) checked_at!: string;
+}
+
+export class TestResultDto {
+  @ApiProperty() ok!: true;
+  @ApiProperty({ type: [StageResultDto] }) stages!: StageResultDto[];
+}
+
+export type Warning = 'secret_expires_soon' | 'secret_expired';
+
+export class IntegrationStatusDto {
+  @ApiProperty() org_id!: string;
+  @ApiProperty({ enum: ['active', 'invalid', 'unreachable'] }) status!: IntegrationStatus;
+  @ApiProperty() client_id!: string;
+  @ApiProperty() tenant_id!: string;
+  @ApiProperty() environment_url!: string;
+  @ApiProperty({ description: 'First three characters of the secret, as Azure shows them' })
+  client_secret_hint!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) secret_expires_at!: string | null;
+  @ApiProperty({ enum: ['secret_expires_soon', 'secret_expired'], isArray: true }) warnings!: Warning[];
+  @ApiProperty() default_priority!: number;
+  @ApiProperty({ nullable: true, type: String }) default_owner_id!: string | null;
+  @ApiProperty({ nullable: true, type: String }) default_queue_id!: string | null;
+  @ApiProperty({ nullable: true, type: String }) default_workstream_id!: string | null;
+  @ApiProperty({ type: Object }) ticket_properties!: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_verified_at!: string | null;
+  @ApiProperty({ nullable: true, type: LastVerificationDto }) last_verification!: LastVerificationDto | null;
+  @ApiProperty() version!: number;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+}
+
+export const WARNING_WINDOW_DAYS = 14;

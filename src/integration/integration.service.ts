@@ -1,0 +1,262 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Principal } from '../access/principal.js';
+import { AuditContext, AuditService } from '../audit/audit.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { AppError } from '../common/errors.js';
+import { SecretCipher } from '../settings/secret-cipher.service.js';
+import { IntegrationSettings, StageResult } from '../settings/settings.entity.js';
+import { SettingsRepository } from '../settings/settings.repository.js';
+import { CredentialVerifier, VerificationResult } from './credential-verifier.service.js';
+import { checkIfMatch, ResolvedInput, resolveInput } from './integration-input.js';
+import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
+import { toStatusDocument } from './status-document.js';
+import { summarise, VerificationRecorder } from './verification-recorder.service.js';
+import { VerificationRateLimiter } from './verification-rate-limiter.js';
+
+/** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */
+@Injectable()
+export class IntegrationService {
+  private readonly logger = new Logger(IntegrationService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly settings: SettingsRepository,
+    private readonly cipher: SecretCipher,
+    private readonly verifier: CredentialVerifier,
+    private readonly recorder: VerificationRecorder,
+    private readonly rateLimiter: VerificationRateLimiter,
+    private readonly audit: AuditService,
+  ) {}
+
+  async status(principal: Principal): Promise<IntegrationStatusDto> {
+    return toStatusDocument(await this.requireRow(principal.org_id));
+  }
+
+  async test(principal: Principal, dto: IntegrationCredentialsDto): Promise<TestResultDto> {
+    const existing = await this.settings.findByOrg(principal.org_id);
+    const input = this.resolve(principal.org_id, dto, existing);
+    await this.rateLimiter.consume(principal.org_id);
+    const result = await this.verifier.verify(input.credentials);
+    if (!result.ok) throw verificationError(result.failure, false);
+    return { ok: true, stages: result.stages };
+  }
+
+  async save(
+    principal: Principal,
+    dto: IntegrationCredentialsDto,
+    ifMatch: string | undefined,
+    context: AuditContext,
+  ): Promise<IntegrationStatusDto> {
+    const orgId = principal.org_id;
+    const existing = await this.settings.findByOrg(orgId);
+    checkIfMatch(ifMatch, existing);
+    const input = this.resolve(orgId, dto, existing);
+    await this.rateLimiter.consume(orgId);
+    const result = await this.verifier.verify(input.credentials);
+    if (!result.ok) {
+      await this.recordRejectedSave(orgId, input, result.failure, context);
+      throw verificationError(result.failure, true);
+    }
+    const saved = await this.settings.transaction(async (manager) => {
+      const current = await this.settings.lockByOrg(manager, orgId);
+      checkIfMatch(ifMatch, current);
+      return this.upsert(manager, orgId, current, input, result, context);
+    });
+    return toStatusDocument(saved);
+  }
+
+  async verifyStored(principal: Principal, context: AuditContext): Promise<IntegrationStatusDto> {
+    const row = await this.requireRow(principal.org_id);
+    await this.rateLimiter.consume(principal.org_id);
+    const result = await this.verifier.verify(this.storedCredentials(row));
+    const updated = await this.recorder.record(principal.org_id, result, context);
+    if (!updated) throw notConnected();
+    return toStatusDocument(updated);
+  }
+
+  async disconnect(principal: Principal, context: AuditContext): Promise<void> {
+    await this.settings.transaction(async (manager) => {
+      const row = await this.settings.lockByOrg(manager, principal.org_id);
+      if (!row) throw notConnected();
+      await this.settings.deleteByOrg(manager, principal.org_id);
+      await this.audit.record(manager, principal.org_id, 'integration.disconnected', context, {
+        client_id: row.clientId,
+        tenant_id: row.tenantId,
+        environment_url: row.environmentUrl,
+        client_secret_hint: row.clientSecretHint,
+      });
+    });
+  }
+
+  /** Decrypted credentials of a stored row (for verify and the nightly sweep). */
+  storedCredentials(row: IntegrationSettings) {
+    return {
+      clientId: row.clientId,
+      tenantId: row.tenantId,
+      environmentUrl: row.environmentUrl,
+      clientSecret: this.decryptSecret(row),
+    };
+  }
+
+  private resolve(
+    orgId: string,
+    dto: IntegrationCredentialsDto,
+    existing: IntegrationSettings | null,
+  ): ResolvedInput {
+    return resolveInput(
+      dto,
+      existing,
+      () => this.decryptSecret(existing!),
+      this.config.dynamicsAllowedOrigins,
+    );
+  }
+
+  private decryptSecret(row: IntegrationSettings): string {
+    try {
+      return this.cipher.decrypt(
+        { keyId: row.clientSecretKeyId, ciphertext: row.clientSecretEncrypted },
+        row.orgId,
+      );
+    } catch (error) {
+      this.logger.error(`Stored secret of org ${row.orgId} cannot be decrypted: ${(error as Error).message}`);
+      throw new AppError(
+        'internal_error',
+        'The stored client secret cannot be decrypted (its key is missing from ENCRYPTION_KEYS).',
+      );
+    }
+  }
+
+  private async upsert(
+    manager: EntityManager,
+    orgId: string,
+    current: IntegrationSettings | null,
+    input: ResolvedInput,
+    result: VerificationResult,
+    context: AuditContext,
+  ): Promise<IntegrationSettings> {
+    const row =
+      current ?? Object.assign(new IntegrationSettings(), { orgId, version: 0, consecutiveUnreachable: 0 });
+    const before = current ? snapshot(current) : undefined;
+    const secretRotated =
+      !!current &&
+      input.secretProvided &&
+      input.credentials.clientSecret !== this.decryptSecretOrEmpty(current);
+    const previousHint = current?.clientSecretHint ?? null;
+    if (!current || input.secretProvided) {
+      const encrypted = this.cipher.encrypt(input.credentials.clientSecret, orgId);
+      row.clientSecretEncrypted = encrypted.ciphertext;
+      row.clientSecretKeyId = encrypted.keyId;
+      row.clientSecretHint = input.credentials.clientSecret.slice(0, 3);
+    }
+    Object.assign(row, {
+      clientId: input.credentials.clientId,
+      tenantId: input.credentials.tenantId,
+      environmentUrl: input.credentials.environmentUrl,
+      secretExpiresAt: input.secretExpiresAt,
+      defaultPriority: input.defaultPriority,
+      defaultOwnerId: input.defaultOwnerId,
+      defaultQueueId: input.defaultQueueId,
+      defaultWorkstreamId: input.defaultWorkstreamId,
+      ticketProperties: input.ticketProperties,
+      status: 'active',
+      lastVerification: summarise(result, new Date()),
+      lastVerifiedAt: new Date(),
+      consecutiveUnreachable: 0,
+      version: row.version + 1,
+    });
+    const saved = await this.settings.save(manager, row);
+    const after = snapshot(saved);
+    await this.audit.record(manager, orgId, 'integration.saved', context, {
+      created: !current,
+      changed_fields: before
+        ? Object.keys(after)
+            .filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]))
+            .concat(secretRotated ? ['client_secret'] : [])
+        : Object.keys(after).concat('client_secret'),
+      secret_rotated: secretRotated,
+      client_secret_hint: saved.clientSecretHint,
+      previous_client_secret_hint: secretRotated ? previousHint : null,
+      environment_url: saved.environmentUrl,
+      version: saved.version,
+    });
+    return saved;
+  }
+
+  private decryptSecretOrEmpty(row: IntegrationSettings): string {
+    try {
+      return this.decryptSecret(row);
+    } catch {
+      return '';
+    }
+  }
+
+  private async recordRejectedSave(
+    orgId: string,
+    input: ResolvedInput,
+    failure: StageResult,
+    context: AuditContext,
+  ) {
+    await this.settings.transaction((manager) =>
+      this.audit.record(manager, orgId, 'integration.save_rejected', context, {
+        stage: failure.stage,
+        outcome: failure.outcome,
+        upstream_status: failure.upstream_status,
+        code: failure.upstream_code,
+        hint: failure.hint,
+        client_id: input.credentials.clientId,
+        tenant_id: input.credentials.tenantId,
+        environment_url: input.credentials.environmentUrl,
+        client_secret_hint: input.credentials.clientSecret.slice(0, 3),
+      }),
+    );
+  }
+
+  private async requireRow(orgId: string): Promise<IntegrationSettings> {
+    const row = await this.settings.findByOrg(orgId);
+    if (!row) throw notConnected();
+    return row;
+  }
+}
+
+/** The fields an admin sets, compared to list what a save changed. */
+function snapshot(row: IntegrationSettings): Record<string, unknown> {
+  return {
+    client_id: row.clientId,
+    tenant_id: row.tenantId,
+    environment_url: row.environmentUrl,
+    secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
+    default_priority: row.defaultPriority,
+    default_owner_id: row.defaultOwnerId,
+    default_queue_id: row.defaultQueueId,
+    default_workstream_id: row.defaultWorkstreamId,
+    ticket_properties: row.ticketProperties,
+  };
+}
+
+function notConnected(): AppError {
+  return new AppError('not_found', 'No Dynamics 365 connection is stored for this organisation.');
+}
+
+function verificationError(failure: StageResult, saving: boolean): AppError {
+  const stage =
+    failure.stage === 'token_exchange' ? 'token exchange with Microsoft Entra ID' : 'Dynamics 365 probe';
+  const nothing = saving ? ' Nothing was saved.' : '';
+  if (failure.outcome === 'rejected') {
+    const code = failure.upstream_code ?? `HTTP ${failure.upstream_status}`;
+    return new AppError(
+      'verification_failed',
+      `Microsoft rejected the credentials at the ${stage} (${code}).${nothing}`,
+      {
+        verification: failure,
+      },
+    );
+  }
+  return new AppError(
+    'upstream_unavailable',
+    `Microsoft could not be reached at the ${stage}: ${failure.message}${nothing}`,
+    {
+      verification: failure,
+    },
+  );
+}

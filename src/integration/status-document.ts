@@ -1,0 +1,34 @@
+import type { IntegrationSettings } from '../settings/settings.entity.js';
+import { IntegrationStatusDto, Warning, WARNING_WINDOW_DAYS } from './integration.dto.js';
+
+/** The public view of a settings row: every key present, never the secret. */
+export function toStatusDocument(row: IntegrationSettings, now = new Date()): IntegrationStatusDto {
+  return {
+    org_id: row.orgId,
+    status: row.status,
+    client_id: row.clientId,
+    tenant_id: row.tenantId,
+    environment_url: row.environmentUrl,
+    client_secret_hint: row.clientSecretHint,
+    secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
+    warnings: warningsFor(row.secretExpiresAt, now),
+    default_priority: row.defaultPriority,
+    default_owner_id: row.defaultOwnerId,
+    default_queue_id: row.defaultQueueId,
+    default_workstream_id: row.defaultWorkstreamId,
+    ticket_properties: row.ticketProperties,
+    last_verified_at: row.lastVerifiedAt?.toISOString() ?? null,
+    last_verification: row.lastVerification,
+    version: row.version,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export function warningsFor(expiresAt: Date | null, now = new Date()): Warning[] {
+  if (!expiresAt) return [];
+  if (expiresAt.getTime() <= now.getTime()) return ['secret_expired'];
+  if (expiresAt.getTime() - now.getTime() <= WARNING_WINDOW_DAYS * 24 * 3600 * 1000)
+    return ['secret_expires_soon'];
+  return [];
+}

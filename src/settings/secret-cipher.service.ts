@@ -1,0 +1,82 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig, EncryptionKey } from '../config/app-config.js';
+
+/**
+ * AES-256-GCM for client secrets at rest. Layout: version byte, 96-bit random IV, 128-bit tag,
+ * ciphertext; the key id is stored beside it. The additional authenticated data binds the
+ * ciphertext to its table, column and org, so a ciphertext copied to another org's row (or
+ * column) does not decrypt.
+ */
+export interface EncryptedSecret {
+  keyId: string;
+  ciphertext: Buffer;
+}
+
+const FORMAT_VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export class SecretDecryptionError extends Error {
+  constructor(reason: string) {
+    super(`The stored client secret cannot be decrypted: ${reason}`);
+    this.name = 'SecretDecryptionError';
+  }
+}
+
+@Injectable()
+export class SecretCipher {
+  private readonly keys: Map<string, Buffer>;
+  private readonly active: EncryptionKey;
+
+  constructor(config: AppConfig) {
+    this.active = config.encryptionKeys[0];
+    this.keys = new Map(config.encryptionKeys.map((k) => [k.id, k.key]));
+  }
+
+  get activeKeyId(): string {
+    return this.active.id;
+  }
+
+  encrypt(plaintext: string, orgId: string): EncryptedSecret {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.active.key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(additionalData(orgId));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return {
+      keyId: this.active.id,
+      ciphertext: Buffer.concat([Buffer.from([FORMAT_VERSION]), iv, cipher.getAuthTag(), body]),
+    };
+  }
+
+  decrypt(secret: EncryptedSecret, orgId: string): string {
+    const key = this.keys.get(secret.keyId);
+    if (!key) throw new SecretDecryptionError(`key "${secret.keyId}" is not in ENCRYPTION_KEYS`);
+    const { ciphertext } = secret;
+    if (ciphertext.length < 1 + IV_BYTES + TAG_BYTES || ciphertext[0] !== FORMAT_VERSION) {
+      throw new SecretDecryptionError('unknown format');
+    }
+    const iv = ciphertext.subarray(1, 1 + IV_BYTES);
+    const tag = ciphertext.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(additionalData(orgId));
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([
+        decipher.update(ciphertext.subarray(1 + IV_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
+    } catch {
+      throw new SecretDecryptionError('authentication failed (wrong key, org or tampered data)');
+    }
+  }
+
+  /** Re-encrypts under the active key (no-op result when already on it). */
+  reencrypt(secret: EncryptedSecret, orgId: string): EncryptedSecret {
+    return this.encrypt(this.decrypt(secret, orgId), orgId);
+  }
+}
+
+function additionalData(orgId: string): Buffer {
+  return Buffer.from(`dynamics365_integration_settings.client_secret_encrypted:${orgId}`, 'utf8');
+}

@@ -1,0 +1,83 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export type IntegrationStatus = 'active' | 'invalid' | 'unreachable';
+export type VerificationStage = 'token_exchange' | 'dynamics_probe';
+export type VerificationOutcome = 'ok' | 'rejected' | 'unreachable';
+
+export interface StageResult {
+  stage: VerificationStage;
+  outcome: VerificationOutcome;
+  upstream_status: number | null;
+  upstream_code: string | null;
+  message: string | null;
+  hint: string | null;
+  duration_ms: number;
+}
+
+export interface LastVerification extends StageResult {
+  checked_at: string;
+}
+
+/** One row per org. The secret is stored only encrypted (see SecretCipher); never return this entity. */
+@Entity({ name: 'dynamics365_integration_settings' })
+export class IntegrationSettings {
+  @PrimaryColumn({ name: 'org_id', type: 'text' })
+  orgId!: string;
+
+  @Column({ name: 'client_id', type: 'uuid' })
+  clientId!: string;
+
+  @Column({ name: 'tenant_id', type: 'text' })
+  tenantId!: string;
+
+  @Column({ name: 'environment_url', type: 'text' })
+  environmentUrl!: string;
+
+  @Column({ name: 'client_secret_encrypted', type: 'bytea' })
+  clientSecretEncrypted!: Buffer;
+
+  @Column({ name: 'client_secret_key_id', type: 'text' })
+  clientSecretKeyId!: string;
+
+  @Column({ name: 'client_secret_hint', type: 'text' })
+  clientSecretHint!: string;
+
+  @Column({ name: 'secret_expires_at', type: 'timestamptz', nullable: true })
+  secretExpiresAt!: Date | null;
+
+  @Column({ name: 'default_priority', type: 'smallint', default: 2 })
+  defaultPriority!: number;
+
+  @Column({ name: 'default_owner_id', type: 'uuid', nullable: true })
+  defaultOwnerId!: string | null;
+
+  @Column({ name: 'default_queue_id', type: 'uuid', nullable: true })
+  defaultQueueId!: string | null;
+
+  @Column({ name: 'default_workstream_id', type: 'uuid', nullable: true })
+  defaultWorkstreamId!: string | null;
+
+  @Column({ name: 'ticket_properties', type: 'jsonb', default: () => "'{}'::jsonb" })
+  ticketProperties!: Record<string, unknown>;
+
+  @Column({ name: 'status', type: 'text' })
+  status!: IntegrationStatus;
+
+  @Column({ name: 'last_verified_at', type: 'timestamptz', nullable: true })
+  lastVerifiedAt!: Date | null;
+
+  @Column({ name: 'last_verification', type: 'jsonb', nullable: true })
+  lastVerification!: LastVerification | null;
+
+  @Column({ name: 'consecutive_unreachable', type: 'integer', default: 0 })
+  consecutiveUnreachable!: number;
+
+  @Column({ name: 'version', type: 'integer', default: 1 })
+  version!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}
