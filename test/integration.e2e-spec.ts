@@ -1,0 +1,342 @@
+import { startTestApp, TestApp } from './support/app.js';
+import { auditEvents, call, credentialsOf, PATH, settingsRow } from './support/integration.js';
+import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+
+const STATUS_KEYS = [
+  'org_id',
+  'status',
+  'client_id',
+  'tenant_id',
+  'environment_url',
+  'client_secret_hint',
+  'secret_expires_at',
+  'warnings',
+  'default_priority',
+  'default_owner_id',
+  'default_queue_id',
+  'default_workstream_id',
+  'ticket_properties',
+  'last_verified_at',
+  'last_verification',
+  'version',
+  'created_at',
+  'updated_at',
+].sort();
+
+describe('Test & Save, status, rotation and disconnect', () => {
+  let ms: MicrosoftWorld;
+  let t: TestApp;
+  let admin: (org?: string) => Promise<string>;
+
+  beforeAll(async () => {
+    ms = await startMicrosoft();
+    t = await startTestApp({ env: { ...ms.env, VERIFY_RATE_LIMIT_PER_MINUTE: '1000' } });
+    admin = (org = 'acme') => t.token({ org, roles: ['admin'], sub: 'alice', name: 'Alice Admin' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await ms.sandbox.close();
+  });
+
+  it('verifies live with exactly the token request and probe Microsoft expects, then saves', async () => {
+    const received = ms.mark();
+    const saved = await call(
+      t,
+      'PUT',
+      PATH,
+      await admin('exact'),
+      credentialsOf(ms, { tenant_id: ms.tenant.id.toUpperCase() }),
+      {
+        'user-agent': 'e2e-test/1.0',
+        'x-request-id': 'save-exact-1',
+      },
+    );
+    expect(saved.status).toBe(200);
+    expect(saved.headers.get('etag')).toBe('"1"');
+    expect(Object.keys(saved.body).sort()).toEqual(STATUS_KEYS);
+    expect(saved.body).toMatchObject({
+      org_id: 'exact',
+      status: 'active',
+      client_id: ms.app.clientId,
+      tenant_id: ms.tenant.id,
+      environment_url: ms.environment.origin,
+      client_secret_hint: ms.secret.value.slice(0, 3),
+      secret_expires_at: null,
+      warnings: [],
+      default_priority: 2,
+      default_owner_id: null,
+      ticket_properties: {},
+      version: 1,
+      last_verification: {
+        stage: 'dynamics_probe',
+        outcome: 'ok',
+        upstream_status: 200,
+        upstream_code: null,
+        hint: null,
+      },
+    });
+    expect(JSON.stringify(saved.body)).not.toContain(ms.secret.value);
+
+    const requests = received();
+    expect(requests.map((r) => `${r.server} ${r.method} ${r.path}`)).toEqual([
+      `login POST /${ms.tenant.id}/oauth2/v2.0/token`,
+      'dataverse GET /api/data/v9.2/incidents',
+    ]);
+    const [tokenRequest, probe] = requests;
+    expect(tokenRequest.form).toEqual({
+      grant_type: 'client_credentials',
+      client_id: ms.app.clientId,
+      client_secret: ms.secret.value,
+      scope: `${ms.environment.origin}/.default`,
+    });
+    expect(tokenRequest.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(probe.query).toEqual({ $top: '1', $select: 'incidentid' });
+    expect(probe.headers).toMatchObject({
+      accept: 'application/json',
+      'odata-maxversion': '4.0',
+      'odata-version': '4.0',
+    });
+    expect(probe.headers.authorization).toMatch(/^Bearer eyJ/);
+    expect(probe.status).toBe(200);
+
+    const [event] = await auditEvents(t, 'exact');
+    expect(event).toMatchObject({
+      action: 'integration.saved',
+      actor_type: 'user',
+      actor_id: 'alice',
+      actor_name: 'Alice Admin',
+      request_id: 'save-exact-1',
+      ip: '127.0.0.1',
+      user_agent: 'e2e-test/1.0',
+      prev_hash: null,
+    });
+    expect(event.details).toMatchObject({
+      created: true,
+      secret_rotated: false,
+      client_secret_hint: ms.secret.value.slice(0, 3),
+    });
+    expect(event.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('lets any member of the org read the status, but only admins write', async () => {
+    await call(t, 'PUT', PATH, await admin('members'), credentialsOf(ms));
+    const member = await t.token({ org: 'members', roles: [] });
+    expect((await call(t, 'GET', PATH, member)).status).toBe(200);
+    for (const [method, path] of [
+      ['PUT', PATH],
+      ['POST', `${PATH}/test`],
+      ['POST', `${PATH}/verify`],
+      ['DELETE', PATH],
+    ]) {
+      const result = await call(
+        t,
+        method,
+        path,
+        member,
+        method === 'PUT' || path.endsWith('test') ? credentialsOf(ms) : undefined,
+      );
+      expect([method, path, result.status, result.body.error.code]).toEqual([method, path, 403, 'forbidden']);
+    }
+    const anonymous = await t.request(PATH);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('keeps orgs apart', async () => {
+    await call(t, 'PUT', PATH, await admin('org-a'), credentialsOf(ms, { default_priority: 1 }));
+    const other = await admin('org-b');
+    expect((await call(t, 'GET', PATH, other)).status).toBe(404);
+    expect((await call(t, 'DELETE', PATH, other)).status).toBe(404);
+    expect((await call(t, 'POST', `${PATH}/verify`, other)).status).toBe(404);
+    const mine = await call(t, 'GET', PATH, await admin('org-a'));
+    expect(mine.body).toMatchObject({ org_id: 'org-a', default_priority: 1 });
+  });
+
+  it('rotates the secret: the new one is verified and stored, the old one is gone', async () => {
+    const org = 'rotation';
+    const first = await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms));
+    expect(first.body.version).toBe(1);
+    const newer = ms.sandbox.model.addSecret(ms.tenant.id, ms.app.clientId);
+    const received = ms.mark();
+    const rotated = await call(
+      t,
+      'PUT',
+      PATH,
+      await admin(org),
+      credentialsOf(ms, { client_secret: newer.value }),
+    );
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ version: 2, client_secret_hint: newer.value.slice(0, 3) });
+    expect(received()[0].form?.client_secret).toBe(newer.value);
+
+    ms.sandbox.model.revokeSecret(
+      ms.tenant.id,
+      ms.app.clientId,
+      newer.id === ms.secret.id ? '' : ms.secret.id,
+    );
+    try {
+      const verified = await call(t, 'POST', `${PATH}/verify`, await admin(org));
+      expect(verified.body).toMatchObject({ status: 'active', last_verification: { outcome: 'ok' } });
+    } finally {
+      ms.sandbox.model
+        .app(ms.tenant.id, ms.app.clientId)
+        .secrets.find((s) => s.id === ms.secret.id)!.revoked = false;
+    }
+    const events = await auditEvents(t, org);
+    expect(events.map((e) => e.action)).toEqual(['integration.saved', 'integration.saved']);
+    expect(events[1].details).toMatchObject({
+      created: false,
+      secret_rotated: true,
+      changed_fields: ['client_secret'],
+      client_secret_hint: newer.value.slice(0, 3),
+      previous_client_secret_hint: ms.secret.value.slice(0, 3),
+    });
+    expect(events[1].prev_hash).toBe(events[0].hash);
+  });
+
+  it('keeps the stored secret and optional settings when omitted, and clears them with null', async () => {
+    const org = 'keep';
+    const owner = 'c0c0c0c0-0000-4000-8000-00000000000a';
+    await call(
+      t,
+      'PUT',
+      PATH,
+      await admin(org),
+      credentialsOf(ms, {
+        default_owner_id: owner,
+        ticket_properties: { casetypecode: 1 },
+        default_priority: 3,
+      }),
+    );
+    const { client_secret: _omitted, ...withoutSecret } = credentialsOf(ms);
+    const received = ms.mark();
+    const kept = await call(t, 'PUT', PATH, await admin(org), withoutSecret);
+    expect(kept.status).toBe(200);
+    expect(received()[0].form?.client_secret).toBe(ms.secret.value);
+    expect(kept.body).toMatchObject({
+      default_owner_id: owner,
+      ticket_properties: { casetypecode: 1 },
+      default_priority: 3,
+      version: 2,
+    });
+    const cleared = await call(t, 'PUT', PATH, await admin(org), {
+      ...withoutSecret,
+      default_owner_id: null,
+      ticket_properties: null,
+    });
+    expect(cleared.body).toMatchObject({
+      default_owner_id: null,
+      ticket_properties: {},
+      default_priority: 3,
+    });
+    const events = await auditEvents(t, org);
+    expect(events[1].details).toMatchObject({ secret_rotated: false, changed_fields: [] });
+    expect(events[2].details.changed_fields.sort()).toEqual(['default_owner_id', 'ticket_properties']);
+  });
+
+  it('409 on a stale If-Match, before calling Microsoft; saves on the current one', async () => {
+    const org = 'if-match';
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms));
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms, { default_priority: 1 }));
+    const received = ms.mark();
+    const stale = await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms), { 'if-match': '"1"' });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('conflict');
+    expect(received()).toEqual([]);
+    const current = await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms, { default_priority: 4 }), {
+      'if-match': '"2"',
+    });
+    expect([current.status, current.body.version]).toEqual([200, 3]);
+    const onNew = await call(t, 'PUT', PATH, await admin('if-match-new'), credentialsOf(ms), {
+      'if-match': '"1"',
+    });
+    expect(onNew.status).toBe(409);
+  });
+
+  it('disconnects once: 204, then 404; the secret is gone from the database', async () => {
+    const org = 'disconnect';
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms));
+    expect((await call(t, 'DELETE', PATH, await admin(org))).status).toBe(204);
+    expect(await settingsRow(t, org)).toBeUndefined();
+    const again = await call(t, 'DELETE', PATH, await admin(org));
+    expect([again.status, again.body.error.code]).toEqual([404, 'not_found']);
+    expect((await call(t, 'GET', PATH, await admin(org))).status).toBe(404);
+    const events = await auditEvents(t, org);
+    expect(events.map((e) => e.action)).toEqual(['integration.saved', 'integration.disconnected']);
+    expect(events[1].details).toEqual({
+      client_id: ms.app.clientId,
+      tenant_id: ms.tenant.id,
+      environment_url: ms.environment.origin,
+      client_secret_hint: ms.secret.value.slice(0, 3),
+    });
+  });
+
+  it('tests without saving anything', async () => {
+    const org = 'test-only';
+    const result = await call(t, 'POST', `${PATH}/test`, await admin(org), credentialsOf(ms));
+    expect(result.status).toBe(200);
+    expect(result.body.ok).toBe(true);
+    expect(
+      result.body.stages.map((s: { stage: string; outcome: string }) => `${s.stage}:${s.outcome}`),
+    ).toEqual(['token_exchange:ok', 'dynamics_probe:ok']);
+    expect(await settingsRow(t, org)).toBeUndefined();
+    expect(await auditEvents(t, org)).toEqual([]);
+  });
+
+  it('warns about secrets that expire within 14 days or have expired', async () => {
+    const soon = new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString();
+    const past = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+    const a = await call(
+      t,
+      'PUT',
+      PATH,
+      await admin('warn-soon'),
+      credentialsOf(ms, { secret_expires_at: soon }),
+    );
+    expect(a.body.warnings).toEqual(['secret_expires_soon']);
+    const b = await call(
+      t,
+      'PUT',
+      PATH,
+      await admin('warn-past'),
+      credentialsOf(ms, { secret_expires_at: past }),
+    );
+    expect(b.body.warnings).toEqual(['secret_expired']);
+  });
+});
+
+describe('verification rate limit', () => {
+  let ms: MicrosoftWorld;
+  let t: TestApp;
+  beforeAll(async () => {
+    ms = await startMicrosoft();
+    t = await startTestApp({ env: { ...ms.env, VERIFY_RATE_LIMIT_PER_MINUTE: '2' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await ms.sandbox.close();
+  });
+
+  it('allows N attempts per org per minute, not counting refused input, then 429 with Retry-After', async () => {
+    const token = await t.token({ org: 'limited' });
+    // The limit counts per calendar minute: start well inside one so the window cannot roll over.
+    const intoMinute = Date.now() % 60000;
+    if (intoMinute > 57000) await new Promise((resolve) => setTimeout(resolve, 60000 - intoMinute + 100));
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await call(t, 'PUT', PATH, token, credentialsOf(ms, { environment_url: 'https://127.0.0.1' })))
+          .status,
+      ).toBe(400);
+    }
+    expect((await call(t, 'POST', `${PATH}/test`, token, credentialsOf(ms))).status).toBe(200);
+    expect((await call(t, 'PUT', PATH, token, credentialsOf(ms))).status).toBe(200);
+    const received = ms.mark();
+    const limited = await call(t, 'POST', `${PATH}/verify`, token);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(received()).toEqual([]);
+    expect(
+      (await call(t, 'POST', `${PATH}/test`, await t.token({ org: 'other-org' }), credentialsOf(ms))).status,
+    ).toBe(200);
+  });
+});
