@@ -20,7 +20,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfigFromProcess();
-  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') });
+  const embedded = config.databaseUrl
+    ? undefined
+    : new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') });
   const url = config.databaseUrl ?? (await embedded!.start());
   const dataSource = new DataSource(dataSourceOptions(url));
   try {

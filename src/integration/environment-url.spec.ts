@@ -17,6 +17,8 @@ describe('normaliseEnvironmentUrl', () => {
   });
 
   it('accepts an allowed origin only exactly (not another port on the same host)', () => {
-    expect(normaliseEnvironmentUrl('http://127.0.0.1:4012', ['http://127.0.0.1:4011'])).toHaveProperty('problem');
+    expect(normaliseEnvironmentUrl('http://127.0.0.1:4012', ['http://127.0.0.1:4011'])).toHaveProperty(
+      'problem',
+    );
   });
 });

@@ -7,19 +7,40 @@ const input: HintInput = {
   clientSecret: 'Abc8Q~value',
   environmentUrl: 'https://contoso.crm.dynamics.com',
 };
-const token = (code: string, status = 400) => new UpstreamFailure('token_exchange', 'rejected', status, code, 'm', 1);
+const token = (code: string, status = 400) =>
+  new UpstreamFailure('token_exchange', 'rejected', status, code, 'm', 1);
 const probe = (status: number | null, code: string | null, message = 'm') =>
   new UpstreamFailure('dynamics_probe', 'rejected', status, code, message, 1);
 
 describe('hintFor', () => {
   it.each([
     ['wrong secret', token('AADSTS7000215', 401), input, /client secret is wrong.*Value/],
-    ['Secret ID pasted', token('AADSTS7000215', 401), { ...input, clientSecret: 'a1a1a1a1-0000-4000-8000-000000000001' }, /looks like the Secret ID.*Value column/],
+    [
+      'Secret ID pasted',
+      token('AADSTS7000215', 401),
+      { ...input, clientSecret: 'a1a1a1a1-0000-4000-8000-000000000001' },
+      /looks like the Secret ID.*Value column/,
+    ],
     ['expired secret', token('AADSTS7000222', 401), input, /expired.*Create a new client secret/],
     ['missing secret', token('AADSTS7000216', 401), input, /No client secret was sent/],
-    ['app not in tenant', token('AADSTS700016'), input, /No application with client ID 1c8f2a4e.* exists in tenant 7b1c3f9e/],
-    ['tenant not found', token('AADSTS90002'), input, /Tenant 7b1c3f9e.* was not found.*not the app's Object ID/],
-    ['tenant = client id', token('AADSTS90002'), { ...input, tenantId: input.clientId }, /same as the client ID.*Directory \(tenant\) ID/],
+    [
+      'app not in tenant',
+      token('AADSTS700016'),
+      input,
+      /No application with client ID 1c8f2a4e.* exists in tenant 7b1c3f9e/,
+    ],
+    [
+      'tenant not found',
+      token('AADSTS90002'),
+      input,
+      /Tenant 7b1c3f9e.* was not found.*not the app's Object ID/,
+    ],
+    [
+      'tenant = client id',
+      token('AADSTS90002'),
+      { ...input, tenantId: input.clientId },
+      /same as the client ID.*Directory \(tenant\) ID/,
+    ],
     ['malformed tenant', token('AADSTS900023'), input, /tenant ID is not valid/],
     ['disabled app', token('AADSTS7000112'), input, /application is disabled/],
     ['resource not in tenant', token('AADSTS500011'), input, /does not know the resource https:\/\/contoso/],
@@ -30,7 +51,11 @@ describe('hintFor', () => {
     ['disabled application user', probe(403, '0x80040225'), input, /Application User is disabled/],
     [
       'missing privilege',
-      probe(403, '0x80040220', "Principal user (Id=x, type=8) is missing prvReadIncident privilege (Id=y) on OTC=112"),
+      probe(
+        403,
+        '0x80040220',
+        'Principal user (Id=x, type=8) is missing prvReadIncident privilege (Id=y) on OTC=112',
+      ),
       input,
       /lacks prvReadIncident.*Manage roles/,
     ],

@@ -29,7 +29,10 @@ export async function rotateSecrets(
       );
       for (const row of batch) {
         try {
-          const next = cipher.reencrypt({ keyId: row.clientSecretKeyId, ciphertext: row.clientSecretEncrypted }, row.orgId);
+          const next = cipher.reencrypt(
+            { keyId: row.clientSecretKeyId, ciphertext: row.clientSecretEncrypted },
+            row.orgId,
+          );
           await repository.updateCiphertext(manager, row.orgId, next.keyId, next.ciphertext);
           rotated += 1;
         } catch (error) {
