@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/app-config.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { rotateSecrets } from '../src/settings/key-rotation.js';
+import { SecretCipher } from '../src/settings/secret-cipher.service.js';
+import { startTestApp, testEnv, TestApp } from './support/app.js';
+import { createTestDatabase, withClient } from './support/database.js';
+import { call, credentialsOf, PATH } from './support/integration.js';
+import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+
+async function dumpDatabase(url: string): Promise<string> {
+  return withClient(url, async (client) => {
+    const tables = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    );
+    let dump = '';
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query<Record<string, unknown>>(`SELECT * FROM "${table_name}"`);
+      for (const row of rows.rows) {
+        // bytea columns as raw bytes, so a plaintext stored in them would be found too
+        dump += Object.values(row)
+          .map((v) => (Buffer.isBuffer(v) ? v.toString('latin1') : JSON.stringify(v)))
+          .join('\t');
+      }
+    }
+    return dump;
+  });
+}
+
+describe('secrets never leak', () => {
+  let ms: MicrosoftWorld;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    ms = await startMicrosoft();
+    t = await startTestApp({ env: { ...ms.env, LOG_LEVEL: 'trace', VERIFY_RATE_LIMIT_PER_MINUTE: '1000' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await ms.sandbox.close();
+  });
+
+  it('keeps the plaintext secret and access tokens out of every log line, response and database column', async () => {
+    const admin = await t.token({ org: 'leak-check' });
+    const wrong = 'Wr0ng8Q~this-is-a-wrong-secret-value';
+    const responses: string[] = [];
+    const record = async (r: Promise<{ body: unknown; headers: Headers }>) => {
+      const result = await r;
+      responses.push(JSON.stringify(result.body) + JSON.stringify([...result.headers.entries()]));
+    };
+    const received = ms.mark();
+    await record(call(t, 'PUT', PATH, admin, credentialsOf(ms)));
+    await record(call(t, 'PUT', PATH, admin, credentialsOf(ms, { client_secret: wrong })));
+    await record(call(t, 'POST', `${PATH}/test`, admin, credentialsOf(ms)));
+    await record(call(t, 'POST', `${PATH}/verify`, admin));
+    await record(call(t, 'GET', PATH, admin));
+    await record(call(t, 'PUT', PATH, admin, { ...credentialsOf(ms), extra: ms.secret.value }));
+    await record(call(t, 'DELETE', PATH, admin));
+    await t.waitForLog(
+      (l) => l.msg === 'request completed' && (l.req as { method?: string })?.method === 'DELETE',
+    );
+
+    const accessTokens = received()
+      .map((r) => r.headers.authorization?.replace('Bearer ', ''))
+      .filter((v): v is string => !!v);
+    expect(accessTokens.length).toBeGreaterThan(0);
+    const haystacks = {
+      logs: t.rawLogs(),
+      responses: responses.join('\n'),
+      database: await dumpDatabase(t.databaseUrl),
+    };
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const secret of [ms.secret.value, wrong, ...accessTokens]) {
+        expect([where, text.includes(secret)]).toEqual([where, false]);
+      }
+    }
+    expect(haystacks.logs.length).toBeGreaterThan(1000);
+  });
+});
+
+describe('secrets at rest', () => {
+  let ms: MicrosoftWorld;
+  beforeAll(async () => {
+    ms = await startMicrosoft();
+  });
+  afterAll(() => ms.sandbox.close());
+
+  it('a ciphertext copied to another org’s row does not decrypt', async () => {
+    const t = await startTestApp({ env: ms.env });
+    try {
+      await call(t, 'PUT', PATH, await t.token({ org: 'victim' }), credentialsOf(ms));
+      await call(
+        t,
+        'PUT',
+        PATH,
+        await t.token({ org: 'attacker' }),
+        credentialsOf(ms, { default_priority: 1 }),
+      );
+      await withClient(t.databaseUrl, (client) =>
+        client.query(
+          `UPDATE dynamics365_integration_settings SET client_secret_encrypted = v.client_secret_encrypted
+           FROM dynamics365_integration_settings v WHERE v.org_id = 'victim' AND dynamics365_integration_settings.org_id = 'attacker'`,
+        ),
+      );
+      const received = ms.mark();
+      const result = await call(t, 'POST', `${PATH}/verify`, await t.token({ org: 'attacker' }));
+      expect([result.status, result.body.error.code]).toEqual([500, 'internal_error']);
+      expect(received()).toEqual([]);
+      expect(JSON.stringify(result.body)).not.toContain(ms.secret.value);
+      const victim = await call(t, 'POST', `${PATH}/verify`, await t.token({ org: 'victim' }));
+      expect(victim.body.status).toBe('active');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('rotates keys: old rows decrypt under a two-key ring, keys:rotate moves them to the new key', async () => {
+    const databaseUrl = await createTestDatabase('rotation');
+    const k1 = `k1:${randomBytes(32).toString('base64')}`;
+    const k2 = `k2:${randomBytes(32).toString('base64')}`;
+
+    const before = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: k1 } });
+    for (const org of ['r1', 'r2', 'r3']) {
+      expect((await call(before, 'PUT', PATH, await before.token({ org }), credentialsOf(ms))).status).toBe(
+        200,
+      );
+    }
+    await before.close();
+
+    const both = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: `${k2},${k1}` } });
+    try {
+      expect((await call(both, 'POST', `${PATH}/verify`, await both.token({ org: 'r1' }))).body.status).toBe(
+        'active',
+      );
+      const versionBefore = (await call(both, 'GET', PATH, await both.token({ org: 'r2' }))).body.version;
+
+      const config = loadConfig(testEnv({ DATABASE_URL: databaseUrl, ENCRYPTION_KEYS: `${k2},${k1}` }));
+      const dataSource = new DataSource(dataSourceOptions(databaseUrl));
+      await dataSource.initialize();
+      try {
+        const report = await rotateSecrets(dataSource, new SecretCipher(config), 2);
+        expect(report).toEqual({ active_key_id: 'k2', rotated: 3, remaining_on_old_keys: {}, failed: [] });
+        const again = await rotateSecrets(dataSource, new SecretCipher(config), 2);
+        expect(again.rotated).toBe(0);
+      } finally {
+        await dataSource.destroy();
+      }
+      expect((await call(both, 'GET', PATH, await both.token({ org: 'r2' }))).body.version).toBe(
+        versionBefore,
+      );
+    } finally {
+      await both.close();
+    }
+
+    const onlyNew = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: k2 } });
+    try {
+      for (const org of ['r2', 'r3']) {
+        expect(
+          (await call(onlyNew, 'POST', `${PATH}/verify`, await onlyNew.token({ org }))).body.status,
+        ).toBe('active');
+      }
+    } finally {
+      await onlyNew.close();
+    }
+  });
+});
