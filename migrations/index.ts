@@ -1,8 +1,12 @@
 import type { MigrationInterface } from 'typeorm';
 import { IntegrationSettings1764160000000 } from './1764160000000-IntegrationSettings.js';
+import { Revalidation1764170000000 } from './1764170000000-Revalidation.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
  * (a test fails when a file in this folder is missing from the list).
  */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [IntegrationSettings1764160000000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  IntegrationSettings1764160000000,
+  Revalidation1764170000000,
+];

@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { IntegrationModule } from './integration/integration.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RevalidationScheduleModule } from './revalidation/revalidation-schedule.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -33,6 +34,7 @@ export class AppModule {
         HealthModule,
         AccessModule,
         IntegrationModule,
+        RevalidationScheduleModule,
         ...extraModules,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

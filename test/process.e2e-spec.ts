@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations/index.js';
+import { createTestDatabase } from './support/database.js';
 import { findFreePort } from '../src/database/embedded-postgres.js';
 
 /**
@@ -98,6 +99,34 @@ describe('the compiled service process', () => {
     expect(await second.exited).toBe(0);
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }, 120000);
+
+  it('npm run revalidate: one sweep against the configured database, JSON summary on stdout, exit 0', async () => {
+    const databaseUrl = await createTestDatabase('cli');
+    const child = spawn(process.execPath, ['dist/src/cli/revalidate.js'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: dataDir,
+        NODE_ENV: 'development',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect([code, stderr.includes('Revalidation sweep finished')]).toEqual([0, true]);
+    expect(JSON.parse(stdout)).toMatchObject({
+      trigger: 'manual',
+      checked: 0,
+      ok: 0,
+      rejected: 0,
+      unreachable: 0,
+      errors: 0,
+    });
+  });
 
   it('refuses to start with a bad environment, naming every bad key', async () => {
     const running = startService({ DATA_DIR: dataDir, PORT: 'eighty', UPSTREAM_TIMEOUT_MS: 'soon' });

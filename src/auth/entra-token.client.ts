@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { AUTHORITY_HOSTS, parseDynamicsHost } from '../common/dynamics-domains.js';
-import { UpstreamHttp } from '../common/upstream-http.service.js';
-import { UpstreamFailure, UpstreamTransportError } from '../common/upstream.js';
+import { RetryPolicy, UpstreamHttp } from '../common/upstream-http.service.js';
+import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../common/upstream.js';
 
 /**
  * Microsoft Entra ID client credentials token exchange. Ours rather than MSAL's because
@@ -44,7 +44,7 @@ export class EntraTokenClient {
     return `${authority}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
   }
 
-  async exchangeClientCredentials(credentials: ClientCredentials): Promise<AccessToken> {
+  async exchangeClientCredentials(credentials: ClientCredentials, retry?: RetryPolicy): Promise<AccessToken> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     const form = new URLSearchParams({
@@ -64,6 +64,7 @@ export class EntraTokenClient {
         },
         body: form.toString(),
         timeoutMs: this.config.upstreamTimeoutMs,
+        retry,
       });
     } catch (error) {
       if (error instanceof UpstreamTransportError) {
@@ -101,6 +102,7 @@ export class EntraTokenClient {
       message,
       elapsed(),
       traceId,
+      retryAfterMs(response.headers.get('retry-after')),
     );
   }
 }

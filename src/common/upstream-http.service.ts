@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UpstreamTransportError } from './upstream.js';
+import { retryAfterMs, UpstreamTransportError } from './upstream.js';
 
 /**
  * The one place that sends HTTP to Microsoft: a per-attempt timeout, no redirects (an answer
@@ -16,6 +16,9 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 2, maxRetryAfterMs: 5000, baseBackoffMs: 250 };
+
+/** For callers that retry themselves (the nightly sweep): one attempt per call. */
+export const NO_RETRY: RetryPolicy = { maxRetries: 0, maxRetryAfterMs: 0, baseBackoffMs: 0 };
 
 export interface UpstreamResponse {
   status: number;
@@ -65,12 +68,8 @@ export class UpstreamHttp {
 }
 
 function retryDelayMs(retryAfter: string | null, attempt: number, policy: RetryPolicy): number | undefined {
-  if (retryAfter !== null) {
-    const seconds = Number(retryAfter);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
-    if (!Number.isFinite(ms)) return policy.baseBackoffMs;
-    return ms > policy.maxRetryAfterMs ? undefined : Math.max(0, ms);
-  }
+  const ms = retryAfterMs(retryAfter);
+  if (ms !== null) return ms > policy.maxRetryAfterMs ? undefined : ms;
   return Math.random() * policy.baseBackoffMs * 2 ** attempt;
 }
 

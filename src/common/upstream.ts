@@ -13,6 +13,8 @@ export class UpstreamFailure extends Error {
     message: string,
     readonly durationMs: number,
     readonly traceId: string | null = null,
+    /** Microsoft's Retry-After on the last answer, when it sent one. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'UpstreamFailure';
@@ -29,4 +31,12 @@ export class UpstreamTransportError extends Error {
     super(message);
     this.name = 'UpstreamTransportError';
   }
+}
+
+/** Retry-After as milliseconds (seconds or an HTTP date); null when absent or unreadable. */
+export function retryAfterMs(header: string | null): number | null {
+  if (header === null) return null;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : null;
 }

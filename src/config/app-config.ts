@@ -34,6 +34,9 @@ export class AppConfig {
   revalidationConcurrency!: number;
   /** Consecutive unreachable verifications before an active connection shows `unreachable`. */
   revalidationUnreachableThreshold!: number;
+  /** Retries of an unreachable verification within one sweep, and their base backoff. */
+  revalidationRetries!: number;
+  revalidationRetryBaseMs!: number;
   upstreamTimeoutMs!: number;
   verifyRateLimitPerMinute!: number;
   logLevel!: LogLevel;
@@ -164,12 +167,18 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   }
 
   config.revalidationCron = value('REVALIDATION_CRON') ?? '0 2 * * *';
-  const cron = validateCronExpression(config.revalidationCron);
+  const cron =
+    config.revalidationCron === 'off' ? { valid: true } : validateCronExpression(config.revalidationCron);
   if (!cron.valid) {
-    problem('REVALIDATION_CRON', `is not a valid cron expression (got "${config.revalidationCron}")`);
+    problem(
+      'REVALIDATION_CRON',
+      `is not a valid cron expression or "off" (got "${config.revalidationCron}")`,
+    );
   }
   config.revalidationConcurrency = int('REVALIDATION_CONCURRENCY', 8, 1, 256);
   config.revalidationUnreachableThreshold = int('REVALIDATION_UNREACHABLE_THRESHOLD', 3, 1, 100);
+  config.revalidationRetries = int('REVALIDATION_RETRIES', 2, 0, 10);
+  config.revalidationRetryBaseMs = int('REVALIDATION_RETRY_BASE_MS', 2000, 0, 600000);
   config.upstreamTimeoutMs = int('UPSTREAM_TIMEOUT_MS', 10000, 100, 120000);
   config.verifyRateLimitPerMinute = int('VERIFY_RATE_LIMIT_PER_MINUTE', 10, 1, 100000);
 

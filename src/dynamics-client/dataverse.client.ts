@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { UpstreamHttp, UpstreamResponse } from '../common/upstream-http.service.js';
-import { UpstreamFailure, UpstreamTransportError } from '../common/upstream.js';
+import { RetryPolicy, UpstreamHttp, UpstreamResponse } from '../common/upstream-http.service.js';
+import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../common/upstream.js';
 import { parseJson } from '../auth/entra-token.client.js';
 
 /**
@@ -29,9 +29,20 @@ export class DataverseClient {
   ) {}
 
   /** The cheapest call that proves the app user exists, is enabled and may read cases. */
-  async probeIncidents(environmentUrl: string, accessToken: string): Promise<{ durationMs: number }> {
+  async probeIncidents(
+    environmentUrl: string,
+    accessToken: string,
+    retry?: RetryPolicy,
+  ): Promise<{ durationMs: number }> {
     const started = Date.now();
-    await this.send(environmentUrl, accessToken, 'GET', '/incidents?$top=1&$select=incidentid');
+    await this.send(
+      environmentUrl,
+      accessToken,
+      'GET',
+      '/incidents?$top=1&$select=incidentid',
+      undefined,
+      retry,
+    );
     return { durationMs: Date.now() - started };
   }
 
@@ -41,6 +52,7 @@ export class DataverseClient {
     method: 'GET' | 'POST' | 'PATCH',
     path: string,
     body?: unknown,
+    retry?: RetryPolicy,
   ): Promise<UpstreamResponse> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
@@ -56,6 +68,7 @@ export class DataverseClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         timeoutMs: this.config.upstreamTimeoutMs,
+        retry,
       });
     } catch (error) {
       if (error instanceof UpstreamTransportError) {
@@ -85,6 +98,7 @@ export class DataverseClient {
       parsed?.message ?? describeStatus(response.status, response.attempts),
       elapsed(),
       requestId,
+      retryAfterMs(response.headers.get('retry-after')),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntraTokenClient } from '../auth/entra-token.client.js';
+import type { RetryPolicy } from '../common/upstream-http.service.js';
 import { UpstreamFailure } from '../common/upstream.js';
 import { DataverseClient } from '../dynamics-client/dataverse.client.js';
 import type { StageResult } from '../settings/settings.entity.js';
@@ -13,7 +14,8 @@ export interface Credentials extends HintInput {
 }
 
 export type VerificationResult =
-  { ok: true; stages: StageResult[] } | { ok: false; stages: StageResult[]; failure: StageResult };
+  | { ok: true; stages: StageResult[] }
+  | { ok: false; stages: StageResult[]; failure: StageResult; retryAfterMs: number | null };
 
 /**
  * The two-stage live check shared by Test & Save, test, verify and the nightly sweep: a fresh
@@ -26,12 +28,13 @@ export class CredentialVerifier {
     private readonly dataverse: DataverseClient,
   ) {}
 
-  async verify(credentials: Credentials): Promise<VerificationResult> {
+  /** `retry` overrides the HTTP-level retries (the sweep retries whole verifications itself). */
+  async verify(credentials: Credentials, retry?: RetryPolicy): Promise<VerificationResult> {
     const stages: StageResult[] = [];
     try {
-      const token = await this.entra.exchangeClientCredentials(credentials);
+      const token = await this.entra.exchangeClientCredentials(credentials, retry);
       stages.push(okStage('token_exchange', token.durationMs));
-      const probe = await this.dataverse.probeIncidents(credentials.environmentUrl, token.accessToken);
+      const probe = await this.dataverse.probeIncidents(credentials.environmentUrl, token.accessToken, retry);
       stages.push(okStage('dynamics_probe', probe.durationMs));
       return { ok: true, stages };
     } catch (error) {
@@ -46,7 +49,7 @@ export class CredentialVerifier {
         duration_ms: error.durationMs,
       };
       stages.push(failure);
-      return { ok: false, stages, failure };
+      return { ok: false, stages, failure, retryAfterMs: error.retryAfterMs };
     }
   }
 }

@@ -11,7 +11,7 @@ export function toStatusDocument(row: IntegrationSettings, now = new Date()): In
     environment_url: row.environmentUrl,
     client_secret_hint: row.clientSecretHint,
     secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
-    warnings: warningsFor(row.secretExpiresAt, now),
+    warnings: warningsFor(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
     default_priority: row.defaultPriority,
     default_owner_id: row.defaultOwnerId,
     default_queue_id: row.defaultQueueId,
@@ -25,7 +25,13 @@ export function toStatusDocument(row: IntegrationSettings, now = new Date()): In
   };
 }
 
-export function warningsFor(expiresAt: Date | null, now = new Date()): Warning[] {
+export function warningsFor(
+  expiresAt: Date | null,
+  now = new Date(),
+  lastCode: string | null = null,
+): Warning[] {
+  // Entra said the secret expired, whatever expiry date was entered (or none).
+  if (lastCode === 'AADSTS7000222') return ['secret_expired'];
   if (!expiresAt) return [];
   if (expiresAt.getTime() <= now.getTime()) return ['secret_expired'];
   if (expiresAt.getTime() - now.getTime() <= WARNING_WINDOW_DAYS * 24 * 3600 * 1000)

@@ -22,11 +22,15 @@ export class VerificationRecorder {
     private readonly config: AppConfig,
   ) {}
 
-  /** Returns the updated row, or null when the org disconnected meanwhile. */
+  /**
+   * Returns the updated row, or null when the org disconnected meanwhile. `swept` marks the row
+   * as verified by the current sweep and releases its lease.
+   */
   async record(
     orgId: string,
     result: VerificationResult,
     context: AuditContext,
+    options: { swept?: boolean } = {},
   ): Promise<IntegrationSettings | null> {
     return this.settings.transaction(async (manager) => {
       const row = await this.settings.lockByOrg(manager, orgId);
@@ -46,6 +50,11 @@ export class VerificationRecorder {
         if (from === 'active' && row.consecutiveUnreachable >= this.config.revalidationUnreachableThreshold) {
           row.status = 'unreachable';
         }
+      }
+      if (options.swept) {
+        row.lastSweptAt = now;
+        row.claimedUntil = null;
+        row.claimedBy = null;
       }
       row.version += 1;
       const saved = await this.settings.save(manager, row);

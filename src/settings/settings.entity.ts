@@ -72,6 +72,17 @@ export class IntegrationSettings {
   @Column({ name: 'consecutive_unreachable', type: 'integer', default: 0 })
   consecutiveUnreachable!: number;
 
+  /** When the nightly sweep last verified this row (its run's cutoff is compared to this). */
+  @Column({ name: 'last_swept_at', type: 'timestamptz', nullable: true })
+  lastSweptAt!: Date | null;
+
+  /** Lease of the sweep instance verifying this row; expired leases are picked up again. */
+  @Column({ name: 'claimed_until', type: 'timestamptz', nullable: true })
+  claimedUntil!: Date | null;
+
+  @Column({ name: 'claimed_by', type: 'text', nullable: true })
+  claimedBy!: string | null;
+
   @Column({ name: 'version', type: 'integer', default: 1 })
   version!: number;
 
