@@ -16,6 +16,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     genReqId: requestIdFor,
     requestIdHeader: false,
     return503OnClosing: true,
+    // Client IPs in audit events come from X-Forwarded-For only from configured proxies.
+    trustProxy: options.config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     bufferLogs: true,

@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AccessModule } from './access/access.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         HealthModule,
         AccessModule,
         IntegrationModule,
+        AuditModule,
         RevalidationScheduleModule,
         ...extraModules,
       ],

@@ -47,11 +47,11 @@ export class AuditService {
     const [{ id }] = await manager.query<{ id: string }[]>(
       "SELECT nextval('audit_events_id_seq')::text AS id",
     );
-    const previous = await manager.query<{ hash: string }[]>(
-      'SELECT hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
+    const head = await manager.query<{ last_hash: string }[]>(
+      'SELECT last_hash FROM audit_chain_heads WHERE org_id = $1',
       [orgId],
     );
-    const prevHash = previous[0]?.hash ?? null;
+    const prevHash = head[0]?.last_hash ?? null;
     const event = manager.create(AuditEvent, {
       id,
       orgId,
@@ -69,12 +69,32 @@ export class AuditService {
     event.hash = chainHash(prevHash, event);
     // jsonb `details` is typed loosely, which TypeORM's deep-partial insert type does not accept.
     await manager.insert(AuditEvent, event as unknown as QueryDeepPartialEntity<AuditEvent>);
+    await manager.query(
+      `INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count) VALUES ($1, $2, $3, 1)
+       ON CONFLICT (org_id) DO UPDATE SET last_id = $2, last_hash = $3, event_count = audit_chain_heads.event_count + 1`,
+      [orgId, id, event.hash],
+    );
     return event;
   }
 }
 
+/** The hashed content of an event, whichever way it was read. */
+export interface ChainFields {
+  id: string;
+  orgId: string;
+  occurredAt: Date;
+  action: string;
+  actorType: string;
+  actorId: string | null;
+  actorName: string | null;
+  requestId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+
 /** SHA-256 over the previous hash and the event's canonical JSON (hex). */
-export function chainHash(prevHash: string | null, event: AuditEvent): string {
+export function chainHash(prevHash: string | null, event: ChainFields): string {
   const content = canonicalJson({
     id: String(event.id),
     org_id: event.orgId,

@@ -59,9 +59,11 @@ describe('loadConfig', () => {
       UPSTREAM_TIMEOUT_MS: '-5',
       VERIFY_RATE_LIMIT_PER_MINUTE: '1.5',
       LOG_LEVEL: 'loud',
+      TRUST_PROXY: 'sometimes',
     });
     expect(problems.map((p) => p.key).sort()).toEqual(
       [
+        'TRUST_PROXY',
         'NODE_ENV',
         'PORT',
         'DATABASE_URL',

@@ -22,6 +22,8 @@ export class AppConfig {
   nodeEnv!: NodeEnv;
   port!: number;
   host!: string;
+  /** Fastify trustProxy: false, true, or the proxies' addresses/CIDRs. */
+  trustProxy!: boolean | string[];
   databaseUrl?: string;
   dataDir!: string;
   dbSkipMigrations!: boolean;
@@ -104,6 +106,17 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
 
   config.port = int('PORT', 3000, 0, 65535);
   config.host = value('HOST') ?? '127.0.0.1';
+  const trustProxy = value('TRUST_PROXY') ?? 'false';
+  if (/^(true|false)$/i.test(trustProxy)) config.trustProxy = trustProxy.toLowerCase() === 'true';
+  else if (/^[0-9a-f.:/]+(\s*,\s*[0-9a-f.:/]+)*$/i.test(trustProxy)) {
+    config.trustProxy = trustProxy.split(',').map((p) => p.trim());
+  } else {
+    problem(
+      'TRUST_PROXY',
+      `must be true, false or a comma-separated list of proxy IPs/CIDRs (got "${trustProxy}")`,
+    );
+    config.trustProxy = false;
+  }
 
   const databaseUrl = value('DATABASE_URL');
   if (databaseUrl !== undefined) {

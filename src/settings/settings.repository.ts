@@ -3,6 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Not } from 'typeorm';
 import { IntegrationSettings } from './settings.entity.js';
 
+/** Namespace of the per-org advisory locks taken before reading a row for update. */
+const ORG_LOCK_NAMESPACE = 7303;
+
 /** Every method takes the org id: an org only ever reads and changes its own row. */
 @Injectable()
 export class SettingsRepository {
@@ -19,8 +22,12 @@ export class SettingsRepository {
     return manager.findOne(IntegrationSettings, { where: { orgId } });
   }
 
-  /** The org's row, locked until the transaction ends. */
-  lockByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
+  /**
+   * The org's row, locked until the transaction ends. An advisory lock on the org comes first so
+   * that concurrent first saves (no row to lock yet) are serialised too.
+   */
+  async lockByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
+    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORG_LOCK_NAMESPACE, orgId]);
     return manager.findOne(IntegrationSettings, { where: { orgId }, lock: { mode: 'pessimistic_write' } });
   }
 

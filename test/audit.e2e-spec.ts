@@ -1,0 +1,343 @@
+import { DataSource } from 'typeorm';
+import { AuditService, AuditContext } from '../src/audit/audit.service.js';
+import type { AuditAction } from '../src/audit/audit-event.entity.js';
+import { startTestApp, TestApp } from './support/app.js';
+import { withClient } from './support/database.js';
+import { call, credentialsOf, PATH } from './support/integration.js';
+import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+
+const AUDIT = '/api/v1/audit-events';
+
+/** RFC 4180 parser for the export (quotes, doubled quotes, CRLF inside quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  return rows;
+}
+
+describe('audit log for admins', () => {
+  let ms: MicrosoftWorld;
+  let t: TestApp;
+  let audit: AuditService;
+  let dataSource: DataSource;
+
+  const context = (actorId: string, name: string | null = null): AuditContext => ({
+    actor: { type: 'user', id: actorId, name },
+    requestId: `req-${actorId}`,
+    ip: '203.0.113.7',
+    userAgent: 'test-agent',
+  });
+  const append = async (
+    orgId: string,
+    count: number,
+    action: AuditAction = 'integration.saved',
+    actor = 'alice',
+    details: Record<string, unknown> = {},
+  ) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const event = await dataSource.transaction((m) =>
+        audit.record(m, orgId, action, context(actor), { n: i, ...details }),
+      );
+      ids.push(String(event.id));
+    }
+    return ids;
+  };
+  const admin = (org: string) => t.token({ org, roles: ['admin'] });
+
+  beforeAll(async () => {
+    ms = await startMicrosoft();
+    t = await startTestApp({ env: { ...ms.env, VERIFY_RATE_LIMIT_PER_MINUTE: '1000' } });
+    audit = t.app.get(AuditService);
+    dataSource = t.app.get(DataSource);
+  });
+  afterAll(async () => {
+    await t.close();
+    await ms.sandbox.close();
+  });
+
+  it('pages through many events newest first, without duplicates or gaps, while new events arrive', async () => {
+    const ids = await append('paging', 230);
+    const token = await admin('paging');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { status: number; body: { items: { id: string }[]; next_cursor: string | null } } =
+        await call(t, 'GET', `${AUDIT}?limit=40${cursor ? `&cursor=${cursor}` : ''}`, token);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((e) => e.id));
+      cursor = page.body.next_cursor;
+      pages += 1;
+      await append('paging', 3, 'integration.status_changed', 'system-ish');
+    } while (cursor);
+    expect(pages).toBe(6);
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  it('answers each filter, alone and combined', async () => {
+    const org = 'filters';
+    const saved = await append(org, 3, 'integration.saved', 'alice');
+    const [rejected] = await append(org, 1, 'integration.save_rejected', 'bob');
+    const disconnected = await append(org, 2, 'integration.disconnected', 'bob');
+    const token = await admin(org);
+    const ids = async (query: string) => {
+      const result = await call(t, 'GET', `${AUDIT}?${query}`, token);
+      expect([query, result.status]).toEqual([query, 200]);
+      return (result.body.items as { id: string }[]).map((e) => e.id);
+    };
+    expect(await ids('action=integration.saved')).toEqual([...saved].reverse());
+    expect(await ids('action=integration.save_rejected&action=integration.disconnected')).toEqual([
+      ...disconnected.reverse(),
+      rejected,
+    ]);
+    expect(await ids('action=integration.save_rejected,integration.disconnected&actor_id=bob')).toHaveLength(
+      3,
+    );
+    expect(await ids('actor_id=alice')).toEqual([...saved].reverse());
+
+    const all = (await call(t, 'GET', `${AUDIT}?limit=200`, token)).body.items as {
+      id: string;
+      occurred_at: string;
+    }[];
+    const middle = all.find((e) => e.id === rejected)!;
+    const since = await ids(`since=${encodeURIComponent(middle.occurred_at)}`);
+    expect(since).toContain(rejected);
+    expect(since.every((id) => BigInt(id) >= BigInt(rejected))).toBe(true);
+    const until = await ids(`until=${encodeURIComponent(middle.occurred_at)}`);
+    expect(until).not.toContain(rejected);
+    expect(until.every((id) => BigInt(id) < BigInt(rejected))).toBe(true);
+    expect(await ids('limit=2')).toHaveLength(2);
+
+    for (const bad of [
+      'limit=0',
+      'limit=201',
+      'limit=ten',
+      'action=integration.deleted',
+      'since=yesterday',
+      'cursor=%21%21',
+      'cursor=djE6YWJj',
+      `since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`,
+      'org_id=other',
+    ]) {
+      const result = await call(t, 'GET', `${AUDIT}?${bad}`, token);
+      expect([bad, result.status, result.body.error.code]).toEqual([bad, 400, 'validation_failed']);
+    }
+  });
+
+  it('shows saves, rejected saves and disconnects with actor, request id, client ip and user agent', async () => {
+    const org = 'from-http';
+    const token = await t.token({ org, roles: ['admin'], sub: 'carol', name: 'Carol C' });
+    const headers = { 'user-agent': 'admin-console/2.1', 'x-request-id': 'rq-audit-1' };
+    await call(t, 'PUT', PATH, token, credentialsOf(ms), headers);
+    await call(t, 'PUT', PATH, token, credentialsOf(ms, { client_secret: 'wrong' }), {
+      ...headers,
+      'x-request-id': 'rq-audit-2',
+    });
+    await call(t, 'DELETE', PATH, token, undefined, { ...headers, 'x-request-id': 'rq-audit-3' });
+    const { body } = await call(t, 'GET', AUDIT, token);
+    expect(body.items.map((e: { action: string; request_id: string }) => [e.action, e.request_id])).toEqual([
+      ['integration.disconnected', 'rq-audit-3'],
+      ['integration.save_rejected', 'rq-audit-2'],
+      ['integration.saved', 'rq-audit-1'],
+    ]);
+    expect(body.items[2]).toMatchObject({
+      actor: { type: 'user', id: 'carol', name: 'Carol C' },
+      ip: '127.0.0.1',
+      user_agent: 'admin-console/2.1',
+      details: { created: true, secret_rotated: false },
+    });
+    expect(body.items[1].details).toMatchObject({
+      stage: 'token_exchange',
+      outcome: 'rejected',
+      code: 'AADSTS7000215',
+    });
+    expect(JSON.stringify(body)).not.toContain(ms.secret.value);
+    expect((await call(t, 'GET', `${AUDIT}/verify`, token)).body).toEqual({
+      ok: true,
+      checked: 3,
+      first_broken_id: null,
+    });
+  });
+
+  it('records the client ip from X-Forwarded-For only when TRUST_PROXY says so', async () => {
+    const headers = { 'x-forwarded-for': '198.51.100.9' };
+    await call(t, 'PUT', PATH, await admin('no-proxy'), credentialsOf(ms), headers);
+    expect((await call(t, 'GET', AUDIT, await admin('no-proxy'))).body.items[0].ip).toBe('127.0.0.1');
+    const proxied = await startTestApp({
+      databaseUrl: t.databaseUrl,
+      env: { ...ms.env, TRUST_PROXY: '127.0.0.1' },
+    });
+    try {
+      const token = await proxied.token({ org: 'behind-proxy' });
+      await call(proxied, 'PUT', PATH, token, credentialsOf(ms), headers);
+      expect((await call(proxied, 'GET', AUDIT, token)).body.items[0].ip).toBe('198.51.100.9');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('exports the filtered log as streamed CSV that parses back', async () => {
+    const org = 'csv';
+    await append(org, 1200, 'integration.saved', 'alice');
+    await append(org, 1, 'integration.save_rejected', '=HYPERLINK("x")', {
+      note: 'comma, "quote"\r\nnewline',
+    });
+    const response = await t.request(`${AUDIT}?action=integration.saved,integration.save_rejected`, {
+      token: await admin(org),
+      headers: { accept: 'text/csv' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="audit-events-csv.csv"');
+    expect(response.headers.get('transfer-encoding')).toBe('chunked');
+    const rows = parseCsv(await response.text());
+    expect(rows[0]).toEqual([
+      'id',
+      'occurred_at',
+      'action',
+      'actor_type',
+      'actor_id',
+      'actor_name',
+      'request_id',
+      'ip',
+      'user_agent',
+      'details',
+    ]);
+    expect(rows).toHaveLength(1 + 1201);
+    const first = rows[1];
+    expect(first[2]).toBe('integration.save_rejected');
+    expect(first[4]).toBe('\'=HYPERLINK("x")');
+    expect(JSON.parse(first[9])).toEqual({ n: 0, note: 'comma, "quote"\r\nnewline' });
+    const ids = rows.slice(1).map((r) => BigInt(r[0]));
+    expect(ids.every((id, i) => i === 0 || id < ids[i - 1])).toBe(true);
+    expect(new Date(rows[2][1]).toISOString()).toBe(rows[2][1]);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE in the database, whoever asks', async () => {
+    await append('immutable', 1);
+    for (const sql of [
+      "UPDATE audit_events SET action = 'x' WHERE org_id = 'immutable'",
+      "DELETE FROM audit_events WHERE org_id = 'immutable'",
+      'TRUNCATE audit_events',
+    ]) {
+      await expect(withClient(t.databaseUrl, (c) => c.query(sql))).rejects.toThrow(
+        /audit_events is append-only/,
+      );
+    }
+    const [{ n }] = await withClient(
+      t.databaseUrl,
+      async (c) =>
+        (await c.query("SELECT count(*)::int AS n FROM audit_events WHERE org_id = 'immutable'")).rows,
+    );
+    expect(n).toBe(1);
+  });
+
+  const tamper = (sql: string, params: unknown[]) =>
+    withClient(t.databaseUrl, async (c) => {
+      // As the superuser, with the append-only triggers switched off for this session.
+      await c.query('SET session_replication_role = replica');
+      await c.query(sql, params);
+    });
+
+  it('finds an edited event at its id', async () => {
+    const ids = await append('tamper-edit', 20);
+    await tamper(`UPDATE audit_events SET details = '{"n": 999}' WHERE id = $1`, [ids[7]]);
+    const result = await call(t, 'GET', `${AUDIT}/verify`, await admin('tamper-edit'));
+    expect(result.body).toEqual({ ok: false, checked: 7, first_broken_id: ids[7] });
+  });
+
+  it('finds a removed event at the next id, and a removed newest event at the head', async () => {
+    const ids = await append('tamper-delete', 20);
+    await tamper('DELETE FROM audit_events WHERE id = $1', [ids[12]]);
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('tamper-delete'))).body).toEqual({
+      ok: false,
+      checked: 12,
+      first_broken_id: ids[13],
+    });
+
+    const tail = await append('tamper-tail', 5);
+    await tamper('DELETE FROM audit_events WHERE id = $1', [tail[4]]);
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('tamper-tail'))).body).toEqual({
+      ok: false,
+      checked: 4,
+      first_broken_id: tail[4],
+    });
+  });
+
+  it('finds a reordered chain', async () => {
+    const ids = await append('tamper-swap', 6);
+    await tamper(
+      `UPDATE audit_events a SET details = b.details FROM audit_events b
+        WHERE (a.id, b.id) IN (($1::bigint, $2::bigint), ($2::bigint, $1::bigint))`,
+      [ids[2], ids[3]],
+    );
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('tamper-swap'))).body).toMatchObject({
+      ok: false,
+      first_broken_id: ids[2],
+    });
+  });
+
+  it('keeps one valid chain under concurrent saves for one org', async () => {
+    const org = 'concurrent';
+    const token = await admin(org);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call(t, 'PUT', PATH, token, credentialsOf(ms, { default_priority: (i % 4) + 1 })),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        dataSource.transaction((m) =>
+          audit.record(m, org, 'integration.status_changed', context('sys'), { i }),
+        ),
+      ),
+    );
+    expect((await call(t, 'GET', `${AUDIT}/verify`, token)).body).toEqual({
+      ok: true,
+      checked: 38,
+      first_broken_id: null,
+    });
+  });
+
+  it('is for admins of the org only', async () => {
+    await append('private', 2);
+    const member = await t.token({ org: 'private', roles: [] });
+    for (const path of [AUDIT, `${AUDIT}/verify`]) {
+      expect((await call(t, 'GET', path, member)).status).toBe(403);
+      expect((await t.request(path)).status).toBe(401);
+    }
+    const csv = await t.request(AUDIT, { token: member, headers: { accept: 'text/csv' } });
+    expect(csv.status).toBe(403);
+    const other = await call(t, 'GET', AUDIT, await admin('someone-else'));
+    expect(other.body).toEqual({ items: [], next_cursor: null });
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('someone-else'))).body).toEqual({
+      ok: true,
+      checked: 0,
+      first_broken_id: null,
+    });
+  });
+});
