@@ -48,7 +48,7 @@ export function registerDataverse(
 
   app.all('/*', async (request, reply) => {
     const environment = model.environment(environmentName);
-    const started = Date.now();
+    const started = performance.now();
     const logged = model.log({
       server: 'dataverse',
       origin: environment.origin,
@@ -60,7 +60,7 @@ export function registerDataverse(
     });
     reply.raw.once('finish', () => {
       logged.status = reply.statusCode;
-      logged.durationMs = Date.now() - started;
+      logged.durationMs = Math.round((performance.now() - started) * 100) / 100;
     });
     const requestId = randomUUID();
     void reply.headers({ 'odata-version': '4.0', req_id: requestId, 'x-ms-service-request-id': requestId });

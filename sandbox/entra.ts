@@ -57,10 +57,10 @@ export function registerEntra(
       tenant: tenantParam,
       clientId: form.client_id,
     });
-    const started = Date.now();
+    const started = performance.now();
     reply.raw.once('finish', () => {
       logged.status = reply.statusCode;
-      logged.durationMs = Date.now() - started;
+      logged.durationMs = Math.round((performance.now() - started) * 100) / 100;
     });
     setCommonHeaders(reply, traceId);
     if (model.tokenLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, model.tokenLatencyMs));

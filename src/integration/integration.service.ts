@@ -14,6 +14,11 @@ import { toStatusDocument } from './status-document.js';
 import { summarise, VerificationRecorder } from './verification-recorder.service.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 
+type StoredCredentialsRow = Pick<
+  IntegrationSettings,
+  'orgId' | 'clientId' | 'tenantId' | 'environmentUrl' | 'clientSecretEncrypted' | 'clientSecretKeyId'
+>;
+
 /** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */
 @Injectable()
 export class IntegrationService {
@@ -90,7 +95,7 @@ export class IntegrationService {
   }
 
   /** Decrypted credentials of a stored row (for verify and the nightly sweep). */
-  storedCredentials(row: IntegrationSettings) {
+  storedCredentials(row: StoredCredentialsRow) {
     return {
       clientId: row.clientId,
       tenantId: row.tenantId,
@@ -112,7 +117,9 @@ export class IntegrationService {
     );
   }
 
-  private decryptSecret(row: IntegrationSettings): string {
+  private decryptSecret(
+    row: Pick<StoredCredentialsRow, 'orgId' | 'clientSecretEncrypted' | 'clientSecretKeyId'>,
+  ): string {
     try {
       return this.cipher.decrypt(
         { keyId: row.clientSecretKeyId, ciphertext: row.clientSecretEncrypted },

@@ -33,7 +33,7 @@ export class VerificationRecorder {
     options: { swept?: boolean } = {},
   ): Promise<IntegrationSettings | null> {
     return this.settings.transaction(async (manager) => {
-      const row = await this.settings.lockByOrg(manager, orgId);
+      const row = await this.settings.lockExistingByOrg(manager, orgId);
       if (!row) return null;
       const now = new Date();
       const from = row.status;
@@ -57,7 +57,15 @@ export class VerificationRecorder {
         row.claimedBy = null;
       }
       row.version += 1;
-      const saved = await this.settings.save(manager, row);
+      row.updatedAt = await this.settings.update(manager, orgId, {
+        status: row.status,
+        lastVerification: row.lastVerification,
+        lastVerifiedAt: row.lastVerifiedAt,
+        consecutiveUnreachable: row.consecutiveUnreachable,
+        version: row.version,
+        ...(options.swept ? { lastSweptAt: row.lastSweptAt, claimedUntil: null, claimedBy: null } : {}),
+      });
+      const saved = row;
       if (from !== row.status)
         await this.recordStatusChange(manager, orgId, from, row.status, row.lastVerification, context);
       return saved;

@@ -1,6 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { IntegrationStatus } from '../settings/settings.entity.js';
+
+/** What a sweep needs of a claimed row to verify it. */
+export interface ClaimedRow {
+  orgId: string;
+  clientId: string;
+  tenantId: string;
+  environmentUrl: string;
+  clientSecretEncrypted: Buffer;
+  clientSecretKeyId: string;
+  status: IntegrationStatus;
+}
 
 export interface RevalidationRun {
   id: string;
@@ -52,10 +64,13 @@ export class RevalidationRepository {
     });
   }
 
-  /** Claims the next due org of the run for `leaseMs`; null when none is left to claim. */
-  async claimNext(run: RevalidationRun, instanceId: string, leaseMs: number): Promise<string | null> {
+  /**
+   * Claims the next due org of the run for `leaseMs` and returns its stored credentials (one round
+   * trip per org); null when none is left to claim.
+   */
+  async claimNext(run: RevalidationRun, instanceId: string, leaseMs: number): Promise<ClaimedRow | null> {
     // TypeORM answers UPDATE … RETURNING with [rows, rowCount] on PostgreSQL.
-    const [rows] = await this.dataSource.query<[{ org_id: string }[], number]>(
+    const [rows] = await this.dataSource.query<[ClaimedRow[], number]>(
       `UPDATE dynamics365_integration_settings s
           SET claimed_until = now() + make_interval(secs => $3 / 1000.0), claimed_by = $2
         WHERE s.org_id = (
@@ -65,11 +80,17 @@ export class RevalidationRepository {
            ORDER BY last_swept_at NULLS FIRST, org_id
            LIMIT 1
            FOR UPDATE SKIP LOCKED)
-        RETURNING s.org_id`,
+        RETURNING s.org_id AS "orgId", s.client_id AS "clientId", s.tenant_id AS "tenantId",
+                  s.environment_url AS "environmentUrl", s.client_secret_encrypted AS "clientSecretEncrypted",
+                  s.client_secret_key_id AS "clientSecretKeyId", s.status`,
       [run.cutoff, instanceId, leaseMs],
     );
+    return rows[0] ?? null;
+  }
+
+  /** Tells joining instances the run is alive (see startOrJoinRun's staleness rule). */
+  async heartbeat(run: RevalidationRun): Promise<void> {
     await this.dataSource.query('UPDATE revalidation_runs SET heartbeat_at = now() WHERE id = $1', [run.id]);
-    return rows[0]?.org_id ?? null;
   }
 
   /**

@@ -8,9 +8,8 @@ import { CredentialVerifier, VerificationResult } from '../integration/credentia
 import { IntegrationService } from '../integration/integration.service.js';
 import { VerificationRecorder } from '../integration/verification-recorder.service.js';
 import type { IntegrationStatus } from '../settings/settings.entity.js';
-import { SettingsRepository } from '../settings/settings.repository.js';
 import { RevalidationMetrics } from './revalidation.metrics.js';
-import { RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
+import { ClaimedRow, RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
 
 export interface SweepSummary {
   run_id: string;
@@ -25,6 +24,9 @@ export interface SweepSummary {
   transitions: Record<string, number>;
   duration_ms: number;
 }
+
+/** How often a sweeping instance refreshes its run's heartbeat (a run silent for a lease is stale). */
+const HEARTBEAT_MS = 5000;
 
 /** Longest wait for a Retry-After within a sweep; longer ones are left to the next attempt. */
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -42,7 +44,6 @@ export class RevalidationService {
   constructor(
     private readonly config: AppConfig,
     private readonly repository: RevalidationRepository,
-    private readonly settings: SettingsRepository,
     private readonly integration: IntegrationService,
     private readonly verifier: CredentialVerifier,
     private readonly recorder: VerificationRecorder,
@@ -73,8 +74,14 @@ export class RevalidationService {
       transitions: {},
       duration_ms: 0,
     };
+    let lastBeat = Date.now();
+    const heartbeat = async () => {
+      if (Date.now() - lastBeat < HEARTBEAT_MS) return;
+      lastBeat = Date.now();
+      await this.repository.heartbeat(run);
+    };
     const workers = Array.from({ length: this.config.revalidationConcurrency }, () =>
-      this.work(run, summary),
+      this.work(run, summary, heartbeat),
     );
     await Promise.all(workers);
     await this.repository.finishRunIfComplete(run).catch((error: unknown) => {
@@ -87,19 +94,25 @@ export class RevalidationService {
   }
 
   /** One worker: claim a due org, verify it, record it; until nothing is left to claim. */
-  private async work(run: RevalidationRun, summary: SweepSummary): Promise<void> {
+  private async work(
+    run: RevalidationRun,
+    summary: SweepSummary,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     for (;;) {
-      let orgId: string | null;
+      let claimed: ClaimedRow | null;
       try {
-        orgId = await this.repository.claimNext(run, this.instanceId, this.leaseMs);
+        claimed = await this.repository.claimNext(run, this.instanceId, this.leaseMs);
+        await heartbeat();
       } catch (error) {
         this.logger.error(`Revalidation could not claim work: ${(error as Error).message}`);
         summary.errors += 1;
         return;
       }
-      if (!orgId) return;
+      if (!claimed) return;
+      const orgId = claimed.orgId;
       try {
-        await this.verifyOrg(orgId, run, summary);
+        await this.verifyOrg(claimed, run, summary);
       } catch (error) {
         // One org's failure never stops the sweep; the next run tries it again.
         summary.errors += 1;
@@ -109,9 +122,8 @@ export class RevalidationService {
     }
   }
 
-  private async verifyOrg(orgId: string, run: RevalidationRun, summary: SweepSummary): Promise<void> {
-    const row = await this.settings.findByOrg(orgId);
-    if (!row) return;
+  private async verifyOrg(row: ClaimedRow, run: RevalidationRun, summary: SweepSummary): Promise<void> {
+    const orgId = row.orgId;
     const credentials = this.integration.storedCredentials(row);
     const result = await this.verifyWithRetries(credentials);
     const outcome = result.ok ? 'ok' : result.failure.outcome;

@@ -6,6 +6,18 @@ import { IntegrationSettings } from './settings.entity.js';
 /** Namespace of the per-org advisory locks taken before reading a row for update. */
 const ORG_LOCK_NAMESPACE = 7303;
 
+/** Columns `update` may write. */
+const COLUMN_NAMES = {
+  status: 'status',
+  lastVerification: 'last_verification',
+  lastVerifiedAt: 'last_verified_at',
+  consecutiveUnreachable: 'consecutive_unreachable',
+  lastSweptAt: 'last_swept_at',
+  claimedUntil: 'claimed_until',
+  claimedBy: 'claimed_by',
+  version: 'version',
+} as const;
+
 /** Every method takes the org id: an org only ever reads and changes its own row. */
 @Injectable()
 export class SettingsRepository {
@@ -29,6 +41,29 @@ export class SettingsRepository {
   async lockByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORG_LOCK_NAMESPACE, orgId]);
     return manager.findOne(IntegrationSettings, { where: { orgId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** An existing row, locked until the transaction ends (no creation to serialise). */
+  lockExistingByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
+    return manager.findOne(IntegrationSettings, { where: { orgId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** Writes the given columns of a row already locked in this transaction (one UPDATE). */
+  async update(manager: EntityManager, orgId: string, changes: Partial<IntegrationSettings>): Promise<Date> {
+    const [rows] = await manager.query<[{ updated_at: Date }[], number]>(
+      `UPDATE dynamics365_integration_settings SET ${Object.keys(changes)
+        .map((key, i) => `${COLUMN_NAMES[key as keyof typeof COLUMN_NAMES]} = $${i + 2}`)
+        .join(', ')}, updated_at = now() WHERE org_id = $1 RETURNING updated_at`,
+      [
+        orgId,
+        ...Object.values(changes).map((v) =>
+          v !== null && typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v)
+            ? JSON.stringify(v)
+            : v,
+        ),
+      ],
+    );
+    return rows[0].updated_at;
   }
 
   async save(manager: EntityManager, settings: IntegrationSettings): Promise<IntegrationSettings> {

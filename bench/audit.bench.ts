@@ -1,0 +1,247 @@
+import { DataSource } from 'typeorm';
+import { chainHash, AuditService } from '../src/audit/audit.service.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { BenchResult, freePort, keys, percentile, round, signToken, startServer, table } from './lib.js';
+import type { startPostgres } from './lib.js';
+import { migrateAndSeedOrgs } from './seed.js';
+
+const ACTIONS = [
+  'integration.saved',
+  'integration.saved',
+  'integration.saved',
+  'integration.status_changed',
+  'integration.save_rejected',
+];
+
+/** Bulk-generates a valid chain of `count` events for one org, hashes computed as the service does. */
+async function generateChain(
+  dataSource: DataSource,
+  orgId: string,
+  count: number,
+  firstId: number,
+  start: Date,
+): Promise<number> {
+  let prev: string | null = null;
+  let id = firstId;
+  const batchSize = 5000;
+  for (let done = 0; done < count; done += batchSize) {
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+    for (let i = 0; i < Math.min(batchSize, count - done); i++, id++) {
+      const n = done + i;
+      const event = {
+        id: String(id),
+        orgId,
+        occurredAt: new Date(start.getTime() + n * 1000),
+        action: ACTIONS[n % ACTIONS.length],
+        actorType: n % 7 === 0 ? 'system' : 'user',
+        actorId: n % 7 === 0 ? null : `actor-${n % 20}`,
+        actorName: n % 7 === 0 ? null : `Actor ${n % 20}`,
+        requestId: `req-${n}`,
+        ip: '203.0.113.7',
+        userAgent: 'bench/1.0',
+        details: { n, changed_fields: ['default_priority'], secret_rotated: false },
+      };
+      const hash = chainHash(prev, event);
+      const values = [
+        event.id,
+        orgId,
+        event.occurredAt,
+        event.action,
+        event.actorType,
+        event.actorId,
+        event.actorName,
+        event.requestId,
+        JSON.stringify(event.details),
+        prev,
+        hash,
+      ];
+      values.forEach((v, c) => columns[c].push(v));
+      prev = hash;
+    }
+    await dataSource.query(
+      `INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip, user_agent, details, prev_hash, hash)
+       SELECT id, org, at, action, atype, aid, aname, rid, '203.0.113.7', 'bench/1.0', d::jsonb, prev, hash
+         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+           AS t(id, org, at, action, atype, aid, aname, rid, d, prev, hash)`,
+      columns,
+    );
+  }
+  await dataSource.query(
+    `INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count) VALUES ($1, $2, $3, $4)`,
+    [orgId, id - 1, prev, count],
+  );
+  return id;
+}
+
+/** The audit log at a million events: page latency, chain verification rate, append rate. */
+export async function auditBench(
+  pg: Awaited<ReturnType<typeof startPostgres>>,
+  quick: boolean,
+): Promise<BenchResult> {
+  const bigCount = quick ? 100_000 : 1_000_000;
+  const others = 100;
+  const perOther = quick ? 100 : 500;
+  const samples = quick ? 60 : 300;
+  const secrets = keys();
+  const url = await pg.createDatabase('bench_audit');
+  await migrateAndSeedOrgs(url, secrets, 0, { clientId: '', secret: 'x', tenantId: '', origins: [] });
+  const dataSource = new DataSource(dataSourceOptions(url));
+  await dataSource.initialize();
+  try {
+    const start = new Date(Date.UTC(2025, 0, 1));
+    const generated = performance.now();
+    let nextId = 1;
+    for (let o = 0; o < others; o++)
+      nextId = await generateChain(dataSource, `other-${o}`, perOther, nextId, start);
+    const bigFirstId = nextId;
+    nextId = await generateChain(dataSource, 'big', bigCount, nextId, start);
+    await dataSource.query(`SELECT setval('audit_events_id_seq', $1)`, [nextId]);
+    await dataSource.query('VACUUM ANALYZE audit_events');
+    const generateSeconds = round((performance.now() - generated) / 1000, 1);
+
+    const port = await freePort();
+    const service = await startServer(
+      ['dist/src/main.js'],
+      {
+        ...secrets,
+        DATABASE_URL: url,
+        DB_SKIP_MIGRATIONS: 'true',
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        PORT: String(port),
+        REVALIDATION_CRON: 'off',
+      },
+      port,
+    );
+    try {
+      const token = await signToken(secrets.AUTH_JWT_SECRET, 'big');
+      const get = async (path: string) => {
+        const response = await fetch(`${service.baseUrl}${path}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const text = await response.text();
+        if (response.status !== 200) throw new Error(`${path}: ${response.status} ${text}`);
+        return text;
+      };
+      const middle = bigFirstId + Math.floor(bigCount / 2);
+      const cursor = Buffer.from(`v1:${middle}`).toString('base64url');
+      const windowStart = new Date(start.getTime() + Math.floor(bigCount / 2) * 1000).toISOString();
+      const windowEnd = new Date(start.getTime() + (Math.floor(bigCount / 2) + 3600) * 1000).toISOString();
+      const scenarios: [string, string][] = [
+        ['first page', '/api/v1/audit-events?limit=50'],
+        ['first page, action filter', '/api/v1/audit-events?limit=50&action=integration.status_changed'],
+        ['first page, actor filter', '/api/v1/audit-events?limit=50&actor_id=actor-7'],
+        [
+          '1-hour window in the middle',
+          `/api/v1/audit-events?limit=50&since=${windowStart}&until=${windowEnd}`,
+        ],
+        ['deep page (middle)', `/api/v1/audit-events?limit=50&cursor=${cursor}`],
+        [
+          'deep page, action filter',
+          `/api/v1/audit-events?limit=50&cursor=${cursor}&action=integration.save_rejected`,
+        ],
+        ['deep page, actor filter', `/api/v1/audit-events?limit=50&cursor=${cursor}&actor_id=actor-3`],
+      ];
+      const pageRows = [];
+      for (const [label, path] of scenarios) {
+        for (let i = 0; i < 10; i++) await get(path);
+        const times: number[] = [];
+        for (let i = 0; i < samples; i++) {
+          const t0 = performance.now();
+          await get(path);
+          times.push(performance.now() - t0);
+        }
+        pageRows.push({
+          scenario: label,
+          p50_ms: round(percentile(times, 50)),
+          p99_ms: round(percentile(times, 99)),
+        });
+      }
+      table(
+        `Audit log pages at ${bigCount.toLocaleString('en-US')} events for one org (+${others} orgs × ${perOther}), ${samples} sequential requests each`,
+        pageRows,
+      );
+
+      const verifyStarted = performance.now();
+      const verified = JSON.parse(await get('/api/v1/audit-events/verify')) as {
+        ok: boolean;
+        checked: number;
+      };
+      const verifySeconds = (performance.now() - verifyStarted) / 1000;
+      if (!verified.ok || verified.checked !== bigCount)
+        throw new Error(`chain verification failed: ${JSON.stringify(verified)}`);
+      const verifyRate = round(verified.checked / verifySeconds, 0);
+
+      const audit = new AuditService();
+      const appendFor = async (orgOf: (writer: number) => string, seconds: number) => {
+        let count = 0;
+        const deadline = performance.now() + seconds * 1000;
+        await Promise.all(
+          Array.from({ length: 4 }, async (_, writer) => {
+            while (performance.now() < deadline) {
+              await dataSource.transaction((m) =>
+                audit.record(
+                  m,
+                  orgOf(writer),
+                  'integration.status_changed',
+                  {
+                    actor: { type: 'system', id: null, name: null },
+                    requestId: null,
+                    ip: null,
+                    userAgent: null,
+                  },
+                  { writer },
+                ),
+              );
+              count++;
+            }
+          }),
+        );
+        return round(count / seconds, 0);
+      };
+      const appendSeconds = quick ? 2 : 5;
+      const appendSameOrg = await appendFor(() => 'big', appendSeconds);
+      const appendFourOrgs = await appendFor((w) => `writer-${w}`, appendSeconds);
+      table('Audit chain', [
+        { figure: 'chain verification (events/s)', value: verifyRate },
+        { figure: 'append, 4 writers, one org (events/s)', value: appendSameOrg },
+        { figure: 'append, 4 writers, 4 orgs (events/s)', value: appendFourOrgs },
+      ]);
+      const worstP99 = Math.max(...pageRows.map((r) => r.p99_ms));
+      return {
+        name: 'audit_log_at_scale',
+        parameters: {
+          events_one_org: bigCount,
+          other_orgs: others,
+          events_per_other_org: perOther,
+          samples_per_scenario: samples,
+          generate_seconds: generateSeconds,
+        },
+        figures: {
+          ...Object.fromEntries(
+            pageRows.flatMap((r) => [
+              [`${r.scenario} p50_ms`, r.p50_ms],
+              [`${r.scenario} p99_ms`, r.p99_ms],
+            ]),
+          ),
+          verify_events_per_s: verifyRate,
+          verify_seconds: round(verifySeconds, 2),
+          append_same_org_events_per_s: appendSameOrg,
+          append_four_orgs_events_per_s: appendFourOrgs,
+        },
+        ratios: {
+          worst_page_p99_over_target: round(worstP99 / 10, 2),
+          verify_rate_over_target: round(verifyRate / 200_000, 2),
+        },
+        targets: [
+          { description: 'audit page p99 ≤ 10 ms (every scenario)', met: worstP99 <= 10 },
+          { description: 'chain verification ≥ 200,000 events/s', met: verifyRate >= 200_000 },
+        ],
+      };
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    await dataSource.destroy();
+  }
+}

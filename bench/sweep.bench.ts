@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { BenchResult, keys, ROOT, round, seedSandbox, startSandboxProcess, table } from './lib.js';
+import type { startPostgres } from './lib.js';
+import { migrateAndSeedOrgs } from './seed.js';
+
+const WORKER = `
+const root = process.env.BENCH_ROOT;
+const { NestFactory } = await import(root + '/node_modules/@nestjs/core/index.js');
+const pino = (await import(root + '/node_modules/pino/pino.js')).default;
+const { loadConfig } = await import(root + '/dist/src/config/app-config.js');
+const { RevalidationCliModule } = await import(root + '/dist/src/revalidation/revalidation-cli.module.js');
+const { RevalidationService } = await import(root + '/dist/src/revalidation/revalidation.service.js');
+const config = loadConfig(process.env);
+const context = await NestFactory.createApplicationContext(
+  RevalidationCliModule.forRoot(config, process.env.DATABASE_URL, pino.destination('/dev/null')), { logger: false });
+const service = context.get(RevalidationService);
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(process.env.START_AT) - Date.now())));
+const startedAt = Date.now();
+const cpu = process.cpuUsage();
+const summary = await service.sweep('manual');
+const used = process.cpuUsage(cpu);
+const finishedAt = Date.now();
+await context.close();
+console.log(JSON.stringify({ summary, startedAt, finishedAt, cpu_ms: (used.user + used.system) / 1000 }));
+`;
+
+interface WorkerResult {
+  summary: { checked: number; ok: number; errors: number };
+  startedAt: number;
+  finishedAt: number;
+  cpu_ms: number;
+}
+
+function runWorker(env: Record<string, string>, startAt: number): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+        '--input-type=module',
+        '-e',
+        WORKER,
+      ],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', BENCH_ROOT: ROOT, START_AT: String(startAt), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{'))
+        reject(new Error(`sweep worker failed (${code}):\n${err}\n${out}`));
+      else resolve(JSON.parse(line) as WorkerResult);
+    });
+  });
+}
+
+/** Sweep efficiency: N orgs behind 50 ms per upstream call; one instance, then two. */
+export async function sweepBench(
+  pg: Awaited<ReturnType<typeof startPostgres>>,
+  quick: boolean,
+): Promise<BenchResult> {
+  const orgCount = quick ? 320 : 2000;
+  const latencyMs = 50;
+  const concurrency = 16;
+  const sandbox = await startSandboxProcess();
+  try {
+    const world = await seedSandbox(sandbox, 1);
+    await sandbox.control('PUT', '/latency', {
+      token_ms: latencyMs,
+      environments: { [world.names[0]]: latencyMs },
+    });
+    const secrets = keys();
+    const url = await pg.createDatabase('bench_sweep');
+    await migrateAndSeedOrgs(url, secrets, orgCount, { ...world });
+    const env = {
+      ...secrets,
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      DB_SKIP_MIGRATIONS: 'true',
+      MICROSOFT_LOGIN_URL: sandbox.loginUrl,
+      DYNAMICS_ALLOWED_ORIGINS: world.origins.join(','),
+      REVALIDATION_CONCURRENCY: String(concurrency),
+      LOG_LEVEL: 'warn',
+    };
+    const perVerification = 2 * latencyMs;
+
+    const one = await runWorker(env, Date.now() + 500);
+    const startAt = Date.now() + 1500;
+    const two = await Promise.all([runWorker(env, startAt), runWorker(env, startAt)]);
+
+    const rows = [
+      { instances: 1, results: [one] },
+      { instances: 2, results: two },
+    ].map(({ instances, results }) => {
+      const wall =
+        Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt));
+      const checked = results.reduce((s, r) => s + r.summary.checked, 0);
+      const ideal = (orgCount * perVerification) / (concurrency * instances);
+      return {
+        instances,
+        checked,
+        errors: results.reduce((s, r) => s + r.summary.errors, 0),
+        wall_ms: wall,
+        ideal_ms: round(ideal, 0),
+        efficiency: round(ideal / wall, 3),
+        cpu_ms_per_verification: round(results.reduce((s, r) => s + r.cpu_ms, 0) / checked, 3),
+      };
+    });
+    table(
+      `Sweep efficiency (${orgCount} orgs, ${latencyMs} ms per upstream call, concurrency ${concurrency} per instance)`,
+      rows,
+    );
+    return {
+      name: 'sweep_efficiency',
+      parameters: { orgs: orgCount, upstream_latency_ms: latencyMs, concurrency_per_instance: concurrency },
+      figures: Object.fromEntries(
+        rows.flatMap((r) => Object.entries(r).map(([k, v]) => [`${r.instances}_instance_${k}`, v])),
+      ),
+      ratios: { efficiency_1_instance: rows[0].efficiency, efficiency_2_instances: rows[1].efficiency },
+      targets: rows.map((r) => ({
+        description: `efficiency ≥ 0.9 with ${r.instances} instance(s)`,
+        met: r.efficiency >= 0.9,
+      })),
+    };
+  } finally {
+    await sandbox.stop();
+  }
+}
