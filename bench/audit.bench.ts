@@ -1,77 +1,28 @@
 import { DataSource } from 'typeorm';
-import { chainHash, AuditService } from '../src/audit/audit.service.js';
+import { AuditService } from '../src/audit/audit.service.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { BenchResult, freePort, keys, percentile, round, signToken, startServer, table } from './lib.js';
 import type { startPostgres } from './lib.js';
 import { migrateAndSeedOrgs } from './seed.js';
 
-const ACTIONS = [
-  'integration.saved',
-  'integration.saved',
-  'integration.saved',
-  'integration.status_changed',
-  'integration.save_rejected',
-];
-
-/** Bulk-generates a valid chain of `count` events for one org, hashes computed as the service does. */
-async function generateChain(
-  dataSource: DataSource,
-  orgId: string,
-  count: number,
-  firstId: number,
-  start: Date,
-): Promise<number> {
-  let prev: string | null = null;
-  let id = firstId;
-  const batchSize = 5000;
-  for (let done = 0; done < count; done += batchSize) {
-    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
-    for (let i = 0; i < Math.min(batchSize, count - done); i++, id++) {
-      const n = done + i;
-      const event = {
-        id: String(id),
-        orgId,
-        occurredAt: new Date(start.getTime() + n * 1000),
-        action: ACTIONS[n % ACTIONS.length],
-        actorType: n % 7 === 0 ? 'system' : 'user',
-        actorId: n % 7 === 0 ? null : `actor-${n % 20}`,
-        actorName: n % 7 === 0 ? null : `Actor ${n % 20}`,
-        requestId: `req-${n}`,
-        ip: '203.0.113.7',
-        userAgent: 'bench/1.0',
-        details: { n, changed_fields: ['default_priority'], secret_rotated: false },
-      };
-      const hash = chainHash(prev, event);
-      const values = [
-        event.id,
-        orgId,
-        event.occurredAt,
-        event.action,
-        event.actorType,
-        event.actorId,
-        event.actorName,
-        event.requestId,
-        JSON.stringify(event.details),
-        prev,
-        hash,
-      ];
-      values.forEach((v, c) => columns[c].push(v));
-      prev = hash;
-    }
-    await dataSource.query(
-      `INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip, user_agent, details, prev_hash, hash)
-       SELECT id, org, at, action, atype, aid, aname, rid, '203.0.113.7', 'bench/1.0', d::jsonb, prev, hash
-         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-           AS t(id, org, at, action, atype, aid, aname, rid, d, prev, hash)`,
-      columns,
-    );
-  }
-  await dataSource.query(
-    `INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count) VALUES ($1, $2, $3, $4)`,
-    [orgId, id - 1, prev, count],
-  );
-  return id;
-}
+/** Generates a valid chain for one org inside PostgreSQL, hashed by the service's own audit_event_hash(). */
+const GENERATOR = `
+CREATE OR REPLACE FUNCTION bench_generate_chain(p_org text, p_count int, p_start timestamptz) RETURNS void AS $$
+DECLARE prev text := NULL; h text; eid bigint; at timestamptz; act text; atype text; aid text; aname text; d jsonb;
+BEGIN
+  FOR i IN 0..p_count - 1 LOOP
+    eid := nextval('audit_events_id_seq');
+    at := p_start + make_interval(secs => i);
+    act := (ARRAY['integration.saved','integration.saved','integration.saved','integration.status_changed','integration.save_rejected'])[i % 5 + 1];
+    IF i % 7 = 0 THEN atype := 'system'; aid := NULL; aname := NULL;
+    ELSE atype := 'user'; aid := 'actor-' || (i % 20); aname := 'Actor ' || (i % 20); END IF;
+    d := jsonb_build_object('n', i, 'changed_fields', jsonb_build_array('default_priority'), 'secret_rotated', false);
+    h := audit_event_hash(prev, eid, p_org, at, act, atype, aid, aname, 'req-' || i, '203.0.113.7', 'bench/1.0', d);
+    INSERT INTO audit_events VALUES (eid, p_org, at, act, atype, aid, aname, 'req-' || i, '203.0.113.7', 'bench/1.0', d, prev, h);
+    prev := h;
+  END LOOP;
+  INSERT INTO audit_chain_heads VALUES (p_org, eid, prev, p_count);
+END $$ LANGUAGE plpgsql`;
 
 /** The audit log at a million events: page latency, chain verification rate, append rate. */
 export async function auditBench(
@@ -90,12 +41,14 @@ export async function auditBench(
   try {
     const start = new Date(Date.UTC(2025, 0, 1));
     const generated = performance.now();
-    let nextId = 1;
+    await dataSource.query(GENERATOR);
     for (let o = 0; o < others; o++)
-      nextId = await generateChain(dataSource, `other-${o}`, perOther, nextId, start);
-    const bigFirstId = nextId;
-    nextId = await generateChain(dataSource, 'big', bigCount, nextId, start);
-    await dataSource.query(`SELECT setval('audit_events_id_seq', $1)`, [nextId]);
+      await dataSource.query('SELECT bench_generate_chain($1, $2, $3)', [`other-${o}`, perOther, start]);
+    const [{ first }] = await dataSource.query<{ first: string }[]>(
+      'SELECT (last_value + 1)::text AS first FROM audit_events_id_seq',
+    );
+    const bigFirstId = Number(first);
+    await dataSource.query('SELECT bench_generate_chain($1, $2, $3)', ['big', bigCount, start]);
     await dataSource.query('VACUUM ANALYZE audit_events');
     const generateSeconds = round((performance.now() - generated) / 1000, 1);
 

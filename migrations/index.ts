@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { IntegrationSettings1764160000000 } from './1764160000000-IntegrationSettings.js';
 import { Revalidation1764170000000 } from './1764170000000-Revalidation.js';
 import { AuditLogAppendOnly1764180000000 } from './1764180000000-AuditLogAppendOnly.js';
+import { AuditChainInDatabase1764190000000 } from './1764190000000-AuditChainInDatabase.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -11,4 +12,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   IntegrationSettings1764160000000,
   Revalidation1764170000000,
   AuditLogAppendOnly1764180000000,
+  AuditChainInDatabase1764190000000,
 ];

@@ -47,12 +47,54 @@ export class AuditRepository {
     );
   }
 
-  /** The org's chain in order, in batches, for verification. */
-  async chainBatch(orgId: string, afterId: string | null, limit: number): Promise<AuditRow[]> {
-    return this.dataSource.query<AuditRow[]>(
-      `SELECT ${COLUMNS} FROM audit_events WHERE org_id = $1 AND id > $2 ORDER BY audit_events.id ASC LIMIT $3`,
-      [orgId, afterId ?? '0', limit],
+  /**
+   * Recomputes the org's chain: every event must hash (audit_event_hash) to its stored value — a
+   * scan PostgreSQL may run in parallel — and link to the previous event's hash (a cheap ordered
+   * pass). Returns the event count, the first broken event and the last event.
+   */
+  async checkChain(orgId: string): Promise<{
+    total: number;
+    firstBrokenId: string | null;
+    checkedBefore: number;
+    lastId: string | null;
+    lastHash: string | null;
+  }> {
+    const [hashes] = await this.dataSource.query<{ first_bad_hash: string | null }[]>(
+      `SELECT min(id)::text AS first_bad_hash FROM audit_events
+        WHERE org_id = $1
+          AND hash IS DISTINCT FROM audit_event_hash(prev_hash, id, org_id, occurred_at, action, actor_type, actor_id,
+                                                     actor_name, request_id, ip, user_agent, details)`,
+      [orgId],
     );
+    const [links] = await this.dataSource.query<{ total: number; first_bad_link: string | null }[]>(
+      `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
+         FROM (SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS broken
+                 FROM audit_events WHERE org_id = $1) chain`,
+      [orgId],
+    );
+    const [last] = await this.dataSource.query<{ last_id: string; last_hash: string }[]>(
+      'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
+      [orgId],
+    );
+    const candidates = [hashes.first_bad_hash, links.first_bad_link].filter(
+      (id): id is string => id !== null,
+    );
+    const firstBrokenId = candidates.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0] ?? null;
+    let checkedBefore = links.total;
+    if (firstBrokenId) {
+      const [row] = await this.dataSource.query<{ n: number }[]>(
+        'SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND id < $2',
+        [orgId, firstBrokenId],
+      );
+      checkedBefore = row.n;
+    }
+    return {
+      total: links.total,
+      firstBrokenId,
+      checkedBefore,
+      lastId: links.last_id,
+      lastHash: links.last_hash,
+    };
   }
 
   async chainHead(
@@ -66,6 +108,8 @@ export class AuditRepository {
   }
 }
 
+const MAX_ID = '9223372036854775807';
+
 function whereClause(filter: AuditFilter): { where: string; params: unknown[] } {
   const conditions = ['org_id = $1'];
   const params: unknown[] = [filter.orgId];
@@ -75,8 +119,20 @@ function whereClause(filter: AuditFilter): { where: string; params: unknown[] } 
   };
   if (filter.actions?.length) add('action = ANY(?)', filter.actions);
   if (filter.actorId !== undefined) add('actor_id = ?', filter.actorId);
-  if (filter.since) add('occurred_at >= ?', filter.since);
-  if (filter.until) add('occurred_at < ?', filter.until);
+  // Times come from the database clock under the per-org chain lock, so they rise with the id:
+  // the window's first ids, found through the (org_id, occurred_at) index, bound an id-ordered scan.
+  if (filter.since) {
+    add('occurred_at >= ?', filter.since);
+    conditions.push(
+      `id >= COALESCE((SELECT id FROM audit_events WHERE org_id = $1 AND occurred_at >= $${params.length} ORDER BY occurred_at, id LIMIT 1), ${MAX_ID})`,
+    );
+  }
+  if (filter.until) {
+    add('occurred_at < ?', filter.until);
+    conditions.push(
+      `id < COALESCE((SELECT id FROM audit_events WHERE org_id = $1 AND occurred_at >= $${params.length} ORDER BY occurred_at, id LIMIT 1), ${MAX_ID})`,
+    );
+  }
   if (filter.beforeId !== undefined) add('id < ?', filter.beforeId);
   return { where: conditions.join(' AND '), params };
 }

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
-import { AuditAction, AuditEvent } from './audit-event.entity.js';
-import { canonicalJson } from './canonical-json.js';
+import type { EntityManager } from 'typeorm';
+import type { AuditAction } from './audit-event.entity.js';
 
 export interface Actor {
   type: 'user' | 'system';
@@ -25,90 +23,66 @@ export const SYSTEM_CONTEXT: AuditContext = {
   userAgent: null,
 };
 
+export interface RecordedEvent {
+  id: string;
+  occurredAt: Date;
+  prevHash: string | null;
+  hash: string;
+}
+
 /** Namespace of the per-org advisory locks that serialise chain appends. */
 const CHAIN_LOCK_NAMESPACE = 7301;
 
+/**
+ * Appends to the org's audit chain. Under a per-org transaction-scoped advisory lock, one
+ * statement draws the id and the database clock (so ids and times advance together per org),
+ * links to the chain head, computes the hash with `audit_event_hash()` (the same function the
+ * integrity check uses) and moves the head.
+ */
 @Injectable()
 export class AuditService {
-  /**
-   * Appends an event inside the caller's transaction, so it commits (or not) with the change it
-   * records. Appends for one org are serialised by a transaction-scoped advisory lock taken
-   * before the id is drawn, so ids and the hash chain advance in the same order.
-   */
+  /** Inside the caller's transaction, so the event commits (or not) with the change it records. */
   async record(
     manager: EntityManager,
     orgId: string,
     action: AuditAction,
     context: AuditContext,
     details: Record<string, unknown>,
-  ): Promise<AuditEvent> {
+  ): Promise<RecordedEvent> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('AuditService.record needs a transaction');
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHAIN_LOCK_NAMESPACE, orgId]);
-    const [{ id }] = await manager.query<{ id: string }[]>(
-      "SELECT nextval('audit_events_id_seq')::text AS id",
+    const [event] = await manager.query<
+      { id: string; occurred_at: Date; prev_hash: string | null; hash: string }[]
+    >(
+      `WITH v AS (
+         SELECT nextval('audit_events_id_seq') AS id,
+                date_trunc('milliseconds', clock_timestamp()) AS occurred_at,
+                (SELECT last_hash FROM audit_chain_heads WHERE org_id = $1) AS prev_hash
+       ), inserted AS (
+         INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip, user_agent, details, prev_hash, hash)
+         SELECT v.id, $1, v.occurred_at, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, v.prev_hash,
+                audit_event_hash(v.prev_hash, v.id, $1, v.occurred_at, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+           FROM v
+         RETURNING id, occurred_at, prev_hash, hash
+       ), head AS (
+         INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count)
+         SELECT $1, id, hash, 1 FROM inserted
+         ON CONFLICT (org_id) DO UPDATE
+           SET last_id = EXCLUDED.last_id, last_hash = EXCLUDED.last_hash, event_count = audit_chain_heads.event_count + 1
+       )
+       SELECT id::text, occurred_at, prev_hash, hash FROM inserted`,
+      [
+        orgId,
+        action,
+        context.actor.type,
+        context.actor.id,
+        context.actor.name,
+        context.requestId,
+        context.ip,
+        context.userAgent,
+        JSON.stringify(details),
+      ],
     );
-    const head = await manager.query<{ last_hash: string }[]>(
-      'SELECT last_hash FROM audit_chain_heads WHERE org_id = $1',
-      [orgId],
-    );
-    const prevHash = head[0]?.last_hash ?? null;
-    const event = manager.create(AuditEvent, {
-      id,
-      orgId,
-      occurredAt: new Date(),
-      action,
-      actorType: context.actor.type,
-      actorId: context.actor.id,
-      actorName: context.actor.name,
-      requestId: context.requestId,
-      ip: context.ip,
-      userAgent: context.userAgent,
-      details,
-      prevHash,
-    });
-    event.hash = chainHash(prevHash, event);
-    // jsonb `details` is typed loosely, which TypeORM's deep-partial insert type does not accept.
-    await manager.insert(AuditEvent, event as unknown as QueryDeepPartialEntity<AuditEvent>);
-    await manager.query(
-      `INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count) VALUES ($1, $2, $3, 1)
-       ON CONFLICT (org_id) DO UPDATE SET last_id = $2, last_hash = $3, event_count = audit_chain_heads.event_count + 1`,
-      [orgId, id, event.hash],
-    );
-    return event;
+    return { id: event.id, occurredAt: event.occurred_at, prevHash: event.prev_hash, hash: event.hash };
   }
-}
-
-/** The hashed content of an event, whichever way it was read. */
-export interface ChainFields {
-  id: string;
-  orgId: string;
-  occurredAt: Date;
-  action: string;
-  actorType: string;
-  actorId: string | null;
-  actorName: string | null;
-  requestId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown>;
-}
-
-/** SHA-256 over the previous hash and the event's canonical JSON (hex). */
-export function chainHash(prevHash: string | null, event: ChainFields): string {
-  const content = canonicalJson({
-    id: String(event.id),
-    org_id: event.orgId,
-    occurred_at: event.occurredAt.toISOString(),
-    action: event.action,
-    actor: { type: event.actorType, id: event.actorId, name: event.actorName },
-    request_id: event.requestId,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    details: event.details,
-  });
-  return createHash('sha256')
-    .update(prevHash ?? '')
-    .update('\n')
-    .update(content)
-    .digest('hex');
 }
