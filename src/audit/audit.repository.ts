@@ -92,8 +92,8 @@ export class AuditRepository {
       total: links.total,
       firstBrokenId,
       checkedBefore,
-      lastId: links.last_id,
-      lastHash: links.last_hash,
+      lastId: last?.last_id ?? null,
+      lastHash: last?.last_hash ?? null,
     };
   }
 
