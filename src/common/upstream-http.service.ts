@@ -1,8 +1,10 @@
+import http from 'node:http';
+import https from 'node:https';
 import { Injectable } from '@nestjs/common';
 import { retryAfterMs, UpstreamTransportError } from './upstream.js';
 
 /**
- * The one place that sends HTTP to Microsoft: a per-attempt timeout, no redirects (an answer
+ * The one place that sends HTTP to Microsoft: a per-attempt timeout (covering the whole answer), no redirects (an answer
  * from anywhere but the host we chose is not an answer), and a bounded number of retries for
  * throttling (429) and server errors (5xx) that honours Retry-After. Transport failures are
  * classified; a timeout is never retried, so a hanging host is answered within the limit.
@@ -52,19 +54,89 @@ export class UpstreamHttp {
 
   private async attempt(request: UpstreamRequest): Promise<Omit<UpstreamResponse, 'attempts'>> {
     try {
-      const response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(request.timeoutMs),
-      });
-      const body = await response.text();
-      return { status: response.status, headers: response.headers, body };
+      return await exchange(request);
     } catch (error) {
+      // A kept-alive socket the server had already closed: the request never reached it.
+      if (
+        (error as { reusedSocket?: boolean }).reusedSocket &&
+        (error as { code?: string }).code === 'ECONNRESET'
+      ) {
+        try {
+          return await exchange(request);
+        } catch (retryError) {
+          throw classify(retryError, request.timeoutMs);
+        }
+      }
       throw classify(error, request.timeoutMs);
     }
   }
+}
+
+/** Answers larger than this are not Microsoft's answers to our calls. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * node:http(s) with keep-alive agents rather than fetch: a fraction of the CPU per call (no web
+ * streams), which matters when a sweep verifies thousands of orgs. Redirects are never followed.
+ */
+const AGENTS = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 }),
+};
+
+function exchange(request: UpstreamRequest): Promise<Omit<UpstreamResponse, 'attempts'>> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(request.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      reject(new UpstreamTransportError('other', `unsupported scheme ${url.protocol}`));
+      return;
+    }
+    const headers: Record<string, string | number> = { ...request.headers };
+    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
+    const client = url.protocol === 'https:' ? https : http;
+    const req = client.request(
+      url,
+      {
+        method: request.method,
+        headers,
+        agent: AGENTS[url.protocol],
+        signal: AbortSignal.timeout(request.timeoutMs),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            res.destroy(
+              new UpstreamTransportError('other', `the answer exceeded ${MAX_RESPONSE_BYTES} bytes`),
+            );
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', reject);
+        res.on('end', () => {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined)
+              responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: responseHeaders,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    req.on('error', (error: Error & { reusedSocket?: boolean }) => {
+      error.reusedSocket = req.reusedSocket;
+      reject(error);
+    });
+    if (request.body !== undefined) req.write(request.body);
+    req.end();
+  });
 }
 
 function retryDelayMs(retryAfter: string | null, attempt: number, policy: RetryPolicy): number | undefined {
@@ -74,11 +146,12 @@ function retryDelayMs(retryAfter: string | null, attempt: number, policy: RetryP
 }
 
 function classify(error: unknown, timeoutMs: number): UpstreamTransportError {
+  if (error instanceof UpstreamTransportError) return error;
   const name = (error as { name?: string }).name;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new UpstreamTransportError('timeout', `no answer within ${timeoutMs} ms`);
   }
-  const code = (error as { cause?: { code?: string } }).cause?.code;
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   if (code === 'ENOTFOUND')
     return new UpstreamTransportError('dns_not_found', 'the host name does not exist (DNS)');
   if (
