@@ -39,4 +39,57 @@ describe('migrations', () => {
       await dataSource.destroy();
     }
   });
+
+  it('re-hashes chains written before the in-database hash, so they verify afterwards', async () => {
+    const url = await createTestDatabase('rehash');
+    const before = new DataSource({ ...dataSourceOptions(url), migrations: MIGRATIONS.slice(0, 3) });
+    await before.initialize();
+    try {
+      await before.runMigrations({ transaction: 'each' });
+      for (const [id, org] of [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'a'],
+        [4, 'a'],
+      ] as const) {
+        await before.query(
+          `INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, details, prev_hash, hash)
+           VALUES ($1::bigint, $2, now(), 'integration.saved', 'system', '{"n": 1}', 'old-prev', 'old-hash-' || $1::text)`,
+          [id, org],
+        );
+        await before.query(
+          `INSERT INTO audit_chain_heads VALUES ($2, $1::bigint, 'old-hash-' || $1::text, 1)
+           ON CONFLICT (org_id) DO UPDATE SET last_id = $1::bigint, last_hash = 'old-hash-' || $1::text, event_count = audit_chain_heads.event_count + 1`,
+          [id, org],
+        );
+      }
+    } finally {
+      await before.destroy();
+    }
+    const after = new DataSource(dataSourceOptions(url));
+    await after.initialize();
+    try {
+      await after.runMigrations({ transaction: 'each' });
+      const broken = await after.query<{ id: string }[]>(
+        `SELECT id::text FROM (
+           SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (PARTITION BY org_id ORDER BY id)
+                    OR hash IS DISTINCT FROM audit_event_hash(prev_hash, id, org_id, occurred_at, action, actor_type,
+                                                              actor_id, actor_name, request_id, ip, user_agent, details) AS bad
+             FROM audit_events) c WHERE bad`,
+      );
+      expect(broken).toEqual([]);
+      const heads = await after.query<{ org_id: string; ok: boolean }[]>(
+        `SELECT h.org_id, h.last_hash = e.hash AS ok FROM audit_chain_heads h JOIN audit_events e ON e.id = h.last_id ORDER BY 1`,
+      );
+      expect(heads).toEqual([
+        { org_id: 'a', ok: true },
+        { org_id: 'b', ok: true },
+      ]);
+      await expect(after.query("UPDATE audit_events SET action = 'x' WHERE id = 1")).rejects.toThrow(
+        /append-only/,
+      );
+    } finally {
+      await after.destroy();
+    }
+  });
 });
