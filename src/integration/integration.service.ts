@@ -82,7 +82,7 @@ export class IntegrationService {
 
   async disconnect(principal: Principal, context: AuditContext): Promise<void> {
     await this.settings.transaction(async (manager) => {
-      const row = await this.settings.lockByOrg(manager, principal.org_id);
+      const row = await this.settings.lockExistingByOrg(manager, principal.org_id);
       if (!row) throw notConnected();
       await this.settings.deleteByOrg(manager, principal.org_id);
       await this.audit.record(manager, principal.org_id, 'integration.disconnected', context, {

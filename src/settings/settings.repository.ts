@@ -52,8 +52,12 @@ export class SettingsRepository {
   }
 
   /** An existing row, locked until the transaction ends (no creation to serialise). */
-  lockExistingByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
-    return manager.findOne(IntegrationSettings, { where: { orgId }, lock: { mode: 'pessimistic_write' } });
+  async lockExistingByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
+    const rows = await manager.query<SettingsRow[]>(
+      'SELECT * FROM dynamics365_integration_settings WHERE org_id = $1 FOR UPDATE',
+      [orgId],
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
   }
 
   /** Writes the given columns of a row already locked in this transaction (one UPDATE). */
