@@ -59,23 +59,27 @@ export class AuditRepository {
     lastId: string | null;
     lastHash: string | null;
   }> {
-    const [hashes] = await this.dataSource.query<{ first_bad_hash: string | null }[]>(
-      `SELECT min(id)::text AS first_bad_hash FROM audit_events
+    // The hash scan (which PostgreSQL may parallelise) and the ordered link pass are independent:
+    // run them at once on two pooled connections.
+    const [[hashes], [links], [last]] = await Promise.all([
+      this.dataSource.query<{ first_bad_hash: string | null }[]>(
+        `SELECT min(id)::text AS first_bad_hash FROM audit_events
         WHERE org_id = $1
           AND hash IS DISTINCT FROM audit_event_hash(prev_hash, id, org_id, occurred_at, action, actor_type, actor_id,
                                                      actor_name, request_id, ip, user_agent, details)`,
-      [orgId],
-    );
-    const [links] = await this.dataSource.query<{ total: number; first_bad_link: string | null }[]>(
-      `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
+        [orgId],
+      ),
+      this.dataSource.query<{ total: number; first_bad_link: string | null }[]>(
+        `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
          FROM (SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS broken
                  FROM audit_events WHERE org_id = $1) chain`,
-      [orgId],
-    );
-    const [last] = await this.dataSource.query<{ last_id: string; last_hash: string }[]>(
-      'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
-      [orgId],
-    );
+        [orgId],
+      ),
+      this.dataSource.query<{ last_id: string; last_hash: string }[]>(
+        'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
+        [orgId],
+      ),
+    ]);
     const candidates = [hashes.first_bad_hash, links.first_bad_link].filter(
       (id): id is string => id !== null,
     );
