@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditService, AuditContext } from '../src/audit/audit.service.js';
-import type { AuditAction } from '../src/audit/audit-event.entity.js';
+import type { AuditAction } from '../src/audit/audit-action.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { withClient } from './support/database.js';
 import { call, credentialsOf, PATH } from './support/integration.js';

@@ -12,7 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import type { AuditAction } from './audit-event.entity.js';
+import type { AuditAction } from './audit-action.js';
 
 export const AUDIT_ACTIONS: AuditAction[] = [
   'integration.saved',

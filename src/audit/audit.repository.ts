@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AuditAction } from './audit-event.entity.js';
+import type { AuditAction } from './audit-action.js';
 
 export interface AuditFilter {
   orgId: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { AuditAction } from './audit-event.entity.js';
+import type { AuditAction } from './audit-action.js';
 
 export interface Actor {
   type: 'user' | 'system';

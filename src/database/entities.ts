@@ -1,5 +1,4 @@
-import { AuditEvent } from '../audit/audit-event.entity.js';
 import { IntegrationSettings } from '../settings/settings.entity.js';
 
 /** Every TypeORM entity of the service (listed, not globbed, so tests and builds load the same set). */
-export const ENTITIES = [IntegrationSettings, AuditEvent];
+export const ENTITIES = [IntegrationSettings];
