@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
-import { AppError, ErrorBody, ErrorCode, FieldProblem, httpStatusOf } from './errors.js';
+import { AppError, ErrorBody, ErrorCode, httpStatusOf } from './errors.js';
 
 /**
  * The one place where failures become HTTP answers, always in the shape
@@ -146,5 +146,3 @@ function codeForStatus(status: number): ErrorCode {
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0];
 }
-
-export type { FieldProblem };

@@ -40,7 +40,7 @@ export class IntegrationService {
 
   async test(principal: Principal, dto: IntegrationCredentialsDto): Promise<TestResultDto> {
     const existing = await this.settings.findByOrg(principal.org_id);
-    const input = this.resolve(principal.org_id, dto, existing);
+    const input = this.resolve(dto, existing);
     await this.rateLimiter.consume(principal.org_id);
     const result = await this.verifier.verify(input.credentials);
     if (!result.ok) throw verificationError(result.failure, false);
@@ -56,7 +56,7 @@ export class IntegrationService {
     const orgId = principal.org_id;
     const existing = await this.settings.findByOrg(orgId);
     checkIfMatch(ifMatch, existing);
-    const input = this.resolve(orgId, dto, existing);
+    const input = this.resolve(dto, existing);
     await this.rateLimiter.consume(orgId);
     const result = await this.verifier.verify(input.credentials);
     if (!result.ok) {
@@ -104,11 +104,7 @@ export class IntegrationService {
     };
   }
 
-  private resolve(
-    orgId: string,
-    dto: IntegrationCredentialsDto,
-    existing: IntegrationSettings | null,
-  ): ResolvedInput {
+  private resolve(dto: IntegrationCredentialsDto, existing: IntegrationSettings | null): ResolvedInput {
     return resolveInput(
       dto,
       existing,

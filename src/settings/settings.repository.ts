@@ -48,7 +48,7 @@ export class SettingsRepository {
    */
   async lockByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORG_LOCK_NAMESPACE, orgId]);
-    return manager.findOne(IntegrationSettings, { where: { orgId }, lock: { mode: 'pessimistic_write' } });
+    return this.lockExistingByOrg(manager, orgId);
   }
 
   /** An existing row, locked until the transaction ends (no creation to serialise). */
