@@ -1,5 +1,8 @@
 import { DataSource } from 'typeorm';
+import { AuditChainKeys } from '../src/audit/audit-chain-keys.js';
+import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
+import { loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { BenchResult, freePort, keys, percentile, round, signToken, startServer, table } from './lib.js';
 import type { startPostgres } from './lib.js';
@@ -125,7 +128,10 @@ export async function auditBench(
         throw new Error(`chain verification failed: ${JSON.stringify(verified)}`);
       const verifyRate = round(verified.checked / verifySeconds, 0);
 
-      const audit = new AuditService();
+      const audit = new AuditService(
+        new AuditRepository(dataSource),
+        new AuditChainKeys(loadConfig({ ...secrets, NODE_ENV: 'test' })),
+      );
       const appendFor = async (orgOf: (writer: number) => string, seconds: number) => {
         let count = 0;
         const deadline = performance.now() + seconds * 1000;
@@ -140,6 +146,7 @@ export async function auditBench(
                   {
                     actor: { type: 'system', id: null, name: null },
                     requestId: null,
+                    clientRequestId: null,
                     ip: null,
                     userAgent: null,
                   },

@@ -114,6 +114,7 @@ export async function startPostgres(): Promise<{
 export function keys() {
   return {
     ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    AUDIT_CHAIN_KEY: `bench:${randomBytes(32).toString('base64')}`,
     AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
   };
 }

@@ -6,7 +6,7 @@ import { SecretCipher } from '../src/settings/secret-cipher.service.js';
 /** Migrates a bench database and inserts `count` connected orgs directly (faster than Test & Save). */
 export async function migrateAndSeedOrgs(
   url: string,
-  env: { ENCRYPTION_KEYS: string; AUTH_JWT_SECRET: string },
+  env: { ENCRYPTION_KEYS: string; AUDIT_CHAIN_KEY: string; AUTH_JWT_SECRET: string },
   count: number,
   credentials: { clientId: string; secret: string; tenantId: string; origins: string[] },
   prefix = 'org',

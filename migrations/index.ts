@@ -3,6 +3,7 @@ import { IntegrationSettings1764160000000 } from './1764160000000-IntegrationSet
 import { Revalidation1764170000000 } from './1764170000000-Revalidation.js';
 import { AuditLogAppendOnly1764180000000 } from './1764180000000-AuditLogAppendOnly.js';
 import { AuditChainInDatabase1764190000000 } from './1764190000000-AuditChainInDatabase.js';
+import { AuditChainKeyed1764200000000 } from './1764200000000-AuditChainKeyed.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -13,4 +14,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Revalidation1764170000000,
   AuditLogAppendOnly1764180000000,
   AuditChainInDatabase1764190000000,
+  AuditChainKeyed1764200000000,
 ];

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { createApp } from './app.factory.js';
 import { ConfigError } from './config/app-config.js';
-import { loadConfigFromProcess } from './config/environment.js';
-import { EmbeddedDatabase } from './database/embedded-postgres.js';
+import { loadConfigFromProcess, publishServiceSettings } from './config/environment.js';
+import { openDatabase } from './database/open-database.js';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -18,22 +17,19 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const embedded = config.databaseUrl
-    ? undefined
-    : new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') });
-  const databaseUrl = config.databaseUrl ?? (await embedded!.start());
-
-  const app = await createApp({ config, databaseUrl }).catch(async (error: unknown) => {
-    await embedded?.stop();
+  const database = await openDatabase(config, { shareRunning: false });
+  const app = await createApp({ config, databaseUrl: database.url }).catch(async (error: unknown) => {
+    await database.close();
     throw error;
   });
   const logger = app.get((await import('nestjs-pino')).Logger);
-  if (embedded) {
-    const { host, port } = new URL(databaseUrl);
+  let unpublish = () => undefined as void;
+  if (database.embedded) {
     logger.log(
-      `Embedded PostgreSQL on ${host}:${port}, data in ${join(config.dataDir, 'postgres')}`,
+      `Embedded PostgreSQL on 127.0.0.1:${database.embedded.port}, data in ${database.embedded.clusterDir}`,
       'Database',
     );
+    unpublish = publishServiceSettings(config);
   }
   for (const name of config.generatedSecrets) {
     logger.warn(`${name} not set: using a development value generated in ${config.dataDir}`, 'Config');
@@ -57,7 +53,8 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await app.close(); // stops accepting, waits for in-flight requests, closes the pool
-      await embedded?.stop();
+      unpublish();
+      await database.close();
       process.exit(0);
     } catch (error) {
       logger.error(`Shutdown failed: ${String(error)}`, 'Shutdown');

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { AuditService, AuditContext } from '../src/audit/audit.service.js';
 import type { AuditAction } from '../src/audit/audit-action.js';
 import { startTestApp, TestApp } from './support/app.js';
-import { withClient } from './support/database.js';
+import { superuserUrlFor, withClient } from './support/database.js';
 import { call, credentialsOf, PATH } from './support/integration.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
@@ -46,6 +46,7 @@ describe('audit log for admins', () => {
   const context = (actorId: string, name: string | null = null): AuditContext => ({
     actor: { type: 'user', id: actorId, name },
     requestId: `req-${actorId}`,
+    clientRequestId: null,
     ip: '203.0.113.7',
     userAgent: 'test-agent',
   });
@@ -151,18 +152,24 @@ describe('audit log for admins', () => {
     const org = 'from-http';
     const token = await t.token({ org, roles: ['admin'], sub: 'carol', name: 'Carol C' });
     const headers = { 'user-agent': 'admin-console/2.1', 'x-request-id': 'rq-audit-1' };
-    await call(t, 'PUT', PATH, token, credentialsOf(ms), headers);
-    await call(t, 'PUT', PATH, token, credentialsOf(ms, { client_secret: 'wrong' }), {
+    const saved = await call(t, 'PUT', PATH, token, credentialsOf(ms), headers);
+    const rejected = await call(t, 'PUT', PATH, token, credentialsOf(ms, { client_secret: 'wrong' }), {
       ...headers,
       'x-request-id': 'rq-audit-2',
     });
-    await call(t, 'DELETE', PATH, token, undefined, { ...headers, 'x-request-id': 'rq-audit-3' });
+    const disconnected = await call(t, 'DELETE', PATH, token, undefined, {
+      ...headers,
+      'x-request-id': 'rq-audit-3',
+    });
     const { body } = await call(t, 'GET', AUDIT, token);
-    expect(body.items.map((e: { action: string; request_id: string }) => [e.action, e.request_id])).toEqual([
-      ['integration.disconnected', 'rq-audit-3'],
-      ['integration.save_rejected', 'rq-audit-2'],
-      ['integration.saved', 'rq-audit-1'],
+    type Ids = { action: string; request_id: string; client_request_id: string };
+    // The server's own id is the request id; the caller's is kept beside it.
+    expect(body.items.map((e: Ids) => [e.action, e.request_id, e.client_request_id])).toEqual([
+      ['integration.disconnected', disconnected.headers.get('x-request-id'), 'rq-audit-3'],
+      ['integration.save_rejected', rejected.headers.get('x-request-id'), 'rq-audit-2'],
+      ['integration.saved', saved.headers.get('x-request-id'), 'rq-audit-1'],
     ]);
+    expect(body.items[0].request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.items[2]).toMatchObject({
       actor: { type: 'user', id: 'carol', name: 'Carol C' },
       ip: '127.0.0.1',
@@ -222,6 +229,7 @@ describe('audit log for admins', () => {
       'actor_id',
       'actor_name',
       'request_id',
+      'client_request_id',
       'ip',
       'user_agent',
       'details',
@@ -230,7 +238,7 @@ describe('audit log for admins', () => {
     const first = rows[1];
     expect(first[2]).toBe('integration.save_rejected');
     expect(first[4]).toBe('\'=HYPERLINK("x")');
-    expect(JSON.parse(first[9])).toEqual({ n: 0, note: 'comma, "quote"\r\nnewline' });
+    expect(JSON.parse(first[10])).toEqual({ n: 0, note: 'comma, "quote"\r\nnewline' });
     const ids = rows.slice(1).map((r) => BigInt(r[0]));
     expect(ids.every((id, i) => i === 0 || id < ids[i - 1])).toBe(true);
     expect(new Date(rows[2][1]).toISOString()).toBe(rows[2][1]);
@@ -255,11 +263,16 @@ describe('audit log for admins', () => {
     expect(n).toBe(1);
   });
 
-  const tamper = (sql: string, params: unknown[]) =>
-    withClient(t.databaseUrl, async (c) => {
-      // As the superuser, with the append-only triggers switched off for this session.
-      await c.query('SET session_replication_role = replica');
+  /** As the superuser, with the append-only triggers switched off for the statement's transaction. */
+  const tamper = (sql: string, params: unknown[] = []) =>
+    withClient(superuserUrlFor(t.databaseUrl), async (c) => {
+      await c.query('BEGIN');
+      await c.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
       await c.query(sql, params);
+      for (const trigger of ['audit_events_no_update_delete', 'audit_events_no_truncate']) {
+        await c.query(`ALTER TABLE audit_events ENABLE ALWAYS TRIGGER ${trigger}`);
+      }
+      await c.query('COMMIT');
     });
 
   it('finds an edited event at its id', async () => {
@@ -284,6 +297,63 @@ describe('audit log for admins', () => {
       ok: false,
       checked: 4,
       first_broken_id: tail[4],
+    });
+  });
+
+  it('refuses changes to the superuser too, also with session_replication_role = replica', async () => {
+    const [id] = await append('immutable-superuser', 1);
+    await expect(
+      withClient(superuserUrlFor(t.databaseUrl), async (c) => {
+        await c.query('SET session_replication_role = replica');
+        await c.query("UPDATE audit_events SET actor_name = 'Mallory' WHERE id = $1", [id]);
+      }),
+    ).rejects.toThrow(/audit_events is append-only/);
+  });
+
+  it('finds a rewrite by a superuser who recomputed every hash and the head, but lacks the key', async () => {
+    const org = 'tamper-rewrite';
+    const ids = await append(org, 10);
+    await tamper(
+      `DO $$
+       DECLARE e record; prev text;
+       BEGIN
+         UPDATE audit_events SET actor_name = 'Mallory' WHERE id = ${ids[4]};
+         SELECT hash INTO prev FROM audit_events WHERE id = ${ids[3]};
+         FOR e IN SELECT * FROM audit_events WHERE org_id = '${org}' AND id >= ${ids[4]} ORDER BY id LOOP
+           UPDATE audit_events
+              SET prev_hash = prev,
+                  hash = audit_event_hash(prev, e.id, e.org_id, e.occurred_at, e.action, e.actor_type, e.actor_id,
+                                          e.actor_name, e.request_id, e.ip, e.user_agent, e.details, e.client_request_id)
+            WHERE id = e.id RETURNING hash INTO prev;
+         END LOOP;
+         UPDATE audit_chain_heads SET last_hash = prev WHERE org_id = '${org}';
+       END $$`,
+    );
+    const rows = await withClient(t.databaseUrl, async (c) => {
+      const result = await c.query(`SELECT actor_name FROM audit_events WHERE id = $1`, [ids[4]]);
+      return result.rows as { actor_name: string }[];
+    });
+    expect(rows[0].actor_name).toBe('Mallory');
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin(org))).body).toEqual({
+      ok: false,
+      checked: 4,
+      first_broken_id: ids[4],
+    });
+  });
+
+  it('finds the newest events cut off even when the head was rewound to match', async () => {
+    const org = 'tamper-rewind';
+    const ids = await append(org, 6);
+    await tamper('DELETE FROM audit_events WHERE id = $1', [ids[5]]);
+    await tamper(
+      `UPDATE audit_chain_heads h SET last_id = e.id, last_hash = e.hash, event_count = 5
+         FROM audit_events e WHERE e.id = $1 AND h.org_id = e.org_id`,
+      [ids[4]],
+    );
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin(org))).body).toEqual({
+      ok: false,
+      checked: 5,
+      first_broken_id: ids[4],
     });
   });
 

@@ -33,12 +33,17 @@ describe('HTTP behaviour', () => {
     expect((await t.request('/health/live')).status).toBe(200);
   });
 
-  it('echoes a caller X-Request-Id, and makes one up otherwise', async () => {
+  it('names every request with an id of its own, and keeps a sane caller X-Request-Id beside it', async () => {
     const given = await t.request('/nope', { headers: { 'x-request-id': 'trace-42.a' } });
-    expect(given.headers.get('x-request-id')).toBe('trace-42.a');
-    expect(((await given.json()) as ErrorBody).error.request_id).toBe('trace-42.a');
+    const id = given.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(given.headers.get('x-client-request-id')).toBe('trace-42.a');
+    expect(((await given.json()) as ErrorBody).error.request_id).toBe(id);
+    const line = await t.waitForLog((l) => l.request_id === id && l.msg === 'request completed');
+    expect(line.client_request_id).toBe('trace-42.a');
     const made = await t.request('/health/live', { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(made.headers.get('x-client-request-id')).toBeNull();
   });
 
   it('400 validation_failed names each offending and unknown field', async () => {
@@ -82,19 +87,22 @@ describe('HTTP behaviour', () => {
   });
 
   it('500 internal_error without internals, logged with the request id and without secrets', async () => {
-    const response = await t.request('/api/v1/_probe/boom', { token, headers: { 'x-request-id': 'boom-1' } });
+    const response = await t.request('/api/v1/_probe/boom', { token });
     expect(response.status).toBe(500);
+    const id = response.headers.get('x-request-id');
     expect(await response.json()).toEqual({
-      error: { code: 'internal_error', message: 'Internal server error.', request_id: 'boom-1' },
+      error: { code: 'internal_error', message: 'Internal server error.', request_id: id },
     });
-    const line = t.logs.find((l) => l.request_id === 'boom-1' && l.msg === 'Unhandled error');
+    const line = t.logs.find((l) => l.request_id === id && l.msg === 'Unhandled error');
     expect(line).toBeDefined();
     expect(t.rawLogs()).not.toContain('hunter2');
   });
 
   it('never logs the Authorization header or the token', async () => {
     await t.request('/api/v1/me', { token, headers: { 'x-request-id': 'log-check' } });
-    const line = await t.waitForLog((l) => l.request_id === 'log-check' && l.msg === 'request completed');
+    const line = await t.waitForLog(
+      (l) => l.client_request_id === 'log-check' && l.msg === 'request completed',
+    );
     expect(line).toMatchObject({ req: { method: 'GET', url: '/api/v1/me' }, res: { status_code: 200 } });
     const raw = t.rawLogs();
     expect(raw).not.toContain(token);

@@ -2,7 +2,9 @@ import { readdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../migrations/index.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { createTestDatabase, withClient } from './support/database.js';
+import { startTestApp } from './support/app.js';
+import { call } from './support/integration.js';
+import { createTestDatabase, superuserUrlFor, withClient } from './support/database.js';
 
 async function tables(url: string): Promise<string[]> {
   return withClient(url, async (client) => {
@@ -74,7 +76,8 @@ describe('migrations', () => {
         `SELECT id::text FROM (
            SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (PARTITION BY org_id ORDER BY id)
                     OR hash IS DISTINCT FROM audit_event_hash(prev_hash, id, org_id, occurred_at, action, actor_type,
-                                                              actor_id, actor_name, request_id, ip, user_agent, details) AS bad
+                                                              actor_id, actor_name, request_id, ip, user_agent, details,
+                                                              client_request_id) AS bad
              FROM audit_events) c WHERE bad`,
       );
       expect(broken).toEqual([]);
@@ -90,6 +93,66 @@ describe('migrations', () => {
       );
     } finally {
       await after.destroy();
+    }
+  });
+
+  it('seals audit chains written before the chain was keyed, and only those that still verify', async () => {
+    const url = await createTestDatabase('seal');
+    const before = new DataSource({ ...dataSourceOptions(url), migrations: MIGRATIONS.slice(0, 4) });
+    await before.initialize();
+    const ids: Record<string, string[]> = { intact: [], edited: [] };
+    try {
+      await before.runMigrations({ transaction: 'each' });
+      for (const org of ['intact', 'edited', 'intact', 'edited', 'intact', 'edited']) {
+        // The append statement of the version before the keyed chain.
+        const [row] = await before.transaction((m) =>
+          m.query<{ id: string }[]>(
+            `WITH v AS (
+               SELECT nextval('audit_events_id_seq') AS id, date_trunc('milliseconds', clock_timestamp()) AS occurred_at,
+                      (SELECT last_hash FROM audit_chain_heads WHERE org_id = $1) AS prev_hash
+             ), inserted AS (
+               INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip, user_agent, details, prev_hash, hash)
+               SELECT v.id, $1, v.occurred_at, 'integration.saved', 'user', 'alice', null, 'r', null, null, '{"n": 1}'::jsonb, v.prev_hash,
+                      audit_event_hash(v.prev_hash, v.id, $1, v.occurred_at, 'integration.saved', 'user', 'alice', null, 'r', null, null, '{"n": 1}'::jsonb)
+                 FROM v RETURNING id, hash
+             ), head AS (
+               INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count) SELECT $1, id, hash, 1 FROM inserted
+               ON CONFLICT (org_id) DO UPDATE SET last_id = EXCLUDED.last_id, last_hash = EXCLUDED.last_hash,
+                                                  event_count = audit_chain_heads.event_count + 1
+             )
+             SELECT id::text FROM inserted`,
+            [org],
+          ),
+        );
+        ids[org].push(row.id);
+      }
+    } finally {
+      await before.destroy();
+    }
+    await withClient(superuserUrlFor(url), async (c) => {
+      await c.query('SET session_replication_role = replica');
+      await c.query(`UPDATE audit_events SET details = '{"n": 2}' WHERE id = $1`, [ids.edited[1]]);
+    });
+
+    const t = await startTestApp({ databaseUrl: url });
+    try {
+      const verify = async (org: string) =>
+        (await call(t, 'GET', '/api/v1/audit-events/verify', await t.token({ org }))).body;
+      expect(await verify('intact')).toEqual({ ok: true, checked: 3, first_broken_id: null });
+      // Left unsealed: nothing vouches for any of its events, so the first one is reported.
+      expect(await verify('edited')).toEqual({ ok: false, checked: 0, first_broken_id: ids.edited[0] });
+      const macs = await withClient(url, async (c) => {
+        const result = await c.query(
+          'SELECT org_id, count(mac)::int AS sealed FROM audit_events GROUP BY 1 ORDER BY 1',
+        );
+        return result.rows as { org_id: string; sealed: number }[];
+      });
+      expect(macs).toEqual([
+        { org_id: 'edited', sealed: 0 },
+        { org_id: 'intact', sealed: 3 },
+      ]);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,6 +19,9 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+/** Every service a test started, stopped after the file even when a test failed half-way. */
+const started: Running[] = [];
+
 function startService(env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: root,
@@ -29,7 +32,9 @@ function startService(env: Record<string, string>): Running {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  const running = { child, output: () => output, exited };
+  started.push(running);
+  return running;
 }
 
 async function waitForReady(baseUrl: string, running: Running, timeoutMs = 60000): Promise<void> {
@@ -46,10 +51,14 @@ async function waitForReady(baseUrl: string, running: Running, timeoutMs = 60000
   throw new Error(`service not ready within ${timeoutMs} ms:\n${running.output()}`);
 }
 
-function embeddedUrl(output: string): string {
-  const match = /Embedded PostgreSQL on ([\d.]+):(\d+)/.exec(output);
+/** The application role's URL, from the start-up line and the generated credentials in DATA_DIR. */
+function embeddedUrl(output: string, dataDir: string): string {
+  const match = /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(output);
   if (!match) throw new Error(`no embedded database line in:\n${output}`);
-  return `postgresql://postgres:postgres@${match[1]}:${match[2]}/dynamics365_connector`;
+  const credentials = JSON.parse(readFileSync(join(dataDir, 'postgres-credentials.json'), 'utf8')) as {
+    app_password: string;
+  };
+  return `postgresql://dynamics365_connector:${credentials.app_password}@${match[1]}:${match[2]}/dynamics365_connector`;
 }
 
 describe('the compiled service process', () => {
@@ -62,7 +71,13 @@ describe('the compiled service process', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'd365-process-'));
     chmodSync(dataDir, 0o755);
   }, 120000);
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    for (const running of started.filter((r) => r.child.exitCode === null)) {
+      running.child.kill('SIGTERM');
+      await running.exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('starts on the embedded database, stops cleanly on SIGTERM and keeps its data across a restart', async () => {
     const port = await findFreePort();
@@ -72,7 +87,7 @@ describe('the compiled service process', () => {
     const first = startService(env);
     await waitForReady(baseUrl, first);
     expect(existsSync(join(dataDir, 'dev-secrets.json'))).toBe(true);
-    const client = new pg.Client({ connectionString: embeddedUrl(first.output()) });
+    const client = new pg.Client({ connectionString: embeddedUrl(first.output(), dataDir) });
     await client.connect();
     await client.query("CREATE TABLE restart_marker (note text); INSERT INTO restart_marker VALUES ('kept')");
     const migrations = await client.query('SELECT count(*)::int AS n FROM schema_migrations');
@@ -87,7 +102,7 @@ describe('the compiled service process', () => {
 
     const second = startService(env);
     await waitForReady(baseUrl, second);
-    const again = new pg.Client({ connectionString: embeddedUrl(second.output()) });
+    const again = new pg.Client({ connectionString: embeddedUrl(second.output(), dataDir) });
     await again.connect();
     const marker = await again.query<{ note: string }>('SELECT note FROM restart_marker');
     await again.end();

@@ -1,8 +1,9 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../access/access.decorators.js';
+import { clientRequestIdOf } from '../common/request-id.js';
 import type { AuditContext } from './audit.service.js';
 
-/** Actor (from the verified token), request id, client IP and user agent, for audit events. */
+/** Actor (from the verified token), request ids, client IP and user agent, for audit events. */
 export const RequestAuditContext = createParamDecorator(
   (_: unknown, context: ExecutionContext): AuditContext => {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -13,6 +14,7 @@ export const RequestAuditContext = createParamDecorator(
         ? { type: 'user', id: principal.sub, name: principal.name }
         : { type: 'system', id: null, name: null },
       requestId: request.id,
+      clientRequestId: clientRequestIdOf(request.raw),
       ip: request.ip ?? null,
       userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
     };

@@ -2,7 +2,15 @@ import { Readable } from 'node:stream';
 import { Injectable, StreamableFile } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
 import { AppError } from '../common/errors.js';
-import { AuditEventDto, AuditPageDto, AuditQueryDto, AuditVerificationDto } from './audit.dto.js';
+import type { AuditAction } from './audit-action.js';
+import {
+  AUDIT_ACTIONS,
+  AuditEventDto,
+  AuditPageDto,
+  AuditQueryDto,
+  AuditVerificationDto,
+} from './audit.dto.js';
+import { AuditChainService } from './audit-chain.service.js';
 import { AuditFilter, AuditRepository, AuditRow } from './audit.repository.js';
 import { csvLine } from './csv.js';
 
@@ -16,6 +24,7 @@ const CSV_HEADER = [
   'actor_id',
   'actor_name',
   'request_id',
+  'client_request_id',
   'ip',
   'user_agent',
   'details',
@@ -24,7 +33,10 @@ const CSV_HEADER = [
 /** What admins read of the audit log: pages, a streamed CSV export, and the chain check. */
 @Injectable()
 export class AuditQueryService {
-  constructor(private readonly repository: AuditRepository) {}
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly chain: AuditChainService,
+  ) {}
 
   /** JSON pages, or the whole filtered log as CSV when the client asks for text/csv. */
   read(
@@ -37,20 +49,22 @@ export class AuditQueryService {
 
   async page(principal: Principal, query: AuditQueryDto): Promise<AuditPageDto> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const rows = await this.repository.page(
-      { ...filterOf(principal, query), beforeId: query.cursor ? decodeCursor(query.cursor) : undefined },
-      limit + 1,
-    );
+    const { filters, beforeId } = resolveFilters(query);
+    const rows = await this.repository.page({ ...filterOf(principal, filters), beforeId }, limit + 1);
     const items = rows.slice(0, limit).map(toDto);
-    return { items, next_cursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null };
+    return {
+      items,
+      next_cursor: rows.length > limit ? encodeCursor(items[items.length - 1].id, filters) : null,
+    };
   }
 
   exportCsv(principal: Principal, query: AuditQueryDto): StreamableFile {
-    const filter = filterOf(principal, query);
+    const resolved = resolveFilters(query);
+    const filter = filterOf(principal, resolved.filters);
     const repository = this.repository;
     async function* lines(): AsyncGenerator<string> {
       yield csvLine(CSV_HEADER);
-      let beforeId = query.cursor ? decodeCursor(query.cursor) : undefined;
+      let beforeId = resolved.beforeId;
       for (;;) {
         const rows = await repository.page({ ...filter, beforeId }, EXPORT_BATCH);
         for (const row of rows) {
@@ -62,6 +76,7 @@ export class AuditQueryService {
             row.actor_id,
             row.actor_name,
             row.request_id,
+            row.client_request_id,
             row.ip,
             row.user_agent,
             JSON.stringify(row.details),
@@ -77,23 +92,10 @@ export class AuditQueryService {
     });
   }
 
-  /**
-   * Recomputes the org's chain: every event must link to the previous one's hash and hash to its
-   * stored value, and the last must be the chain head; the first event that does not is reported.
-   */
+  /** The org's chain, checked end to end (see AuditChainService). */
   async verify(principal: Principal): Promise<AuditVerificationDto> {
-    const chain = await this.repository.checkChain(principal.org_id);
-    if (chain.firstBrokenId)
-      return { ok: false, checked: chain.checkedBefore, first_broken_id: chain.firstBrokenId };
-    const head = await this.repository.chainHead(principal.org_id);
-    const headMatches = head
-      ? head.last_id === chain.lastId &&
-        head.last_hash === chain.lastHash &&
-        Number(head.event_count) === chain.total
-      : chain.total === 0;
-    if (!headMatches)
-      return { ok: false, checked: chain.total, first_broken_id: head?.last_id ?? chain.lastId };
-    return { ok: true, checked: chain.total, first_broken_id: null };
+    const result = await this.chain.verify(principal.org_id);
+    return { ok: result.ok, checked: result.checked, first_broken_id: result.firstBrokenId };
   }
 }
 
@@ -101,25 +103,82 @@ function wantsCsv(accept: string | undefined): boolean {
   return !!accept && /(^|,)\s*text\/csv\b/i.test(accept);
 }
 
-function filterOf(principal: Principal, query: AuditQueryDto): AuditFilter {
-  const since = query.since ? new Date(query.since) : undefined;
-  const until = query.until ? new Date(query.until) : undefined;
+/** The filters a page or export applies: the query's, which a cursor carries forward. */
+interface Filters {
+  action?: AuditAction[];
+  actor_id?: string;
+  since?: string;
+  until?: string;
+}
+
+function filterOf(principal: Principal, filters: Filters): AuditFilter {
+  const since = filters.since ? new Date(filters.since) : undefined;
+  const until = filters.until ? new Date(filters.until) : undefined;
   if (since && until && since >= until) {
     throw AppError.validation([{ field: 'until', message: 'until must be later than since' }]);
   }
-  return { orgId: principal.org_id, actions: query.action, actorId: query.actor_id, since, until };
+  return { orgId: principal.org_id, actions: filters.action, actorId: filters.actor_id, since, until };
 }
 
-/** Opaque to clients; it carries the id of the last event of the page. */
-function encodeCursor(id: string): string {
-  return Buffer.from(`v1:${id}`, 'utf8').toString('base64url');
+function filtersOf(query: AuditQueryDto): Filters {
+  return {
+    ...(query.action?.length ? { action: [...new Set(query.action)].sort() } : {}),
+    ...(query.actor_id !== undefined ? { actor_id: query.actor_id } : {}),
+    ...(query.since !== undefined ? { since: new Date(query.since).toISOString() } : {}),
+    ...(query.until !== undefined ? { until: new Date(query.until).toISOString() } : {}),
+  };
 }
 
-function decodeCursor(cursor: string): string {
-  const match = /^v1:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match)
-    throw AppError.validation([{ field: 'cursor', message: 'cursor is not a cursor this API returned' }]);
-  return match[1];
+/**
+ * A cursor continues the listing it came from: its filters apply whether or not the request
+ * repeats them, and a request that states other filters is refused rather than answered with a
+ * page of another listing.
+ */
+function resolveFilters(query: AuditQueryDto): { filters: Filters; beforeId?: string } {
+  const stated = filtersOf(query);
+  if (!query.cursor) return { filters: stated };
+  const cursor = decodeCursor(query.cursor);
+  if (Object.keys(stated).length > 0 && JSON.stringify(stated) !== JSON.stringify(cursor.filters)) {
+    throw AppError.validation([
+      {
+        field: 'cursor',
+        message: 'cursor belongs to a listing with other filters: repeat the same filters, or send none',
+      },
+    ]);
+  }
+  return { filters: cursor.filters, beforeId: cursor.beforeId };
+}
+
+/** Largest bigint: ids beyond it are not ids this API returned. */
+const MAX_ID = 9223372036854775807n;
+
+/** Opaque to clients; it carries the id of the last event of the page and the listing's filters. */
+function encodeCursor(id: string, filters: Filters): string {
+  return Buffer.from(JSON.stringify({ v: 2, id, f: filters }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { beforeId: string; filters: Filters } {
+  const invalid = () =>
+    AppError.validation([{ field: 'cursor', message: 'cursor is not a cursor this API returned' }]);
+  let parsed: { v?: unknown; id?: unknown; f?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    throw invalid();
+  }
+  const { v, id, f } = parsed ?? {};
+  if (v !== 2 || typeof id !== 'string' || !/^\d{1,19}$/.test(id) || BigInt(id) > MAX_ID) throw invalid();
+  if (!f || typeof f !== 'object' || Array.isArray(f)) throw invalid();
+  const filters = f as Filters;
+  const valid =
+    (filters.action === undefined ||
+      (Array.isArray(filters.action) && filters.action.every((a) => AUDIT_ACTIONS.includes(a)))) &&
+    (filters.actor_id === undefined || typeof filters.actor_id === 'string') &&
+    [filters.since, filters.until].every(
+      (t) => t === undefined || (typeof t === 'string' && !isNaN(Date.parse(t))),
+    );
+  if (!valid) throw invalid();
+  return { beforeId: id, filters };
 }
 
 function toDto(row: AuditRow): AuditEventDto {
@@ -129,6 +188,7 @@ function toDto(row: AuditRow): AuditEventDto {
     action: row.action,
     actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
     request_id: row.request_id,
+    client_request_id: row.client_request_id,
     ip: row.ip,
     user_agent: row.user_agent,
     details: row.details,

@@ -69,7 +69,7 @@ export class AuditQueryDto {
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'cursor is not a cursor this API returned' })
+  @Matches(/^[A-Za-z0-9_-]{1,2048}$/, { message: 'cursor is not a cursor this API returned' })
   cursor?: string;
 }
 
@@ -84,7 +84,10 @@ export class AuditEventDto {
   @ApiProperty({ format: 'date-time' }) occurred_at!: string;
   @ApiProperty({ enum: AUDIT_ACTIONS }) action!: AuditAction;
   @ApiProperty({ type: AuditActorDto }) actor!: AuditActorDto;
-  @ApiProperty({ nullable: true, type: String }) request_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The id this service gave the request' })
+  request_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The X-Request-Id the caller sent, if any' })
+  client_request_id!: string | null;
   @ApiProperty({ nullable: true, type: String }) ip!: string | null;
   @ApiProperty({ nullable: true, type: String }) user_agent!: string | null;
   @ApiProperty({ type: Object }) details!: Record<string, unknown>;

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditChainKeys } from './audit-chain-keys.js';
+import { AuditChainService } from './audit-chain.service.js';
 import { AuditQueryService } from './audit-query.service.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
@@ -6,7 +8,7 @@ import { AuditService } from './audit.service.js';
 
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, AuditRepository, AuditQueryService],
+  providers: [AuditService, AuditRepository, AuditQueryService, AuditChainKeys, AuditChainService],
   exports: [AuditService],
 })
 export class AuditModule {}

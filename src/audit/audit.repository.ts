@@ -1,7 +1,11 @@
+// Every statement on the audit tables. Plain SQL through the application's DataSource: the chain
+// is computed by PostgreSQL (audit_event_hash), appends are serialised by a per-org advisory
+// lock, and the integrity check is a parallel-safe scan — none of which an ORM expresses.
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditAction } from './audit-action.js';
+import type { Mac } from './audit-chain-keys.js';
 
 export interface AuditFilter {
   orgId: string;
@@ -22,6 +26,7 @@ export interface AuditRow {
   actor_id: string | null;
   actor_name: string | null;
   request_id: string | null;
+  client_request_id: string | null;
   ip: string | null;
   user_agent: string | null;
   details: Record<string, unknown>;
@@ -29,13 +34,140 @@ export interface AuditRow {
   hash: string;
 }
 
-const COLUMNS =
-  'id::text, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip, user_agent, details, prev_hash, hash';
+/** What an appended event says, before the database gives it an id, a time and a hash. */
+export interface NewAuditEvent {
+  orgId: string;
+  action: AuditAction;
+  actorType: 'user' | 'system';
+  actorId: string | null;
+  actorName: string | null;
+  requestId: string | null;
+  clientRequestId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
 
-/** Reads of the append-only audit log; every query is scoped to one org and index-backed. */
+/** The event as the database placed it at the end of its org's chain. */
+export interface PlacedEvent {
+  id: string;
+  occurredAt: string;
+  prevHash: string | null;
+  hash: string;
+  /** Events in the org's chain once this one is appended. */
+  eventCount: string;
+}
+
+export interface ChainHeadRow {
+  last_id: string;
+  last_hash: string;
+  event_count: string;
+  mac: string | null;
+  mac_key_id: string | null;
+}
+
+export interface ContentCheck {
+  total: number;
+  /** First event whose hash does not match its content or whose link does not match its predecessor. */
+  firstBrokenId: string | null;
+  lastId: string | null;
+  lastHash: string | null;
+}
+
+const COLUMNS =
+  'id::text, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, client_request_id, ip, user_agent, details, prev_hash, hash';
+
+const HASH_OF = (alias: string, fields: Record<string, string> = {}) => {
+  const f = (name: string) => fields[name] ?? `${alias}.${name}`;
+  return `audit_event_hash(${['prev_hash', 'id', 'org_id', 'occurred_at', 'action', 'actor_type', 'actor_id', 'actor_name', 'request_id', 'ip', 'user_agent', 'details', 'client_request_id'].map(f).join(', ')})`;
+};
+
+/** Namespace of the per-org advisory locks that serialise chain appends. */
+const CHAIN_LOCK_NAMESPACE = 7301;
+
 @Injectable()
 export class AuditRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Serialises appends to the org's chain until the caller's transaction ends. */
+  async lockChain(manager: EntityManager, orgId: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHAIN_LOCK_NAMESPACE, orgId]);
+  }
+
+  /**
+   * Under the chain lock: the next id and the database clock (so ids and times rise together per
+   * org, and a time window is an id range), the link to the chain head, and the event's hash.
+   */
+  async place(manager: EntityManager, event: NewAuditEvent): Promise<PlacedEvent> {
+    const [placed] = await manager.query<
+      { id: string; occurred_at: string; prev_hash: string | null; hash: string; event_count: string }[]
+    >(
+      `WITH v AS (
+         SELECT nextval('audit_events_id_seq') AS id,
+                date_trunc('milliseconds', clock_timestamp()) AS occurred_at,
+                h.last_hash AS prev_hash, COALESCE(h.event_count, 0) + 1 AS event_count
+           FROM (SELECT 1) one LEFT JOIN audit_chain_heads h ON h.org_id = $1
+       )
+       SELECT v.id::text, to_char(v.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
+              v.prev_hash, v.event_count::text,
+              ${HASH_OF('v', { org_id: '$1', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} AS hash
+         FROM v`,
+      eventParams(event),
+    );
+    return {
+      id: placed.id,
+      occurredAt: placed.occurred_at,
+      prevHash: placed.prev_hash,
+      hash: placed.hash,
+      eventCount: placed.event_count,
+    };
+  }
+
+  /**
+   * Writes the placed event with its MAC and moves the chain head. The row is written only if its
+   * content still hashes to the placed hash, so what was signed is what is stored.
+   */
+  async insert(
+    manager: EntityManager,
+    event: NewAuditEvent,
+    placed: PlacedEvent,
+    mac: Mac,
+    headMac: Mac,
+  ): Promise<void> {
+    const [row] = await manager.query<{ inserted: number }[]>(
+      `WITH inserted AS (
+         INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip,
+                                   user_agent, details, client_request_id, prev_hash, hash, mac, mac_key_id)
+         SELECT $11::bigint, $1, $12::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $13, $14, $15, $16
+          WHERE ${HASH_OF('x', { prev_hash: '$13', id: '$11::bigint', org_id: '$1', occurred_at: '$12::timestamptz', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} = $14
+         RETURNING id
+       ), head AS (
+         INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count, mac, mac_key_id)
+         SELECT $1, id, $14, $17::bigint, $18, $19 FROM inserted
+         ON CONFLICT (org_id) DO UPDATE
+           SET last_id = EXCLUDED.last_id, last_hash = EXCLUDED.last_hash, event_count = EXCLUDED.event_count,
+               mac = EXCLUDED.mac, mac_key_id = EXCLUDED.mac_key_id
+       )
+       SELECT count(*)::int AS inserted FROM inserted`,
+      [
+        ...eventParams(event),
+        placed.id,
+        placed.occurredAt,
+        placed.prevHash,
+        placed.hash,
+        mac.mac,
+        mac.keyId,
+        placed.eventCount,
+        headMac.mac,
+        headMac.keyId,
+      ],
+    );
+    if (row.inserted !== 1) throw new Error('audit event content changed between hashing and writing');
+  }
 
   /** Newest first, keyset-paginated on id (no OFFSET), so pages stay stable while events arrive. */
   async page(filter: AuditFilter, limit: number): Promise<AuditRow[]> {
@@ -48,68 +180,124 @@ export class AuditRepository {
   }
 
   /**
-   * Recomputes the org's chain: every event must hash (audit_event_hash) to its stored value — a
-   * scan PostgreSQL may run in parallel — and link to the previous event's hash (a cheap ordered
-   * pass). Returns the event count, the first broken event and the last event.
+   * Recomputes the org's chain in the database: every event must hash (audit_event_hash) to its
+   * stored value — a scan PostgreSQL may run in parallel — and link to the previous event's hash
+   * (a cheap ordered pass). The two run at once on two pooled connections.
    */
-  async checkChain(orgId: string): Promise<{
-    total: number;
-    firstBrokenId: string | null;
-    checkedBefore: number;
-    lastId: string | null;
-    lastHash: string | null;
-  }> {
-    // The hash scan (which PostgreSQL may parallelise) and the ordered link pass are independent:
-    // run them at once on two pooled connections.
+  async checkContent(orgId: string, manager: EntityManager = this.dataSource.manager): Promise<ContentCheck> {
     const [[hashes], [links], [last]] = await Promise.all([
-      this.dataSource.query<{ first_bad_hash: string | null }[]>(
-        `SELECT min(id)::text AS first_bad_hash FROM audit_events
-        WHERE org_id = $1
-          AND hash IS DISTINCT FROM audit_event_hash(prev_hash, id, org_id, occurred_at, action, actor_type, actor_id,
-                                                     actor_name, request_id, ip, user_agent, details)`,
+      manager.query<{ first_bad_hash: string | null }[]>(
+        `SELECT min(id)::text AS first_bad_hash FROM audit_events e
+          WHERE org_id = $1 AND hash IS DISTINCT FROM ${HASH_OF('e')}`,
         [orgId],
       ),
-      this.dataSource.query<{ total: number; first_bad_link: string | null }[]>(
+      manager.query<{ total: number; first_bad_link: string | null }[]>(
         `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
          FROM (SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS broken
                  FROM audit_events WHERE org_id = $1) chain`,
         [orgId],
       ),
-      this.dataSource.query<{ last_id: string; last_hash: string }[]>(
+      manager.query<{ last_id: string; last_hash: string }[]>(
         'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
         [orgId],
       ),
     ]);
-    const candidates = [hashes.first_bad_hash, links.first_bad_link].filter(
-      (id): id is string => id !== null,
-    );
-    const firstBrokenId = candidates.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0] ?? null;
-    let checkedBefore = links.total;
-    if (firstBrokenId) {
-      const [row] = await this.dataSource.query<{ n: number }[]>(
-        'SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND id < $2',
-        [orgId, firstBrokenId],
-      );
-      checkedBefore = row.n;
-    }
     return {
       total: links.total,
-      firstBrokenId,
-      checkedBefore,
+      firstBrokenId: smallestId([hashes.first_bad_hash, links.first_bad_link]),
       lastId: last?.last_id ?? null,
       lastHash: last?.last_hash ?? null,
     };
   }
 
+  /** The org's events after `afterId` in chain order, with what their MACs sign. */
+  macsAfter(
+    orgId: string,
+    afterId: string,
+    limit: number,
+  ): Promise<{ id: string; hash: string; mac: string | null; mac_key_id: string | null }[]> {
+    return this.dataSource.query(
+      `SELECT id::text, hash, mac, mac_key_id FROM audit_events
+        WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [orgId, afterId, limit],
+    );
+  }
+
+  async countBefore(orgId: string, id: string): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND id < $2',
+      [orgId, id],
+    );
+    return row.n;
+  }
+
   async chainHead(
     orgId: string,
-  ): Promise<{ last_id: string; last_hash: string; event_count: string } | undefined> {
-    const rows = await this.dataSource.query<{ last_id: string; last_hash: string; event_count: string }[]>(
-      'SELECT last_id::text, last_hash, event_count::text FROM audit_chain_heads WHERE org_id = $1',
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ChainHeadRow | undefined> {
+    const rows = await manager.query<ChainHeadRow[]>(
+      'SELECT last_id::text, last_hash, event_count::text, mac, mac_key_id FROM audit_chain_heads WHERE org_id = $1',
       [orgId],
     );
     return rows[0];
   }
+
+  /** Orgs with events written before the chain was keyed. */
+  async orgsWithUnsealedEvents(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ org_id: string }[]>(
+      'SELECT DISTINCT org_id FROM audit_events WHERE mac IS NULL',
+    );
+    return rows.map((r) => r.org_id);
+  }
+
+  unsealedEvents(
+    manager: EntityManager,
+    orgId: string,
+    limit: number,
+  ): Promise<{ id: string; hash: string }[]> {
+    return manager.query(
+      'SELECT id::text, hash FROM audit_events WHERE org_id = $1 AND mac IS NULL ORDER BY id LIMIT $2',
+      [orgId, limit],
+    );
+  }
+
+  /** The one change the append-only trigger allows: an unsealed event gets its MAC, once. */
+  async sealEvents(manager: EntityManager, orgId: string, macs: { id: string; mac: Mac }[]): Promise<void> {
+    await manager.query(
+      `UPDATE audit_events e SET mac = m.mac, mac_key_id = m.key_id
+         FROM unnest($2::bigint[], $3::text[], $4::text[]) AS m(id, mac, key_id)
+        WHERE e.org_id = $1 AND e.id = m.id AND e.mac IS NULL`,
+      [orgId, macs.map((m) => m.id), macs.map((m) => m.mac.mac), macs.map((m) => m.mac.keyId)],
+    );
+  }
+
+  async sealHead(manager: EntityManager, orgId: string, head: Mac): Promise<void> {
+    await manager.query('UPDATE audit_chain_heads SET mac = $2, mac_key_id = $3 WHERE org_id = $1', [
+      orgId,
+      head.mac,
+      head.keyId,
+    ]);
+  }
+}
+
+function eventParams(event: NewAuditEvent): unknown[] {
+  return [
+    event.orgId,
+    event.action,
+    event.actorType,
+    event.actorId,
+    event.actorName,
+    event.requestId,
+    event.ip,
+    event.userAgent,
+    JSON.stringify(event.details),
+    event.clientRequestId,
+  ];
+}
+
+export function smallestId(ids: (string | null)[]): string | null {
+  const present = ids.filter((id): id is string => id !== null);
+  return present.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0))[0] ?? null;
 }
 
 const MAX_ID = '9223372036854775807';

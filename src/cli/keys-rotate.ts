@@ -1,30 +1,36 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { ConfigError } from '../config/app-config.js';
+import { addDevEncryptionKey, devSecretsPath } from '../config/dev-secrets.js';
 import { loadConfigFromProcess } from '../config/environment.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
-import { EmbeddedDatabase } from '../database/embedded-postgres.js';
+import { openDatabase } from '../database/open-database.js';
 import { rotateSecrets } from '../settings/key-rotation.js';
 import { SecretCipher } from '../settings/secret-cipher.service.js';
+import { runCli } from './run-cli.js';
 
 /**
  * `npm run keys:rotate [-- --batch-size 100]`: re-encrypts every stored client secret under the
  * first key of ENCRYPTION_KEYS and prints a JSON report. Exit 0 when no row is left on an old key.
+ * In development without ENCRYPTION_KEYS it first generates a new key into DATA_DIR's
+ * development keyring (the running service picks it up from there).
  */
-async function main(): Promise<number> {
+runCli(async () => {
   const { values } = parseArgs({ options: { 'batch-size': { type: 'string', default: '100' } } });
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10000) {
     console.error('--batch-size must be an integer between 1 and 10000');
     return 2;
   }
-  const config = loadConfigFromProcess();
-  const embedded = config.databaseUrl
-    ? undefined
-    : new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') });
-  const url = config.databaseUrl ?? (await embedded!.start());
-  const dataSource = new DataSource(dataSourceOptions(url));
+  let config = loadConfigFromProcess();
+  if (config.generatedSecrets.includes('ENCRYPTION_KEYS')) {
+    const id = addDevEncryptionKey(config.dataDir);
+    console.error(
+      `Generated development key "${id}" into ${devSecretsPath(config.dataDir)} (older keys kept).`,
+    );
+    config = loadConfigFromProcess();
+  }
+  const database = await openDatabase(config, { shareRunning: true });
+  const dataSource = new DataSource(dataSourceOptions(database.url));
   try {
     await dataSource.initialize();
     const report = await rotateSecrets(dataSource, new SecretCipher(config), batchSize);
@@ -32,14 +38,6 @@ async function main(): Promise<number> {
     return Object.keys(report.remaining_on_old_keys).length === 0 ? 0 : 1;
   } finally {
     await dataSource.destroy().catch(() => undefined);
-    await embedded?.stop();
+    await database.close();
   }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+});

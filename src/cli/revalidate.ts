@@ -1,32 +1,24 @@
-import { join } from 'node:path';
 import pino from 'pino';
-import { ConfigError } from '../config/app-config.js';
-import { loadConfigFromProcess } from '../config/environment.js';
-import { EmbeddedDatabase } from '../database/embedded-postgres.js';
+import { loadCommandConfig } from '../config/environment.js';
+import { openDatabase } from '../database/open-database.js';
 import { runOneSweep } from '../revalidation/run-once.js';
+import { runCli } from './run-cli.js';
 
 /**
  * `npm run revalidate`: one re-verification sweep of every connected org against the configured
  * database, then exit 0 whatever the outcomes. The JSON summary goes to stdout, logs to stderr.
+ * Beside a running service on the embedded database it uses that service's database and its
+ * Microsoft settings.
  */
-async function main(): Promise<void> {
-  const config = loadConfigFromProcess();
-  const embedded = config.databaseUrl
-    ? undefined
-    : new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') });
-  const url = config.databaseUrl ?? (await embedded!.start());
+runCli(async () => {
+  const { config, adopted } = loadCommandConfig();
+  if (adopted.length > 0) console.error(`Using the running service's ${adopted.join(', ')}.`);
+  const database = await openDatabase(config, { shareRunning: true });
   try {
-    const summary = await runOneSweep(config, url, pino.destination(2));
+    const summary = await runOneSweep(config, database.url, pino.destination(2));
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
   } finally {
-    await embedded?.stop();
+    await database.close();
   }
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+});

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { signDevToken } from '../access/dev-token.js';
 import { ORG_ID_PATTERN } from '../access/principal.js';
-import { ConfigError } from '../config/app-config.js';
 import { loadConfigFromProcess } from '../config/environment.js';
+import { runCli } from './run-cli.js';
 
 /** `npm run token -- --org acme --role admin [--sub alice] [--name "Alice"] [--ttl 3600]` */
 const USAGE =
   'usage: npm run token -- --org <org_id> [--role admin]... [--sub alice] [--name "Alice"] [--ttl 3600]';
 
-async function main(): Promise<number> {
+runCli(async () => {
   const { values } = parseArgs({
     options: {
       org: { type: 'string' },
@@ -37,6 +37,12 @@ async function main(): Promise<number> {
     console.error('Refusing to sign tokens in production: use your identity provider.');
     return 1;
   }
+  if (ttl > config.auth.maxTokenAgeSeconds) {
+    console.error(
+      `--ttl must not exceed AUTH_MAX_TOKEN_AGE (${config.auth.maxTokenAgeSeconds} s): the service refuses longer-lived tokens`,
+    );
+    return 2;
+  }
   if (config.auth.mode !== 'hs256') {
     console.error(
       'AUTH_JWKS_URL is configured: tokens come from that identity provider, not from this command.',
@@ -52,12 +58,4 @@ async function main(): Promise<number> {
   });
   console.log(token);
   return 0;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);
+});

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseKeyring } from './app-config.js';
 
 const key = () => randomBytes(32).toString('base64');
 const secret = 'x'.repeat(32);
-const valid = () => ({ ENCRYPTION_KEYS: `k1:${key()}`, AUTH_JWT_SECRET: secret });
+const valid = () => ({
+  ENCRYPTION_KEYS: `k1:${key()}`,
+  AUDIT_CHAIN_KEY: `a1:${key()}`,
+  AUTH_JWT_SECRET: secret,
+});
 
 function problemsOf(
   env: Record<string, string>,
@@ -60,6 +64,10 @@ describe('loadConfig', () => {
       VERIFY_RATE_LIMIT_PER_MINUTE: '1.5',
       LOG_LEVEL: 'loud',
       TRUST_PROXY: 'sometimes',
+      AUDIT_CHAIN_KEY: 'a1',
+      AUTH_MAX_TOKEN_AGE: 'forever',
+      METRICS_PORT: '70000',
+      METRICS_TOKEN: 'short',
     });
     expect(problems.map((p) => p.key).sort()).toEqual(
       [
@@ -77,6 +85,10 @@ describe('loadConfig', () => {
         'UPSTREAM_TIMEOUT_MS',
         'VERIFY_RATE_LIMIT_PER_MINUTE',
         'LOG_LEVEL',
+        'AUDIT_CHAIN_KEY',
+        'AUTH_MAX_TOKEN_AGE',
+        'METRICS_PORT',
+        'METRICS_TOKEN',
       ].sort(),
     );
     expect(problems.find((p) => p.key === 'DYNAMICS_ALLOWED_ORIGINS')?.message).toContain(
@@ -102,14 +114,46 @@ describe('loadConfig', () => {
 
   it('refuses to start in production without keys, even when development could generate them', () => {
     const problems = problemsOf({ NODE_ENV: 'production' }, true);
-    expect(problems.map((p) => p.key).sort()).toEqual(['AUTH_JWT_SECRET', 'ENCRYPTION_KEYS']);
+    expect(problems.map((p) => p.key).sort()).toEqual([
+      'AUDIT_CHAIN_KEY',
+      'AUTH_JWT_SECRET',
+      'DATABASE_URL',
+      'ENCRYPTION_KEYS',
+    ]);
+  });
+
+  it('refuses the embedded database in production unless asked for explicitly', () => {
+    const production = { NODE_ENV: 'production', ...valid() };
+    expect(problemsOf(production)).toEqual([
+      { key: 'DATABASE_URL', message: expect.stringContaining('DATABASE_EMBEDDED_IN_PRODUCTION=true') },
+    ]);
+    expect(
+      loadConfig({ ...production, DATABASE_EMBEDDED_IN_PRODUCTION: 'true' }).databaseUrl,
+    ).toBeUndefined();
+  });
+
+  it('reads durations and caps the token age', () => {
+    expect(loadConfig(valid()).auth.maxTokenAgeSeconds).toBe(86400);
+    expect(loadConfig({ ...valid(), AUTH_MAX_TOKEN_AGE: '15m' }).auth.maxTokenAgeSeconds).toBe(900);
+    expect(loadConfig({ ...valid(), AUTH_MAX_TOKEN_AGE: '3600' }).auth.maxTokenAgeSeconds).toBe(3600);
+    expect(problemsOf({ ...valid(), AUTH_MAX_TOKEN_AGE: '90d' })[0].message).toMatch(/between 1m and 31d/);
+  });
+
+  it('refuses a metrics listener on the service port', () => {
+    expect(problemsOf({ ...valid(), PORT: '4000', METRICS_PORT: '4000' })[0]).toEqual({
+      key: 'METRICS_PORT',
+      message: 'must differ from PORT',
+    });
   });
 
   it('starts in production with a keyring and either a JWT secret or a JWKS URL', () => {
-    expect(loadConfig({ NODE_ENV: 'production', ...valid() }).nodeEnv).toBe('production');
+    const db = { DATABASE_URL: 'postgres://app:pw@db:5432/app' };
+    expect(loadConfig({ NODE_ENV: 'production', ...valid(), ...db }).nodeEnv).toBe('production');
     const jwks = loadConfig({
       NODE_ENV: 'production',
+      ...db,
       ENCRYPTION_KEYS: `k1:${key()}`,
+      AUDIT_CHAIN_KEY: `a1:${key()}`,
       AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
       AUTH_ISSUER: 'https://idp.example/',
       AUTH_AUDIENCE: 'd365',
@@ -119,11 +163,17 @@ describe('loadConfig', () => {
       jwksUrl: 'https://idp.example/.well-known/jwks.json',
       issuer: 'https://idp.example/',
       audience: 'd365',
+      maxTokenAgeSeconds: 86400,
     });
   });
 
   it('refuses an http JWKS URL in production and both auth modes at once', () => {
-    const base = { NODE_ENV: 'production', ENCRYPTION_KEYS: `k1:${key()}` };
+    const base = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/app',
+      ENCRYPTION_KEYS: `k1:${key()}`,
+      AUDIT_CHAIN_KEY: `a1:${key()}`,
+    };
     expect(problemsOf({ ...base, AUTH_JWKS_URL: 'http://idp.example/jwks' })[0].key).toBe('AUTH_JWKS_URL');
     expect(
       problemsOf({ ...base, AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: 'https://idp/jwks' })[0].message,
@@ -134,8 +184,9 @@ describe('loadConfig', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cfg-data-'));
     const first = loadConfig({ DATA_DIR: dataDir }, { generateDevSecrets: true });
     const second = loadConfig({ DATA_DIR: dataDir }, { generateDevSecrets: true });
-    expect(first.generatedSecrets.sort()).toEqual(['AUTH_JWT_SECRET', 'ENCRYPTION_KEYS']);
+    expect(first.generatedSecrets.sort()).toEqual(['AUDIT_CHAIN_KEY', 'AUTH_JWT_SECRET', 'ENCRYPTION_KEYS']);
     expect(second.encryptionKeys[0].key.equals(first.encryptionKeys[0].key)).toBe(true);
+    expect(second.auditChainKeys[0].key.equals(first.auditChainKeys[0].key)).toBe(true);
     expect(second.auth).toEqual(first.auth);
     const file = join(dataDir, 'dev-secrets.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -145,8 +196,23 @@ describe('loadConfig', () => {
   it('uses configured values over generated ones', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cfg-data-'));
     const config = loadConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: secret }, { generateDevSecrets: true });
-    expect(config.generatedSecrets).toEqual(['ENCRYPTION_KEYS']);
+    expect(config.generatedSecrets).toEqual(['ENCRYPTION_KEYS', 'AUDIT_CHAIN_KEY']);
     expect(new TextDecoder().decode((config.auth as { secret: Uint8Array }).secret)).toBe(secret);
+  });
+
+  it('adds a key a newer version needs to an older development secrets file, keeping the others', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cfg-data-'));
+    const encryption = `dev1:${key()}`;
+    writeFileSync(
+      join(dataDir, 'dev-secrets.json'),
+      JSON.stringify({ encryption_keys: encryption, auth_jwt_secret: secret }),
+    );
+    const config = loadConfig({ DATA_DIR: dataDir }, { generateDevSecrets: true });
+    expect(config.encryptionKeys[0].key.toString('base64')).toBe(encryption.slice(5));
+    const stored = JSON.parse(readFileSync(join(dataDir, 'dev-secrets.json'), 'utf8'));
+    expect(stored).toMatchObject({ encryption_keys: encryption, auth_jwt_secret: secret });
+    expect(stored.audit_chain_key).toMatch(/^dev1:/);
+    expect(statSync(join(dataDir, 'dev-secrets.json')).mode & 0o777).toBe(0o600);
   });
 
   it('normalises allowed origins and the login URL', () => {

@@ -1,22 +1,77 @@
+// The service's whole configuration, validated once at start-up from the environment: one table
+// of keys (parser and default each), one function for the rules that span several keys, and the
+// development-secrets step. Nothing else in the code base reads `process.env`.
 import { isAbsolute, resolve } from 'node:path';
-import { validateCronExpression } from 'cron';
-import { loadOrCreateDevSecrets } from './dev-secrets.js';
+import { DevSecrets, loadOrCreateDevSecrets } from './dev-secrets.js';
+import {
+  boolean,
+  cron,
+  duration,
+  httpUrl,
+  integer,
+  Invalid,
+  jwtSecret,
+  key,
+  keyring,
+  KeyringKey,
+  KeySpec,
+  oneOf,
+  origins,
+  postgresUrl,
+  text,
+  trustProxy,
+} from './env-keys.js';
 
-/**
- * The service's whole configuration, validated once at start-up from the environment.
- * Nothing else in the code base reads `process.env`.
- */
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type EncryptionKey = KeyringKey;
 
-export interface EncryptionKey {
-  id: string;
-  key: Buffer;
-}
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const NODE_ENVS: NodeEnv[] = ['development', 'production', 'test'];
 
-export type ApiAuthConfig =
-  | { mode: 'hs256'; secret: Uint8Array; issuer?: string; audience?: string }
-  | { mode: 'jwks'; jwksUrl: string; issuer?: string; audience?: string };
+const none = undefined as string | undefined;
+
+/** Every variable the service reads, with its parser and default. */
+const KEYS = {
+  NODE_ENV: key(oneOf(NODE_ENVS), 'development'),
+  PORT: key(integer(0, 65535), 3000),
+  HOST: key(text, '127.0.0.1'),
+  TRUST_PROXY: key(trustProxy, false),
+  LOG_LEVEL: key(oneOf(LOG_LEVELS), 'info'),
+  DATABASE_URL: key(postgresUrl, none),
+  DATA_DIR: key(text, './.data'),
+  DB_SKIP_MIGRATIONS: key(boolean, false),
+  DATABASE_EMBEDDED_IN_PRODUCTION: key(boolean, false),
+  ENCRYPTION_KEYS: key(keyring, undefined as KeyringKey[] | undefined),
+  AUDIT_CHAIN_KEY: key(keyring, undefined as KeyringKey[] | undefined),
+  AUTH_JWT_SECRET: key(jwtSecret, none),
+  AUTH_JWKS_URL: key(httpUrl, none),
+  AUTH_ISSUER: key(text, none),
+  AUTH_AUDIENCE: key(text, none),
+  AUTH_MAX_TOKEN_AGE: key(duration(60_000, 31 * 86_400_000), 86_400_000),
+  MICROSOFT_LOGIN_URL: key(httpUrl, none),
+  DYNAMICS_ALLOWED_ORIGINS: key(origins, [] as string[]),
+  REVALIDATION_CRON: key(cron, '0 2 * * *'),
+  REVALIDATION_CONCURRENCY: key(integer(1, 256), 8),
+  REVALIDATION_UNREACHABLE_THRESHOLD: key(integer(1, 100), 3),
+  REVALIDATION_RETRIES: key(integer(0, 10), 2),
+  REVALIDATION_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
+  UPSTREAM_TIMEOUT_MS: key(integer(100, 120_000), 10_000),
+  VERIFY_RATE_LIMIT_PER_MINUTE: key(integer(1, 100_000), 10),
+  METRICS_PORT: key(integer(1, 65535), undefined as number | undefined),
+  METRICS_TOKEN: key(
+    (raw) => (raw.length >= 16 ? raw : new Invalid(`must be at least 16 characters (got ${raw.length})`)),
+    none,
+  ),
+} satisfies Record<string, KeySpec<unknown>>;
+
+type EnvValues = { [K in keyof typeof KEYS]: (typeof KEYS)[K]['default'] };
+
+export type ApiAuthConfig = ({ mode: 'hs256'; secret: Uint8Array } | { mode: 'jwks'; jwksUrl: string }) & {
+  issuer?: string;
+  audience?: string;
+  maxTokenAgeSeconds: number;
+};
 
 export class AppConfig {
   nodeEnv!: NodeEnv;
@@ -29,6 +84,8 @@ export class AppConfig {
   dbSkipMigrations!: boolean;
   /** First key is active; the others still decrypt. */
   encryptionKeys!: EncryptionKey[];
+  /** HMAC keys of the audit chain: the first signs new events, the others still verify. */
+  auditChainKeys!: KeyringKey[];
   auth!: ApiAuthConfig;
   microsoftLoginUrl?: string;
   dynamicsAllowedOrigins!: string[];
@@ -42,12 +99,21 @@ export class AppConfig {
   upstreamTimeoutMs!: number;
   verifyRateLimitPerMinute!: number;
   logLevel!: LogLevel;
+  /** A separate listener for /metrics (then not served on PORT). */
+  metricsPort?: number;
+  /** Bearer token /metrics requires, wherever it is served. */
+  metricsToken?: string;
   /** Names of the development secrets that were generated into DATA_DIR rather than configured. */
   generatedSecrets!: string[];
 }
 
+export interface ConfigProblem {
+  key: string;
+  message: string;
+}
+
 export class ConfigError extends Error {
-  constructor(readonly problems: { key: string; message: string }[]) {
+  constructor(readonly problems: ConfigProblem[]) {
     super(
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  - ${p.key}: ${p.message}`).join('\n'),
@@ -58,9 +124,6 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
-
 export interface LoadConfigOptions {
   /** Create development secrets under DATA_DIR when they are not configured (never in production). */
   generateDevSecrets?: boolean;
@@ -68,219 +131,143 @@ export interface LoadConfigOptions {
 }
 
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
-  const problems: { key: string; message: string }[] = [];
-  const problem = (key: string, message: string) => problems.push({ key, message });
-  const value = (key: string): string | undefined => {
-    const v = env[key];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-  const int = (key: string, def: number, min: number, max: number): number => {
-    const raw = value(key);
-    if (raw === undefined) return def;
-    const n = Number(raw);
-    if (!/^-?\d+$/.test(raw) || n < min || n > max) {
-      problem(key, `must be an integer between ${min} and ${max} (got "${raw}")`);
-      return def;
+  const problems: ConfigProblem[] = [];
+  const values = readKeys(env, problems);
+  problems.push(...combinationProblems(values));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const dataDir = isAbsolute(values.DATA_DIR)
+    ? values.DATA_DIR
+    : resolve(options.cwd ?? process.cwd(), values.DATA_DIR);
+  const secrets = resolveSecrets(values, dataDir, options.generateDevSecrets ?? false);
+
+  return Object.assign(new AppConfig(), {
+    nodeEnv: values.NODE_ENV,
+    port: values.PORT,
+    host: values.HOST,
+    trustProxy: values.TRUST_PROXY,
+    databaseUrl: values.DATABASE_URL,
+    dataDir,
+    dbSkipMigrations: values.DB_SKIP_MIGRATIONS,
+    encryptionKeys: secrets.encryptionKeys,
+    auditChainKeys: secrets.auditChainKeys,
+    auth: {
+      ...(values.AUTH_JWKS_URL !== undefined
+        ? { mode: 'jwks' as const, jwksUrl: values.AUTH_JWKS_URL }
+        : { mode: 'hs256' as const, secret: new TextEncoder().encode(secrets.jwtSecret) }),
+      issuer: values.AUTH_ISSUER,
+      audience: values.AUTH_AUDIENCE,
+      maxTokenAgeSeconds: values.AUTH_MAX_TOKEN_AGE / 1000,
+    },
+    microsoftLoginUrl: values.MICROSOFT_LOGIN_URL,
+    dynamicsAllowedOrigins: values.DYNAMICS_ALLOWED_ORIGINS,
+    revalidationCron: values.REVALIDATION_CRON,
+    revalidationConcurrency: values.REVALIDATION_CONCURRENCY,
+    revalidationUnreachableThreshold: values.REVALIDATION_UNREACHABLE_THRESHOLD,
+    revalidationRetries: values.REVALIDATION_RETRIES,
+    revalidationRetryBaseMs: values.REVALIDATION_RETRY_BASE_MS,
+    upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
+    verifyRateLimitPerMinute: values.VERIFY_RATE_LIMIT_PER_MINUTE,
+    logLevel: values.LOG_LEVEL,
+    metricsPort: values.METRICS_PORT,
+    metricsToken: values.METRICS_TOKEN,
+    generatedSecrets: secrets.generated,
+  });
+}
+
+/** Each key through its parser: a blank value means unset; every refusal is collected. */
+function readKeys(env: Env, problems: ConfigProblem[]): EnvValues {
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(KEYS) as [string, KeySpec<unknown>][]) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') {
+      values[name] = spec.default;
+      continue;
     }
-    return n;
-  };
-  const bool = (key: string, def: boolean): boolean => {
-    const raw = value(key)?.toLowerCase();
-    if (raw === undefined) return def;
-    if (['1', 'true', 'yes'].includes(raw)) return true;
-    if (['0', 'false', 'no'].includes(raw)) return false;
-    problem(key, `must be true or false (got "${raw}")`);
-    return def;
-  };
-
-  const config = new AppConfig();
-
-  const nodeEnv = value('NODE_ENV') ?? 'development';
-  if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
-    problem('NODE_ENV', `must be development, production or test (got "${nodeEnv}")`);
-  }
-  config.nodeEnv = (
-    ['development', 'production', 'test'].includes(nodeEnv) ? nodeEnv : 'development'
-  ) as NodeEnv;
-  const production = config.nodeEnv === 'production';
-
-  config.port = int('PORT', 3000, 0, 65535);
-  config.host = value('HOST') ?? '127.0.0.1';
-  const trustProxy = value('TRUST_PROXY') ?? 'false';
-  if (/^(true|false)$/i.test(trustProxy)) config.trustProxy = trustProxy.toLowerCase() === 'true';
-  else if (/^[0-9a-f.:/]+(\s*,\s*[0-9a-f.:/]+)*$/i.test(trustProxy)) {
-    config.trustProxy = trustProxy.split(',').map((p) => p.trim());
-  } else {
-    problem(
-      'TRUST_PROXY',
-      `must be true, false or a comma-separated list of proxy IPs/CIDRs (got "${trustProxy}")`,
-    );
-    config.trustProxy = false;
-  }
-
-  const databaseUrl = value('DATABASE_URL');
-  if (databaseUrl !== undefined) {
-    // The value may hold a password: never echo it.
-    if (!/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl) || !URL.canParse(databaseUrl)) {
-      problem('DATABASE_URL', 'must be a postgres:// or postgresql:// connection URL');
+    const parsed = spec.parse(raw);
+    if (parsed instanceof Invalid) {
+      problems.push({ key: name, message: parsed.message });
+      values[name] = spec.default;
     } else {
-      config.databaseUrl = databaseUrl;
+      values[name] = parsed;
     }
   }
-  const dataDir = value('DATA_DIR') ?? './.data';
-  config.dataDir = isAbsolute(dataDir) ? dataDir : resolve(options.cwd ?? process.cwd(), dataDir);
-  config.dbSkipMigrations = bool('DB_SKIP_MIGRATIONS', false);
+  return values as EnvValues;
+}
 
-  const keyring = value('ENCRYPTION_KEYS');
-  let encryptionKeys: EncryptionKey[] | undefined;
-  if (keyring !== undefined) {
-    const parsed = parseKeyring(keyring);
-    if (typeof parsed === 'string') problem('ENCRYPTION_KEYS', parsed);
-    else encryptionKeys = parsed;
-  }
-
-  const jwtSecret = value('AUTH_JWT_SECRET');
-  const jwksUrl = value('AUTH_JWKS_URL');
-  const issuer = value('AUTH_ISSUER');
-  const audience = value('AUTH_AUDIENCE');
-  if (jwtSecret !== undefined && jwtSecret.length < 32) {
-    problem('AUTH_JWT_SECRET', `must be at least 32 characters (got ${jwtSecret.length})`);
-  }
-  if (jwtSecret !== undefined && jwksUrl !== undefined) {
+/** Rules that span several keys. */
+function combinationProblems(v: EnvValues): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const problem = (name: string, message: string) => problems.push({ key: name, message });
+  if (v.AUTH_JWT_SECRET !== undefined && v.AUTH_JWKS_URL !== undefined) {
     problem('AUTH_JWKS_URL', 'set either AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL, not both');
   }
-  if (jwksUrl !== undefined) {
-    const url = URL.canParse(jwksUrl) ? new URL(jwksUrl) : undefined;
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      problem('AUTH_JWKS_URL', `must be an http(s) URL (got "${jwksUrl}")`);
-    } else if (production && url.protocol !== 'https:') {
-      problem('AUTH_JWKS_URL', 'must use https in production');
-    }
+  if (v.METRICS_PORT !== undefined && v.METRICS_PORT === v.PORT) {
+    problem('METRICS_PORT', 'must differ from PORT');
   }
-
-  const loginUrl = value('MICROSOFT_LOGIN_URL');
-  if (loginUrl !== undefined) {
-    const url = URL.canParse(loginUrl) ? new URL(loginUrl) : undefined;
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash) {
-      problem('MICROSOFT_LOGIN_URL', `must be an http(s) URL without query (got "${loginUrl}")`);
-    } else {
-      config.microsoftLoginUrl = loginUrl.replace(/\/+$/, '');
-    }
-  }
-
-  config.dynamicsAllowedOrigins = [];
-  for (const origin of (value('DYNAMICS_ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim())) {
-    if (origin === '') continue;
-    const normalised = normaliseOrigin(origin);
-    if (normalised === undefined) {
-      problem('DYNAMICS_ALLOWED_ORIGINS', `"${origin}" is not an exact origin like http://127.0.0.1:4010`);
-    } else {
-      config.dynamicsAllowedOrigins.push(normalised);
-    }
-  }
-
-  config.revalidationCron = value('REVALIDATION_CRON') ?? '0 2 * * *';
-  const cron =
-    config.revalidationCron === 'off' ? { valid: true } : validateCronExpression(config.revalidationCron);
-  if (!cron.valid) {
-    problem(
-      'REVALIDATION_CRON',
-      `is not a valid cron expression or "off" (got "${config.revalidationCron}")`,
-    );
-  }
-  config.revalidationConcurrency = int('REVALIDATION_CONCURRENCY', 8, 1, 256);
-  config.revalidationUnreachableThreshold = int('REVALIDATION_UNREACHABLE_THRESHOLD', 3, 1, 100);
-  config.revalidationRetries = int('REVALIDATION_RETRIES', 2, 0, 10);
-  config.revalidationRetryBaseMs = int('REVALIDATION_RETRY_BASE_MS', 2000, 0, 600000);
-  config.upstreamTimeoutMs = int('UPSTREAM_TIMEOUT_MS', 10000, 100, 120000);
-  config.verifyRateLimitPerMinute = int('VERIFY_RATE_LIMIT_PER_MINUTE', 10, 1, 100000);
-
-  const logLevel = value('LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
-    problem('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
-  }
-  config.logLevel = LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : 'info';
-
-  if (production) {
-    if (encryptionKeys === undefined && keyring === undefined) {
+  if (v.NODE_ENV === 'production') {
+    if (v.AUTH_JWKS_URL?.startsWith('http:')) problem('AUTH_JWKS_URL', 'must use https in production');
+    if (v.ENCRYPTION_KEYS === undefined) {
       problem('ENCRYPTION_KEYS', 'is required in production (generated development keys are refused)');
     }
-    if (jwtSecret === undefined && jwksUrl === undefined) {
+    if (v.AUDIT_CHAIN_KEY === undefined) {
+      problem('AUDIT_CHAIN_KEY', 'is required in production (generated development keys are refused)');
+    }
+    if (v.AUTH_JWT_SECRET === undefined && v.AUTH_JWKS_URL === undefined) {
       problem('AUTH_JWT_SECRET', 'or AUTH_JWKS_URL is required in production');
     }
-  }
-
-  if (problems.length > 0) throw new ConfigError(problems);
-
-  config.generatedSecrets = [];
-  let devSecrets: { encryptionKeys: EncryptionKey[]; jwtSecret: string } | undefined;
-  const needsDevSecrets = encryptionKeys === undefined || (jwtSecret === undefined && jwksUrl === undefined);
-  if (needsDevSecrets) {
-    if (!options.generateDevSecrets) {
-      throw new ConfigError([
-        ...(encryptionKeys === undefined ? [{ key: 'ENCRYPTION_KEYS', message: 'is required' }] : []),
-        ...(jwtSecret === undefined && jwksUrl === undefined
-          ? [{ key: 'AUTH_JWT_SECRET', message: 'or AUTH_JWKS_URL is required' }]
-          : []),
-      ]);
+    if (v.DATABASE_URL === undefined && !v.DATABASE_EMBEDDED_IN_PRODUCTION) {
+      problem(
+        'DATABASE_URL',
+        'is required in production; to run the embedded PostgreSQL in production anyway, set DATABASE_EMBEDDED_IN_PRODUCTION=true',
+      );
     }
-    const stored = loadOrCreateDevSecrets(config.dataDir);
-    const parsedStored = parseKeyring(stored.encryption_keys);
-    if (typeof parsedStored === 'string') {
-      throw new ConfigError([
-        { key: 'ENCRYPTION_KEYS', message: `generated keyring in DATA_DIR: ${parsedStored}` },
-      ]);
-    }
-    devSecrets = { encryptionKeys: parsedStored, jwtSecret: stored.auth_jwt_secret };
   }
-
-  if (encryptionKeys === undefined) {
-    encryptionKeys = devSecrets!.encryptionKeys;
-    config.generatedSecrets.push('ENCRYPTION_KEYS');
-  }
-  config.encryptionKeys = encryptionKeys;
-
-  if (jwksUrl !== undefined) {
-    config.auth = { mode: 'jwks', jwksUrl, issuer, audience };
-  } else {
-    const secret = jwtSecret ?? devSecrets!.jwtSecret;
-    if (jwtSecret === undefined) config.generatedSecrets.push('AUTH_JWT_SECRET');
-    config.auth = { mode: 'hs256', secret: new TextEncoder().encode(secret), issuer, audience };
-  }
-  return config;
+  return problems;
 }
 
-/** `kid:base64key,kid2:base64key2` with 32-byte keys; the first is the active key. */
-export function parseKeyring(raw: string): EncryptionKey[] | string {
-  const keys: EncryptionKey[] = [];
-  for (const entry of raw.split(',').map((e) => e.trim())) {
-    const separator = entry.indexOf(':');
-    if (separator <= 0) return 'must be a comma-separated list of kid:base64key entries';
-    const id = entry.slice(0, separator);
-    const encoded = entry.slice(separator + 1);
-    if (!KEY_ID.test(id)) return `key id "${id}" must be 1-32 characters of A-Z, a-z, 0-9, _ or -`;
-    if (keys.some((k) => k.id === id)) return `key id "${id}" appears twice`;
-    const key = Buffer.from(encoded, 'base64');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.length !== 32) {
-      return `key "${id}" must be 32 bytes encoded in base64 (openssl rand -base64 32)`;
-    }
-    keys.push({ id, key });
-  }
-  return keys;
+interface Secrets {
+  encryptionKeys: KeyringKey[];
+  auditChainKeys: KeyringKey[];
+  jwtSecret: string;
+  generated: string[];
 }
 
-function normaliseOrigin(input: string): string | undefined {
-  if (!URL.canParse(input)) return undefined;
-  const url = new URL(input);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  if (
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    (url.pathname !== '/' && url.pathname !== '')
-  ) {
-    return undefined;
+/** Configured secrets, or (outside production, when allowed) ones generated once into DATA_DIR. */
+function resolveSecrets(v: EnvValues, dataDir: string, generate: boolean): Secrets {
+  const missing = [
+    ...(v.ENCRYPTION_KEYS === undefined ? ['ENCRYPTION_KEYS'] : []),
+    ...(v.AUDIT_CHAIN_KEY === undefined ? ['AUDIT_CHAIN_KEY'] : []),
+    ...(v.AUTH_JWT_SECRET === undefined && v.AUTH_JWKS_URL === undefined ? ['AUTH_JWT_SECRET'] : []),
+  ];
+  let stored: DevSecrets | undefined;
+  if (missing.length > 0) {
+    if (!generate || v.NODE_ENV === 'production') {
+      throw new ConfigError(
+        missing.map((name) => ({
+          key: name,
+          message: name === 'AUTH_JWT_SECRET' ? 'or AUTH_JWKS_URL is required' : 'is required',
+        })),
+      );
+    }
+    stored = loadOrCreateDevSecrets(dataDir);
   }
-  return url.origin;
+  const generatedKeyring = (name: string, raw: string | undefined): KeyringKey[] => {
+    const parsed = keyring(raw ?? '');
+    if (parsed instanceof Invalid) {
+      throw new ConfigError([{ key: name, message: `generated value in DATA_DIR: ${parsed.message}` }]);
+    }
+    return parsed;
+  };
+  return {
+    encryptionKeys: v.ENCRYPTION_KEYS ?? generatedKeyring('ENCRYPTION_KEYS', stored?.encryption_keys),
+    auditChainKeys: v.AUDIT_CHAIN_KEY ?? generatedKeyring('AUDIT_CHAIN_KEY', stored?.audit_chain_key),
+    jwtSecret: v.AUTH_JWT_SECRET ?? stored?.auth_jwt_secret ?? '',
+    generated: missing,
+  };
+}
+
+/** Kept for callers that parse a keyring outside the configuration (the keys command). */
+export function parseKeyring(raw: string): KeyringKey[] | string {
+  const parsed = keyring(raw);
+  return parsed instanceof Invalid ? parsed.message : parsed;
 }

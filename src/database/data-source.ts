@@ -1,15 +1,13 @@
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadConfigFromProcess } from '../config/environment.js';
-import { EmbeddedDatabase } from './embedded-postgres.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { openDatabase } from './open-database.js';
 
 /**
- * For the TypeORM CLI (`npm run migration:*`). Uses DATABASE_URL, or starts the embedded server
- * under DATA_DIR (stopped again when the CLI exits, by embedded-postgres's exit hook).
+ * For the TypeORM CLI (`npm run migration:*`). Uses DATABASE_URL, or the embedded server under
+ * DATA_DIR (the running service's, or one started for the CLI and stopped when it exits, by
+ * embedded-postgres's exit hook).
  */
-const config = loadConfigFromProcess();
-const url =
-  config.databaseUrl ?? (await new EmbeddedDatabase({ dataDir: join(config.dataDir, 'postgres') }).start());
+const database = await openDatabase(loadConfigFromProcess(), { shareRunning: true });
 
-export default new DataSource(dataSourceOptions(url));
+export default new DataSource(dataSourceOptions(database.url));

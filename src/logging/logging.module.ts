@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import { clientRequestIdOf } from '../common/request-id.js';
 import { redactDeep } from './redact.js';
 
 /**
@@ -17,7 +18,10 @@ export class LoggingModule {
     const options = {
       level: config.logLevel,
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? '',
-      customProps: (req: IncomingMessage) => ({ request_id: (req as IncomingMessage & { id?: string }).id }),
+      customProps: (req: IncomingMessage) => ({
+        request_id: (req as IncomingMessage & { id?: string }).id,
+        ...(clientRequestIdOf(req) ? { client_request_id: clientRequestIdOf(req) } : {}),
+      }),
       serializers: {
         req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
           method: req.method,

@@ -4,7 +4,9 @@ import { SecretCipher, SecretDecryptionError } from './secret-cipher.service.js'
 
 const key = () => randomBytes(32).toString('base64');
 const cipherWith = (keyring: string) =>
-  new SecretCipher(loadConfig({ ENCRYPTION_KEYS: keyring, AUTH_JWT_SECRET: 'x'.repeat(32) }));
+  new SecretCipher(
+    loadConfig({ ENCRYPTION_KEYS: keyring, AUDIT_CHAIN_KEY: `a1:${key()}`, AUTH_JWT_SECRET: 'x'.repeat(32) }),
+  );
 
 describe('SecretCipher', () => {
   const k1 = key();

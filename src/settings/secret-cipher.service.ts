@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppConfig, EncryptionKey } from '../config/app-config.js';
+import { AppConfig, EncryptionKey, parseKeyring } from '../config/app-config.js';
+import { loadOrCreateDevSecrets } from '../config/dev-secrets.js';
 
 /**
  * AES-256-GCM for client secrets at rest. Layout: version byte, 96-bit random IV, 128-bit tag,
@@ -26,16 +27,40 @@ export class SecretDecryptionError extends Error {
 
 @Injectable()
 export class SecretCipher {
-  private readonly keys: Map<string, Buffer>;
-  private readonly active: EncryptionKey;
+  private keys!: Map<string, Buffer>;
+  private active!: EncryptionKey;
+  /** DATA_DIR, when the keyring is the generated development one (`keys:rotate` may add keys to it). */
+  private readonly devKeyringDir?: string;
 
   constructor(config: AppConfig) {
-    this.active = config.encryptionKeys[0];
-    this.keys = new Map(config.encryptionKeys.map((k) => [k.id, k.key]));
+    this.useKeyring(config.encryptionKeys);
+    if (config.generatedSecrets.includes('ENCRYPTION_KEYS')) this.devKeyringDir = config.dataDir;
   }
 
   get activeKeyId(): string {
     return this.active.id;
+  }
+
+  /** Whether a ciphertext under this key id can be decrypted here. */
+  hasKey(keyId: string): boolean {
+    return this.keyFor(keyId) !== undefined;
+  }
+
+  private useKeyring(keyring: EncryptionKey[]): void {
+    this.active = keyring[0];
+    this.keys = new Map(keyring.map((k) => [k.id, k.key]));
+  }
+
+  /**
+   * In development, `npm run keys:rotate` beside the running service adds a key to the generated
+   * keyring file and re-encrypts rows under it: an unknown key id re-reads that file once.
+   */
+  private keyFor(keyId: string): Buffer | undefined {
+    if (!this.keys.has(keyId) && this.devKeyringDir) {
+      const reloaded = parseKeyring(loadOrCreateDevSecrets(this.devKeyringDir).encryption_keys);
+      if (typeof reloaded !== 'string' && reloaded.some((k) => k.id === keyId)) this.useKeyring(reloaded);
+    }
+    return this.keys.get(keyId);
   }
 
   encrypt(plaintext: string, orgId: string): EncryptedSecret {
@@ -50,7 +75,7 @@ export class SecretCipher {
   }
 
   decrypt(secret: EncryptedSecret, orgId: string): string {
-    const key = this.keys.get(secret.keyId);
+    const key = this.keyFor(secret.keyId);
     if (!key) throw new SecretDecryptionError(`key "${secret.keyId}" is not in ENCRYPTION_KEYS`);
     const { ciphertext } = secret;
     if (ciphertext.length < 1 + IV_BYTES + TAG_BYTES || ciphertext[0] !== FORMAT_VERSION) {

@@ -33,6 +33,9 @@ export interface TokenClaims {
   ttlSeconds: number;
 }
 
+/** One audit chain key per test file, so every app a file starts on one database signs alike. */
+export const TEST_AUDIT_CHAIN_KEY = `a1:${randomBytes(32).toString('base64')}`;
+
 export function testEnv(
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string | undefined> {
@@ -40,6 +43,7 @@ export function testEnv(
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    AUDIT_CHAIN_KEY: TEST_AUDIT_CHAIN_KEY,
     AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
     ...overrides,
   };
