@@ -4,6 +4,7 @@ import { Revalidation1764170000000 } from './1764170000000-Revalidation.js';
 import { AuditLogAppendOnly1764180000000 } from './1764180000000-AuditLogAppendOnly.js';
 import { AuditChainInDatabase1764190000000 } from './1764190000000-AuditChainInDatabase.js';
 import { AuditChainKeyed1764200000000 } from './1764200000000-AuditChainKeyed.js';
+import { RollingRateLimit1764210000000 } from './1764210000000-RollingRateLimit.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -15,4 +16,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AuditLogAppendOnly1764180000000,
   AuditChainInDatabase1764190000000,
   AuditChainKeyed1764200000000,
+  RollingRateLimit1764210000000,
 ];

@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module.js';
+import { clientErrorHandler, collectRoutes, registerJsonBodies } from './common/http-edge.js';
 import { clientRequestIdOf, requestIdFor } from './common/request-id.js';
 import { createValidationPipe } from './common/validation.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -18,18 +19,25 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     return503OnClosing: true,
     // Client IPs in audit events come from X-Forwarded-For only from configured proxies.
     trustProxy: options.config.trustProxy,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     bufferLogs: true,
+    // Bodies are parsed by our own registration on Fastify (registerJsonBodies), not Nest's.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  registerJsonBodies(fastify);
+  collectRoutes(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const clientRequestId = clientRequestIdOf(request.raw);
     if (clientRequestId) void reply.header('x-client-request-id', clientRequestId);
+    // Every API answer is one org's data for one caller: no shared or browser cache keeps it.
+    if (request.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
   });
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', async (request, reply) => {

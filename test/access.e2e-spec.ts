@@ -46,6 +46,7 @@ describe('API bearer tokens (HS256)', () => {
     const forged = await new SignJWT({ org_id: 'acme', roles: ['admin'] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('mallory')
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode('another-secret-that-is-32-chars-long!!'));
     await expectError(await t.request('/api/v1/me', { token: forged }), 401, 'unauthorized');
@@ -75,6 +76,7 @@ describe('API bearer tokens (HS256)', () => {
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('alice')
+        .setIssuedAt()
         .setExpirationTime('5m')
         .sign((t.config.auth as { secret: Uint8Array }).secret);
     for (const claims of [
@@ -96,9 +98,64 @@ describe('API bearer tokens (HS256)', () => {
     const token = await new SignJWT({ org_id: 'acme', roles: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('alice')
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign((t.config.auth as { secret: Uint8Array }).secret);
     await expectError(await t.request('/api/v1/me', { token }), 401, 'unauthorized');
+  });
+
+  it('401 for a token without exp or iat, or living longer than AUTH_MAX_TOKEN_AGE', async () => {
+    const secret = (t.config.auth as { secret: Uint8Array }).secret;
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (times: { iat?: number; exp?: number }) => {
+      let jwt = new SignJWT({ org_id: 'acme', roles: ['admin'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('a');
+      if (times.iat !== undefined) jwt = jwt.setIssuedAt(times.iat);
+      if (times.exp !== undefined) jwt = jwt.setExpirationTime(times.exp);
+      return jwt.sign(secret);
+    };
+    const cases: [string, { iat?: number; exp?: number }, RegExp][] = [
+      ['no exp', { iat: now }, /"exp" claim/],
+      ['no iat', { exp: now + 60 }, /"iat" claim/],
+      ['exp 1e300', { iat: now, exp: 1e300 }, /lives longer than the 86400 s/],
+      ['a 25-hour lifetime', { iat: now, exp: now + 25 * 3600 }, /lives longer than the 86400 s/],
+      [
+        'issued 25 hours ago, still valid',
+        { iat: now - 25 * 3600, exp: now + 60 },
+        /"iat" claim|expired|lives longer/,
+      ],
+    ];
+    for (const [label, times, message] of cases) {
+      const response = await t.request('/api/v1/me', { token: await sign(times) });
+      const error = await expectError(response, 401, 'unauthorized');
+      expect([label, message.test(String(error.message))]).toEqual([label, true]);
+    }
+    expect(
+      (await t.request('/api/v1/me', { token: await sign({ iat: now, exp: now + 23 * 3600 }) })).status,
+    ).toBe(200);
+  });
+
+  it('401 for a sub the audit log cannot keep; a long name is cut', async () => {
+    const secret = (t.config.auth as { secret: Uint8Array }).secret;
+    const sign = (sub: string, name?: string) =>
+      new SignJWT({ org_id: 'acme', roles: ['admin'], ...(name === undefined ? {} : { name }) })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(secret);
+    for (const token of [
+      await sign('x'.repeat(257)),
+      await sign('a\u0000b'),
+      await sign('ok', 'bad\u0000name'),
+    ]) {
+      await expectError(await t.request('/api/v1/me', { token }), 401, 'unauthorized');
+    }
+    const me = await t.request('/api/v1/me', { token: await sign('x'.repeat(256), 'n'.repeat(9000)) });
+    expect(me.status).toBe(200);
+    const body = (await me.json()) as { sub: string; name: string };
+    expect([body.sub.length, body.name.length]).toEqual([256, 256]);
   });
 
   it('403 for a valid token without the required role', async () => {
@@ -168,6 +225,7 @@ describe('API bearer tokens (JWKS)', () => {
       .setSubject('bob')
       .setIssuer(claims.iss ?? 'https://idp.test/')
       .setAudience(claims.aud ?? 'd365-connector')
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign(key);
 
@@ -193,6 +251,7 @@ describe('API bearer tokens (JWKS)', () => {
       .setSubject('bob')
       .setIssuer('https://idp.test/')
       .setAudience('d365-connector')
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode('x'.repeat(32)));
     await expectError(await t.request('/api/v1/me', { token }), 401, 'unauthorized');

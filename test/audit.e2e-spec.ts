@@ -148,6 +148,50 @@ describe('audit log for admins', () => {
     }
   });
 
+  it('carries the filters in the cursor: the next page is of the same listing', async () => {
+    const org = 'cursor-filters';
+    const saved = await append(org, 3, 'integration.saved', 'alice');
+    await append(org, 3, 'integration.disconnected', 'bob');
+    const token = await admin(org);
+    const first = await call(t, 'GET', `${AUDIT}?action=integration.saved&limit=2`, token);
+    expect(first.body.items.map((e: { id: string }) => e.id)).toEqual([saved[2], saved[1]]);
+    const cursor = encodeURIComponent(first.body.next_cursor);
+    for (const query of [`cursor=${cursor}`, `cursor=${cursor}&action=integration.saved&limit=2`]) {
+      const next = await call(t, 'GET', `${AUDIT}?${query}`, token);
+      expect([query, next.body.items.map((e: { id: string }) => e.id), next.body.next_cursor]).toEqual([
+        query,
+        [saved[0]],
+        null,
+      ]);
+    }
+    const other = await call(t, 'GET', `${AUDIT}?cursor=${cursor}&action=integration.disconnected`, token);
+    expect([other.status, other.body.error.details[0].field]).toEqual([400, 'cursor']);
+    const csv = await t.request(`${AUDIT}?cursor=${cursor}`, { token, headers: { accept: 'text/csv' } });
+    expect(
+      parseCsv(await csv.text())
+        .slice(1)
+        .map((row) => row[0]),
+    ).toEqual([saved[0]]);
+  });
+
+  it('refuses cursors it did not make, also one past the largest id, without a 500 or SQL in the log', async () => {
+    const token = await admin('cursor-bad');
+    const forge = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const cursor of [
+      'djE6OTIyMzM3MjAzNjg1NDc3NTgwOA',
+      forge({ v: 2, id: '9223372036854775808', f: {} }),
+      forge({ v: 2, id: '12', f: { action: ['integration.deleted'] } }),
+      forge({ v: 2, id: '12', f: { since: 'yesterday' } }),
+      forge({ v: 2, id: '12', f: [] }),
+      forge([1]),
+      forge(null),
+    ]) {
+      const result = await call(t, 'GET', `${AUDIT}?cursor=${cursor}`, token);
+      expect([cursor, result.status, result.body.error.details?.[0].field]).toEqual([cursor, 400, 'cursor']);
+    }
+    expect(t.rawLogs()).not.toMatch(/SELECT .* FROM audit_events/);
+  });
+
   it('shows saves, rejected saves and disconnects with actor, request id, client ip and user agent', async () => {
     const org = 'from-http';
     const token = await t.token({ org, roles: ['admin'], sub: 'carol', name: 'Carol C' });

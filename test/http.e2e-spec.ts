@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedDatabase } from '../src/database/embedded-postgres.js';
@@ -79,6 +80,48 @@ describe('HTTP behaviour', () => {
     expect(error.message).toMatch(/64 KB/);
   });
 
+  it('405 method_not_allowed with Allow for a known path and another method', async () => {
+    const response = await t.request('/api/v1/integrations/dynamics365', { method: 'PATCH', token });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('DELETE, GET, HEAD, PUT');
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error.code).toBe('method_not_allowed');
+    const post = await t.request('/api/v1/me', { method: 'POST', token });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it('415 unsupported_media_type for a text/plain body, before validation', async () => {
+    const response = await post(JSON.stringify({ name: 'x', priority: 2 }), { 'content-type': 'text/plain' });
+    expect(response.status).toBe(415);
+    expect(((await response.json()) as ErrorBody).error.code).toBe('unsupported_media_type');
+  });
+
+  it('answers an oversized header block (431) and a malformed request (400) in the error shape', async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { port } = new URL(t.baseUrl);
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    for (const [request, status, code] of [
+      [
+        `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`,
+        431,
+        'headers_too_large',
+      ],
+      ['GET /health/live HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n', 400, 'validation_failed'],
+    ] as const) {
+      const answer = await raw(request);
+      expect(answer.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as ErrorBody;
+      expect(body.error.code).toBe(code);
+      expect(body.error.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
   it('404 not_found for unknown routes', async () => {
     const response = await t.request('/api/v1/nothing-here', { token });
     expect(response.status).toBe(404);
@@ -96,6 +139,18 @@ describe('HTTP behaviour', () => {
     const line = t.logs.find((l) => l.request_id === id && l.msg === 'Unhandled error');
     expect(line).toBeDefined();
     expect(t.rawLogs()).not.toContain('hunter2');
+  });
+
+  it('redacts secrets nested at any depth of a logged object, and inside its text', async () => {
+    await t.request('/api/v1/_probe/log-nested', { token });
+    const line = await t.waitForLog((l) => l.msg === 'nested secrets');
+    expect(line).toMatchObject({
+      upstream: { form: { client_secret: '[Redacted]' } },
+      deeper: { a: { b: { c: [{ access_token: '[Redacted]' }] } } },
+    });
+    const raw = t.rawLogs();
+    for (const secret of ['nested-secret-2', 'nested-token-5', 'inline-secret'])
+      expect(raw).not.toContain(secret);
   });
 
   it('never logs the Authorization header or the token', async () => {

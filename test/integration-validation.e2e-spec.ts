@@ -84,7 +84,6 @@ describe('Test & Save input validation: 400 before any call to Microsoft', () =>
     ['priority 5', set('default_priority', 5), 'default_priority'],
     ['priority as a string', set('default_priority', '2'), 'default_priority'],
     ['priority fractional', set('default_priority', 1.5), 'default_priority'],
-    ['priority null', set('default_priority', null), 'default_priority'],
     ['owner not a GUID', set('default_owner_id', 'dana'), 'default_owner_id'],
     ['queue as a number', set('default_queue_id', 42), 'default_queue_id'],
     ['workstream not a GUID', set('default_workstream_id', 'ws-1'), 'default_workstream_id'],
@@ -97,6 +96,61 @@ describe('Test & Save input validation: 400 before any call to Microsoft', () =>
       set('ticket_properties', { casetypecode: { value: 1 } }),
       'ticket_properties',
     ],
+    ...[
+      'Title',
+      'owninguser@odata.bind',
+      'statecode',
+      'CustomerId_Account@odata.bind',
+      'PriorityCode',
+      'ownerid_systemuser@odata.bind',
+      'StatusCode',
+      'routecase',
+      'caseorigincode',
+    ].map(
+      (key) =>
+        [
+          `ticket_properties setting ${key}`,
+          set('ticket_properties', {
+            [key]: key.endsWith('bind') ? '/systemusers(1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b)' : 1,
+          }),
+          'ticket_properties',
+        ] as [string, (body: Body) => unknown, string],
+    ),
+    [
+      'ticket_properties read-only lookup value',
+      set('ticket_properties', { _parentcaseid_value: 'x' }),
+      'ticket_properties',
+    ],
+    [
+      'ticket_properties column in upper case',
+      set('ticket_properties', { CaseTypeCode: 1 }),
+      'ticket_properties',
+    ],
+    [
+      'ticket_properties bind to a non-path',
+      set('ticket_properties', { 'parentcaseid@odata.bind': 'case-1' }),
+      'ticket_properties',
+    ],
+    [
+      'ticket_properties bind as a number',
+      set('ticket_properties', { 'parentcaseid@odata.bind': 7 }),
+      'ticket_properties',
+    ],
+    [
+      'ticket_properties value with NUL',
+      set('ticket_properties', { new_note: 'a\u0000b' }),
+      'ticket_properties.new_note',
+    ],
+    [
+      'ticket_properties value with a lone surrogate',
+      set('ticket_properties', { new_note: 'a\ud800b' }),
+      'ticket_properties.new_note',
+    ],
+    ['ticket_properties key with NUL', set('ticket_properties', { 'a\u0000': 1 }), 'ticket_properties'],
+    ['secret starting with NUL', set('client_secret', '\u0000abc'), 'client_secret'],
+    ['secret with an emoji', set('client_secret', 'ab\ud83d\ude00cd'), 'client_secret'],
+    ['secret with a lone surrogate', set('client_secret', 'ab\udc00cd'), 'client_secret'],
+    ['secret with a newline inside', set('client_secret', 'ab\ncd'), 'client_secret'],
     ['expiry not a date', set('secret_expires_at', 'tomorrow'), 'secret_expires_at'],
     ['unknown field', set('extra', true), 'extra'],
     ['read-only field', set('client_secret_hint', 'abc'), 'client_secret_hint'],
@@ -107,19 +161,22 @@ describe('Test & Save input validation: 400 before any call to Microsoft', () =>
     expect(corpus.length).toBeGreaterThanOrEqual(40);
   });
 
-  it.each(corpus)('%s → 400 naming %s, nothing sent to Microsoft', async (_, mutate, field) => {
-    const received = ms.mark();
-    const response = await t.request('/api/v1/integrations/dynamics365', {
-      method: 'PUT',
-      token,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(mutate(valid)),
-    });
-    const body = (await response.json()) as { error: { code: string; details: { field: string }[] } };
-    expect([response.status, body.error.code]).toEqual([400, 'validation_failed']);
-    expect(body.error.details.map((d) => d.field)).toContain(field);
-    expect(received()).toEqual([]);
-  });
+  it.each(corpus.map(([title, mutate, field]) => [title, field, mutate] as const))(
+    '%s → 400 naming %s, nothing sent to Microsoft',
+    async (_, field, mutate) => {
+      const received = ms.mark();
+      const response = await t.request('/api/v1/integrations/dynamics365', {
+        method: 'PUT',
+        token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(mutate(valid)),
+      });
+      const body = (await response.json()) as { error: { code: string; details: { field: string }[] } };
+      expect([response.status, body.error.code]).toEqual([400, 'validation_failed']);
+      expect(body.error.details.map((d) => d.field)).toContain(field);
+      expect(received()).toEqual([]);
+    },
+  );
 
   it.each([
     ['malformed JSON', '{"client_id": '],
@@ -136,6 +193,25 @@ describe('Test & Save input validation: 400 before any call to Microsoft', () =>
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    expect(received()).toEqual([]);
+  });
+
+  it('a ticket_properties value nested 5,000 deep → 400 naming it, nothing sent', async () => {
+    const received = ms.mark();
+    const { ticket_properties: _, ...rest } = valid;
+    const raw = `${JSON.stringify(rest).slice(0, -1)},"ticket_properties":{"deep":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+    const response = await t.request('/api/v1/integrations/dynamics365', {
+      method: 'PUT',
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: raw,
+    });
+    const body = (await response.json()) as {
+      error: { code: string; details: { field: string; message: string }[] };
+    };
+    expect([response.status, body.error.code]).toEqual([400, 'validation_failed']);
+    expect(body.error.details[0].field).toMatch(/^ticket_properties\.deep(\[0\])+$/);
+    expect(body.error.details[0].message).toMatch(/nested too deeply/);
     expect(received()).toEqual([]);
   });
 

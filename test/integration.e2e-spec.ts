@@ -1,5 +1,6 @@
 import { startTestApp, TestApp } from './support/app.js';
 import { auditEvents, call, credentialsOf, PATH, settingsRow } from './support/integration.js';
+import { withClient } from './support/database.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
 const STATUS_KEYS = [
@@ -271,6 +272,91 @@ describe('Test & Save, status, rotation and disconnect', () => {
     });
   });
 
+  it('disconnect honours If-Match and accepts an empty JSON body', async () => {
+    const org = 'disconnect-if-match';
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms));
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms, { default_priority: 1 }));
+    const stale = await call(t, 'DELETE', PATH, await admin(org), undefined, { 'if-match': '"1"' });
+    expect([stale.status, stale.body.error.code]).toEqual([409, 'conflict']);
+    expect(await settingsRow(t, org)).toBeDefined();
+    const response = await t.request(PATH, {
+      method: 'DELETE',
+      token: await admin(org),
+      headers: { 'content-type': 'application/json', 'if-match': '"2"' },
+    });
+    expect(response.status).toBe(204);
+    expect(await settingsRow(t, org)).toBeUndefined();
+  });
+
+  it('resets default_priority to 2 with null, and keeps status documents out of caches', async () => {
+    const org = 'priority-null';
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms, { default_priority: 4 }));
+    const reset = await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms, { default_priority: null }));
+    expect([reset.status, reset.body.default_priority]).toEqual([200, 2]);
+    expect(reset.headers.get('cache-control')).toBe('no-store');
+    const status = await call(t, 'GET', PATH, await admin(org));
+    expect(status.headers.get('cache-control')).toBe('no-store');
+    const audit = await call(t, 'GET', '/api/v1/audit-events', await admin(org));
+    expect(audit.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('of two saves with the same If-Match at once, one wins and one gets 409', async () => {
+    const org = 'race';
+    await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms));
+    // Both pass the early If-Match check, then wait on Dataverse; only the re-check under the
+    // row lock inside the save transaction can tell them apart.
+    ms.environment.latencyMs = 150;
+    try {
+      const token = await admin(org);
+      const results = await Promise.all(
+        [1, 3].map((priority) =>
+          call(t, 'PUT', PATH, token, credentialsOf(ms, { default_priority: priority }), {
+            'if-match': '"1"',
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      const winner = results.find((r) => r.status === 200)!;
+      expect((await call(t, 'GET', PATH, token)).body).toMatchObject({
+        version: 2,
+        default_priority: winner.body.default_priority,
+      });
+      expect((await auditEvents(t, org)).map((e) => e.action)).toEqual([
+        'integration.saved',
+        'integration.saved',
+      ]);
+    } finally {
+      ms.environment.latencyMs = 0;
+    }
+  });
+
+  it('leaves no audit event behind when the save transaction fails after recording it', async () => {
+    const org = 'fail-at-commit';
+    // A deferred trigger fails the save's transaction at COMMIT, after the audit event was written.
+    await withClient(t.databaseUrl, (c) =>
+      c.query(`
+        CREATE FUNCTION fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.org_id = 'fail-at-commit' THEN RAISE EXCEPTION 'injected failure at commit'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT OR UPDATE ON dynamics365_integration_settings
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_at_commit();`),
+    );
+    try {
+      const result = await call(t, 'PUT', PATH, await admin(org), credentialsOf(ms));
+      expect([result.status, result.body.error.code]).toEqual([500, 'internal_error']);
+      expect(await settingsRow(t, org)).toBeUndefined();
+      expect(await auditEvents(t, org)).toEqual([]);
+    } finally {
+      await withClient(t.databaseUrl, (c) =>
+        c.query(
+          'DROP TRIGGER fail_at_commit ON dynamics365_integration_settings; DROP FUNCTION fail_at_commit()',
+        ),
+      );
+    }
+  });
+
   it('tests without saving anything', async () => {
     const org = 'test-only';
     const result = await call(t, 'POST', `${PATH}/test`, await admin(org), credentialsOf(ms));
@@ -319,9 +405,6 @@ describe('verification rate limit', () => {
 
   it('allows N attempts per org per minute, not counting refused input, then 429 with Retry-After', async () => {
     const token = await t.token({ org: 'limited' });
-    // The limit counts per calendar minute: start well inside one so the window cannot roll over.
-    const intoMinute = Date.now() % 60000;
-    if (intoMinute > 57000) await new Promise((resolve) => setTimeout(resolve, 60000 - intoMinute + 100));
     for (let i = 0; i < 3; i++) {
       expect(
         (await call(t, 'PUT', PATH, token, credentialsOf(ms, { environment_url: 'https://127.0.0.1' })))
@@ -339,5 +422,42 @@ describe('verification rate limit', () => {
     expect(
       (await call(t, 'POST', `${PATH}/test`, await t.token({ org: 'other-org' }), credentialsOf(ms))).status,
     ).toBe(200);
+  });
+
+  const setAttempts = (org: string, secondsAgo: number[]) =>
+    withClient(t.databaseUrl, (c) =>
+      c.query(
+        `INSERT INTO verification_rate_limits (org_id, attempts)
+         SELECT $1, ARRAY(SELECT now() - make_interval(secs => s) FROM unnest($2::int[]) s)
+         ON CONFLICT (org_id) DO UPDATE SET attempts = EXCLUDED.attempts`,
+        [org, secondsAgo],
+      ),
+    );
+
+  it('counts over any rolling minute, not per calendar minute', async () => {
+    const token = await t.token({ org: 'rolling' });
+    await call(t, 'PUT', PATH, token, credentialsOf(ms));
+    // Two attempts 30 s ago (say at :58, with now at :28 of the next minute): still counted.
+    await setAttempts('rolling', [30, 30]);
+    const received = ms.mark();
+    const limited = await call(t, 'POST', `${PATH}/verify`, token);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(31);
+    expect(received()).toEqual([]);
+    // One of them 61 s ago: it has left the window, one slot is free.
+    await setAttempts('rolling', [61, 30]);
+    expect((await call(t, 'POST', `${PATH}/verify`, token)).status).toBe(200);
+    expect((await call(t, 'POST', `${PATH}/verify`, token)).status).toBe(429);
+  });
+
+  it('lets exactly N concurrent attempts through to Microsoft', async () => {
+    const token = await t.token({ org: 'burst' });
+    const received = ms.mark();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => call(t, 'POST', `${PATH}/test`, token, credentialsOf(ms))),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, ...Array(8).fill(429)]);
+    expect(received().filter((r) => r.server === 'login')).toHaveLength(2);
   });
 });

@@ -1,25 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { createRemoteJWKSet, errors, jwtVerify, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, JWTPayload, JWTVerifyOptions, JWTVerifyResult } from 'jose';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
+import { hasUnstorableCharacter } from '../common/storable-text.js';
 import { ORG_ID_PATTERN, Principal } from './principal.js';
 
 const CHALLENGE = { 'www-authenticate': 'Bearer' };
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** Claims stored in audit rows are bounded: a longer `sub` is refused, a longer `name` cut. */
+const MAX_SUB_LENGTH = 256;
+const MAX_NAME_LENGTH = 256;
 
 /** Verifies API bearer tokens: HS256 with AUTH_JWT_SECRET, or RS256/ES256 against AUTH_JWKS_URL. */
 @Injectable()
 export class TokenVerifier {
-  private readonly key: Uint8Array | JWTVerifyGetKey;
-  private readonly algorithms: string[];
+  private readonly verifyJwt: (token: string, options: JWTVerifyOptions) => Promise<JWTVerifyResult>;
 
   constructor(private readonly config: AppConfig) {
     const auth = config.auth;
     if (auth.mode === 'hs256') {
-      this.key = auth.secret;
-      this.algorithms = ['HS256'];
+      this.verifyJwt = (token, options) =>
+        jwtVerify(token, auth.secret, { ...options, algorithms: ['HS256'] });
     } else {
-      this.key = createRemoteJWKSet(new URL(auth.jwksUrl));
-      this.algorithms = ['RS256', 'ES256'];
+      const keys = createRemoteJWKSet(new URL(auth.jwksUrl));
+      this.verifyJwt = (token, options) =>
+        jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] });
     }
   }
 
@@ -32,14 +37,19 @@ export class TokenVerifier {
   }
 
   private async verifySignature(token: string): Promise<JWTPayload> {
-    const { issuer, audience } = this.config.auth;
-    const options = { algorithms: this.algorithms, issuer, audience, clockTolerance: 5 };
+    const { issuer, audience, maxTokenAgeSeconds } = this.config.auth;
+    // A token must expire, and may not live longer than AUTH_MAX_TOKEN_AGE: jose checks its age
+    // from `iat`; its whole lifetime (exp - iat) is checked below.
+    const options = {
+      issuer,
+      audience,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp', 'iat'],
+      maxTokenAge: maxTokenAgeSeconds,
+    };
+    let payload: JWTPayload;
     try {
-      const { payload } =
-        this.key instanceof Uint8Array
-          ? await jwtVerify(token, this.key, options)
-          : await jwtVerify(token, this.key, options);
-      return payload;
+      ({ payload } = await this.verifyJwt(token, options));
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw unauthorized('The bearer token has expired.');
       if (error instanceof errors.JWTClaimValidationFailed) {
@@ -50,12 +60,26 @@ export class TokenVerifier {
       }
       throw unauthorized('The bearer token is not valid.');
     }
+    if (payload.exp! - payload.iat! > maxTokenAgeSeconds + CLOCK_TOLERANCE_SECONDS) {
+      throw unauthorized(
+        `The bearer token lives longer than the ${maxTokenAgeSeconds} s this service accepts (exp - iat).`,
+      );
+    }
+    return payload;
   }
 }
 
 function principalFrom(payload: JWTPayload): Principal {
   const { sub, org_id: orgId, roles, name } = payload as JWTPayload & Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '') throw unauthorized('The bearer token has no "sub" claim.');
+  if (sub.length > MAX_SUB_LENGTH || hasUnstorableCharacter(sub)) {
+    throw unauthorized(
+      `The bearer token's "sub" claim must be at most ${MAX_SUB_LENGTH} characters, without NUL or unpaired surrogates.`,
+    );
+  }
+  if (typeof name === 'string' && hasUnstorableCharacter(name)) {
+    throw unauthorized('The bearer token\'s "name" claim has NUL or unpaired surrogate characters.');
+  }
   if (typeof orgId !== 'string' || !ORG_ID_PATTERN.test(orgId)) {
     throw unauthorized('The bearer token has no valid "org_id" claim.');
   }
@@ -66,7 +90,7 @@ function principalFrom(payload: JWTPayload): Principal {
     sub,
     org_id: orgId,
     roles: (roles as string[] | undefined) ?? [],
-    name: typeof name === 'string' ? name : null,
+    name: typeof name === 'string' ? Array.from(name).slice(0, MAX_NAME_LENGTH).join('') : null,
   };
 }
 

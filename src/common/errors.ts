@@ -8,9 +8,11 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'headers_too_large'
   | 'rate_limited'
   | 'verification_failed'
   | 'upstream_unavailable'
@@ -55,12 +57,16 @@ export function httpStatusOf(code: ErrorCode): number {
       return 404;
     case 'method_not_allowed':
       return 405;
+    case 'request_timeout':
+      return 408;
     case 'conflict':
       return 409;
     case 'payload_too_large':
       return 413;
     case 'unsupported_media_type':
       return 415;
+    case 'headers_too_large':
+      return 431;
     case 'rate_limited':
       return 429;
     case 'verification_failed':

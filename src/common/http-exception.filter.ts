@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable } from './database-errors.js';
 import { AppError, ErrorBody, ErrorCode, httpStatusOf } from './errors.js';
+import { allowedMethods } from './http-edge.js';
 
 /**
  * The one place where failures become HTTP answers, always in the shape
@@ -37,7 +38,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private toAppError(exception: unknown, request: FastifyRequest): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception, request);
-    const fastifyError = fromFastifyError(exception);
+    const fastifyError = fromFastifyError(exception, request);
     if (fastifyError) return fastifyError;
     if (isDatabaseUnavailable(exception)) {
       return new AppError(
@@ -60,11 +61,16 @@ function fromHttpException(exception: HttpException, request: FastifyRequest): A
       : exception.message;
   const code = codeForStatus(status);
   switch (code) {
-    case 'not_found':
-      return new AppError(
-        code,
-        /^Cannot [A-Z]+ /.test(text) ? `No route for ${request.method} ${pathOf(request)}.` : text,
-      );
+    case 'not_found': {
+      if (!/^Cannot [A-Z]+ /.test(text)) return new AppError(code, text);
+      const allowed = allowedMethods(request);
+      if (allowed.length > 0) {
+        return new AppError('method_not_allowed', `${pathOf(request)} does not answer ${request.method}.`, {
+          headers: { allow: allowed.join(', ') },
+        });
+      }
+      return new AppError(code, `No route for ${request.method} ${pathOf(request)}.`);
+    }
     case 'validation_failed':
       return AppError.validation(
         Array.isArray(message)
@@ -74,12 +80,14 @@ function fromHttpException(exception: HttpException, request: FastifyRequest): A
     case 'unavailable':
       return new AppError(code, 'The service is unavailable: its database cannot be reached.');
     case 'payload_too_large':
-      return new AppError(code, 'The request body is larger than the 64 KB limit.');
+      return new AppError(code, tooLargeMessage(request));
     case 'internal_error':
       return new AppError(code, 'Internal server error.');
     case 'unauthorized':
     case 'forbidden':
     case 'method_not_allowed':
+    case 'request_timeout':
+    case 'headers_too_large':
     case 'conflict':
     case 'unsupported_media_type':
     case 'rate_limited':
@@ -90,15 +98,19 @@ function fromHttpException(exception: HttpException, request: FastifyRequest): A
 }
 
 /** Errors raised by Fastify itself before a handler runs (body parsing, limits). */
-function fromFastifyError(exception: unknown): AppError | undefined {
+function fromFastifyError(exception: unknown, request: FastifyRequest): AppError | undefined {
   if (!exception || typeof exception !== 'object') return undefined;
   const { code, statusCode } = exception as { code?: unknown; statusCode?: unknown };
   if (typeof statusCode !== 'number') return undefined;
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large', 'The request body is larger than the 64 KB limit.');
+      return new AppError('payload_too_large', tooLargeMessage(request));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('unsupported_media_type', 'Send the request body as application/json.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return AppError.validation([
+        { field: 'body', message: 'is shorter or longer than its Content-Length' },
+      ]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return AppError.validation([
         { field: 'body', message: 'must not be empty when Content-Type is application/json' },
@@ -128,12 +140,16 @@ function codeForStatus(status: number): ErrorCode {
       return 'not_found';
     case 405:
       return 'method_not_allowed';
+    case 408:
+      return 'request_timeout';
     case 409:
       return 'conflict';
     case 413:
       return 'payload_too_large';
     case 415:
       return 'unsupported_media_type';
+    case 431:
+      return 'headers_too_large';
     case 429:
       return 'rate_limited';
     case 503:
@@ -141,6 +157,12 @@ function codeForStatus(status: number): ErrorCode {
     default:
       return status >= 400 && status < 500 ? 'validation_failed' : 'internal_error';
   }
+}
+
+function tooLargeMessage(request: FastifyRequest): string {
+  const limit = request.routeOptions.bodyLimit;
+  const size = limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} MiB` : `${Math.round(limit / 1024)} KB`;
+  return `The request body is larger than the ${size} limit of this route.`;
 }
 
 function pathOf(request: FastifyRequest): string {

@@ -21,4 +21,35 @@ describe('normaliseEnvironmentUrl', () => {
       'problem',
     );
   });
+
+  it.each([
+    ['http scheme', 'http://contoso.crm.dynamics.com', /https/],
+    [
+      'suffix as a subdomain',
+      'https://contoso.crm.dynamics.com.evil.example',
+      /Dynamics 365 environment address/,
+    ],
+    ['suffix in the path', 'https://evil.example/contoso.crm.dynamics.com', /path/],
+    ['user info hiding the host', 'https://contoso.crm.dynamics.com@evil.example', /user info/],
+    ['port', 'https://contoso.crm.dynamics.com:8443', /port/],
+    ['explicit :443', 'https://contoso.crm.dynamics.com:443', /port/],
+    ['query', 'https://contoso.crm.dynamics.com?x=1', /query/],
+    ['fragment', 'https://contoso.crm.dynamics.com#x', /fragment/],
+    ['path', 'https://contoso.crm.dynamics.com/main.aspx', /path/],
+    ['IPv4 literal', 'https://169.254.169.254', /IP address/],
+    ['decimal IP', 'https://2130706433', /IP address/],
+    ['hex IP', 'https://0x7f000001', /IP address/],
+    ['IPv6 literal', 'https://[::1]', /IP address/],
+    ['look-alike suffix', 'https://contoso.crm.dynamlcs.com', /Dynamics 365 environment address/],
+    ['test ring', 'https://contoso.crm10.dynamics.com', /Dynamics 365 environment address/],
+    ['discovery host', 'https://globaldisco.crm.dynamics.com', /Dynamics 365 environment address/],
+    ['nested label', 'https://a.b.crm.dynamics.com', /Dynamics 365 environment address/],
+    ['bare suffix', 'https://crm.dynamics.com', /Dynamics 365 environment address/],
+    ['not a URL', 'contoso.crm.dynamics.com', /must be a URL/],
+    ['allowed origin with a path', 'http://127.0.0.1:4011/api', /https/],
+  ])('refuses %s', (_, raw, problem) => {
+    const result = normaliseEnvironmentUrl(raw, ['http://127.0.0.1:4011']);
+    expect(result).toHaveProperty('problem');
+    expect((result as { problem: string }).problem).toMatch(problem);
+  });
 });

@@ -20,7 +20,8 @@ export function normaliseEnvironmentUrl(
   if (url.protocol !== 'https:') return { problem: 'must use https://' };
   if (url.username || url.password || /^https:\/\/[^/]*@/i.test(input))
     return { problem: 'must not contain user info (user@…)' };
-  if (/^https:\/\/(\[[^\]]*\]|[^/:?#]*):/i.test(input)) return { problem: 'must not contain a port' };
+  // An IPv6 literal is one bracketed unit (its colons are not a port).
+  if (/^https:\/\/(\[[^\]]*\]|[^/:?#[]*):/i.test(input)) return { problem: 'must not contain a port' };
   if (url.search || input.includes('?')) return { problem: 'must not contain a query string (?…)' };
   if (url.hash || input.includes('#')) return { problem: 'must not contain a fragment (#…)' };
   if (url.pathname !== '/') {

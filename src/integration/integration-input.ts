@@ -67,20 +67,30 @@ export function resolveInput(
   };
 }
 
-/** `If-Match: "3"` (or W/"3", or 3): the version the caller last saw; `*`: any existing row. */
-export function checkIfMatch(ifMatch: string | undefined, row: IntegrationSettings | null): void {
-  if (ifMatch === undefined || ifMatch.trim() === '') return;
+/** The version an If-Match header names: a number, `*` (any stored row), or none. Throws 400 when malformed. */
+export function checkIfMatchSyntax(ifMatch: string | undefined): number | '*' | undefined {
+  if (ifMatch === undefined || ifMatch.trim() === '') return undefined;
   const value = ifMatch.trim();
-  if (value === '*') {
-    if (!row) throw new AppError('conflict', 'If-Match: * but no Dynamics 365 connection is stored.');
-    return;
-  }
-  const match = /^(?:W\/)?"?(\d+)"?$/.exec(value);
+  if (value === '*') return '*';
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value);
   if (!match)
     throw AppError.validation([
       { field: 'If-Match', message: 'If-Match must be the version in quotes, e.g. "3"' },
     ]);
-  const expected = Number(match[1]);
+  return Number(match[1]);
+}
+
+/** `If-Match: "3"` (or W/"3", or 3): the version the caller last saw; `*`: any existing row. */
+export function checkIfMatch(
+  ifMatch: string | undefined,
+  row: Pick<IntegrationSettings, 'version'> | null,
+): void {
+  const expected = checkIfMatchSyntax(ifMatch);
+  if (expected === undefined) return;
+  if (expected === '*') {
+    if (!row) throw new AppError('conflict', 'If-Match: * but no Dynamics 365 connection is stored.');
+    return;
+  }
   if (!row || row.version !== expected) {
     throw new AppError(
       'conflict',

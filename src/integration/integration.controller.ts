@@ -102,12 +102,19 @@ export class IntegrationController {
   @HttpCode(204)
   @Roles('admin')
   @ApiOperation({ summary: 'Disconnect: delete the stored credentials (records in Dynamics stay)' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The version you last saw, e.g. "3" (409 when stale)',
+  })
   @ApiNoContentResponse()
   @ApiResponse({ status: 404, description: 'not_found: not connected' })
+  @ApiResponse({ status: 409, description: 'conflict: If-Match is stale' })
   disconnect(
     @CurrentPrincipal() principal: Principal,
+    @Headers('if-match') ifMatch: string | undefined,
     @RequestAuditContext() context: AuditContext,
   ): Promise<void> {
-    return this.integration.disconnect(principal, context);
+    return this.integration.disconnect(principal, ifMatch, context);
   }
 }

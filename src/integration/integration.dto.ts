@@ -11,7 +11,6 @@ import {
   MaxLength,
   Min,
   registerDecorator,
-  ValidateIf,
   ValidationArguments,
 } from 'class-validator';
 import type { IntegrationStatus, LastVerification, StageResult } from '../settings/settings.entity.js';
@@ -42,18 +41,38 @@ function IsTenantId() {
     });
 }
 
-/** Fields the connector sets itself on every case, so ticket_properties cannot override them. */
-const RESERVED_TICKET_KEYS = [
+/**
+ * Columns the connector writes on every case, or that change who owns a case or what state it
+ * is in: ticket_properties may not set them, in any letter case or as a lookup binding.
+ */
+const RESERVED_COLUMNS = [
   'title',
   'description',
   'prioritycode',
+  'caseorigincode',
+  'customerid',
+  'routecase',
   'incidentid',
   'ticketnumber',
-  'customerid_contact@odata.bind',
-  'customerid_account@odata.bind',
-  'ownerid@odata.bind',
+  'ownerid',
+  'owninguser',
+  'owningteam',
+  'owningbusinessunit',
+  'statecode',
+  'statuscode',
+  'createdon',
+  'createdby',
+  'modifiedon',
+  'modifiedby',
+  'overriddencreatedon',
 ];
-const TICKET_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,99}(@odata\.bind)?$/;
+/** Plain columns: Dataverse logical names, which the Web API spells in lower case. */
+const COLUMN_KEY = /^[a-z][a-z0-9_]{0,99}$/;
+/** Lookups: `<navigation property>@odata.bind`, navigation properties may be mixed case. */
+const BIND_KEY = /^([A-Za-z][A-Za-z0-9_]{0,99})@odata\.bind$/;
+/** A bind value: `/<entity set>(<GUID>)`. */
+const BIND_VALUE =
+  /^\/?[a-z][a-z0-9_]{0,99}\([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\)$/i;
 
 /** Extra Dataverse columns for every case: an object of column names to simple values. */
 function IsTicketProperties() {
@@ -70,15 +89,28 @@ function IsTicketProperties() {
     });
 }
 
-function ticketPropertiesProblem(value: unknown): string | undefined {
+export function ticketPropertiesProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object';
   const entries = Object.entries(value);
   if (entries.length > 50) return 'may have at most 50 columns';
   for (const [key, item] of entries) {
-    if (!TICKET_KEY.test(key))
-      return `has an invalid column name "${key}" (use Dataverse logical names, e.g. casetypecode)`;
-    if (RESERVED_TICKET_KEYS.includes(key))
-      return `must not set "${key}": the connector sets it (see default_* fields)`;
+    const bind = BIND_KEY.exec(key);
+    const column = (bind ? bind[1] : key).toLowerCase();
+    if (RESERVED_COLUMNS.some((reserved) => column === reserved || column.startsWith(`${reserved}_`))) {
+      return `must not set "${key}": the connector sets it, or it changes the case's owner or state (see the default_* fields)`;
+    }
+    if (bind) {
+      if (typeof item !== 'string' || !BIND_VALUE.test(item)) {
+        return `value of "${key}" must be a lookup like /accounts(1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b)`;
+      }
+      continue;
+    }
+    if (/^_.*_value$/i.test(key)) {
+      return `must not set "${key}": it is a read-only lookup value; bind the lookup with "<navigation property>@odata.bind"`;
+    }
+    if (!COLUMN_KEY.test(key)) {
+      return `has an invalid column name "${key}" (use the Dataverse logical name in lower case, e.g. casetypecode, or "<navigation property>@odata.bind")`;
+    }
     if (!['string', 'number', 'boolean'].includes(typeof item) && item !== null) {
       return `value of "${key}" must be a string, number, boolean or null (option sets take their integer value)`;
     }
@@ -107,6 +139,10 @@ export class IntegrationCredentialsDto {
   @IsString()
   @IsNotEmpty({ message: 'client_secret must not be empty (omit it to keep the stored secret)' })
   @Matches(/^\S(.*\S)?$/s, { message: 'client_secret must not start or end with spaces' })
+  // Entra ID client secrets are printable ASCII; anything else is not a secret's Value.
+  @Matches(/^[\x20-\x7e]*$/, {
+    message: "client_secret must be the secret's Value as Azure shows it: printable ASCII characters only",
+  })
   @MaxLength(1024)
   client_secret?: string;
 
@@ -137,12 +173,19 @@ export class IntegrationCredentialsDto {
   )
   secret_expires_at?: string | null;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 4, default: 2, description: 'Case prioritycode (1 High … 4)' })
-  @ValidateIf((_, v) => v !== undefined)
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 4,
+    default: 2,
+    nullable: true,
+    type: 'integer',
+    description: 'Case priority (1 High, 2 Normal, 3 and 4 Low); null resets it to 2',
+  })
+  @IsOptional()
   @IsInt()
   @Min(1)
   @Max(4)
-  default_priority?: number;
+  default_priority?: number | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: 'systemuser GUID owning new cases' })
   @IsOptional()

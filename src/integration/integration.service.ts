@@ -8,7 +8,7 @@ import { SecretCipher } from '../settings/secret-cipher.service.js';
 import { IntegrationSettings, StageResult } from '../settings/settings.entity.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { CredentialVerifier, VerificationResult } from './credential-verifier.service.js';
-import { checkIfMatch, ResolvedInput, resolveInput } from './integration-input.js';
+import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from './integration-input.js';
 import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
 import { toStatusDocument } from './status-document.js';
 import { summarise, VerificationRecorder } from './verification-recorder.service.js';
@@ -80,10 +80,12 @@ export class IntegrationService {
     return toStatusDocument(updated);
   }
 
-  async disconnect(principal: Principal, context: AuditContext): Promise<void> {
+  async disconnect(principal: Principal, ifMatch: string | undefined, context: AuditContext): Promise<void> {
+    checkIfMatchSyntax(ifMatch);
     await this.settings.transaction(async (manager) => {
       const row = await this.settings.lockExistingByOrg(manager, principal.org_id);
       if (!row) throw notConnected();
+      checkIfMatch(ifMatch, row);
       await this.settings.deleteByOrg(manager, principal.org_id);
       await this.audit.record(manager, principal.org_id, 'integration.disconnected', context, {
         client_id: row.clientId,

@@ -5,9 +5,10 @@ import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
 
 /**
- * VERIFY_RATE_LIMIT_PER_MINUTE verification attempts per org per minute, counted in PostgreSQL so
- * every instance shares the count. Not @nestjs/throttler: its guard runs before validation, and
- * requests refused by validation must not count; and its default storage is per process.
+ * At most VERIFY_RATE_LIMIT_PER_MINUTE verification attempts per org in any rolling 60 seconds,
+ * counted in PostgreSQL so every instance shares the count: each org's row keeps the times of its
+ * recent attempts. Not @nestjs/throttler: its guard runs before validation, and requests refused
+ * by validation must not count; and its default storage is per process.
  */
 @Injectable()
 export class VerificationRateLimiter {
@@ -17,22 +18,46 @@ export class VerificationRateLimiter {
   ) {}
 
   async consume(orgId: string): Promise<void> {
-    const [row] = await this.dataSource.query<{ attempts: number; reset_in: number }[]>(
-      `WITH cleanup AS (
-         DELETE FROM verification_attempts WHERE org_id = $1 AND window_start < date_trunc('minute', now())
-       )
-       INSERT INTO verification_attempts (org_id, window_start, attempts)
-       VALUES ($1, date_trunc('minute', now()), 1)
-       ON CONFLICT (org_id, window_start) DO UPDATE SET attempts = verification_attempts.attempts + 1
-       RETURNING attempts, ceil(extract(epoch FROM (window_start + interval '1 minute' - now())))::int AS reset_in`,
-      [orgId],
-    );
-    if (row.attempts > this.config.verifyRateLimitPerMinute) {
+    let decision = await this.decide(orgId);
+    if (!decision) {
+      await this.dataSource.query(
+        'INSERT INTO verification_rate_limits (org_id) VALUES ($1) ON CONFLICT (org_id) DO NOTHING',
+        [orgId],
+      );
+      decision = await this.decide(orgId);
+    }
+    if (!decision!.accepted) {
+      const limit = this.config.verifyRateLimitPerMinute;
       throw new AppError(
         'rate_limited',
-        `Too many verification attempts: at most ${this.config.verifyRateLimitPerMinute} per minute per organisation. Try again in ${row.reset_in} s.`,
-        { headers: { 'retry-after': String(Math.max(1, row.reset_in)) } },
+        `Too many verification attempts: at most ${limit} per minute per organisation. Try again in ${decision!.retry_after} s.`,
+        { headers: { 'retry-after': String(decision!.retry_after) } },
       );
     }
+  }
+
+  /**
+   * One statement (plain SQL for the row lock and the array): locks the org's row, keeps the
+   * attempts of the last 60 s, appends this one if fewer than the limit, and says whether it did
+   * and when the oldest counted attempt leaves the window. No row yet: undefined.
+   */
+  private async decide(orgId: string): Promise<{ accepted: boolean; retry_after: number } | undefined> {
+    const rows = await this.dataSource.query<{ accepted: boolean; retry_after: number }[]>(
+      `WITH current AS (
+         SELECT org_id,
+                ARRAY(SELECT a FROM unnest(attempts) a WHERE a > now() - interval '60 seconds' ORDER BY a) AS recent
+           FROM verification_rate_limits WHERE org_id = $1 FOR UPDATE
+       ), recorded AS (
+         UPDATE verification_rate_limits r
+            SET attempts = CASE WHEN cardinality(c.recent) < $2 THEN c.recent || now() ELSE c.recent END
+           FROM current c WHERE r.org_id = c.org_id
+       )
+       SELECT cardinality(recent) < $2 AS accepted,
+              GREATEST(1, ceil(extract(epoch FROM
+                (recent[GREATEST(1, cardinality(recent) - $2 + 1)] + interval '60 seconds' - now()))))::int AS retry_after
+         FROM current`,
+      [orgId, this.config.verifyRateLimitPerMinute],
+    );
+    return rows[0];
   }
 }

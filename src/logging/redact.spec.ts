@@ -65,3 +65,12 @@ it('leaves class instances to the serializers', () => {
   expect(out.date).toBe(date);
   expect(out.instance).toBe(instance);
 });
+
+it('hides the bound values of a failed query', () => {
+  const error = Object.assign(new Error('invalid input syntax'), {
+    query: 'SELECT 1 WHERE x = $1',
+    parameters: ['s3cr3t-value'],
+  });
+  const out = redactDeep({ err: error });
+  expect(out.err).toMatchObject({ query: 'SELECT 1 WHERE x = $1', parameters: REDACTED });
+});

@@ -1,9 +1,11 @@
 /**
  * Field names whose values never reach a log line, at any depth: secrets, tokens, passwords,
- * credentials and authorization headers. Matching is on the key, so a new field named
+ * credentials and authorization headers, and the bound values of a failed query (`parameters` of
+ * TypeORM's QueryFailedError), which can be anything. Matching is on the key, so a new field named
  * `*_secret` or `*token*` is covered without touching this list.
  */
-const SENSITIVE_KEY = /secret|token|password|passwd|authorization|cookie|credential|api[-_]?key/i;
+const SENSITIVE_KEY =
+  /secret|token|password|passwd|authorization|cookie|credential|api[-_]?key|^parameters$/i;
 export const REDACTED = '[Redacted]';
 
 export function isSensitiveKey(key: string): boolean {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
 import { IsInt, IsString, Max, MinLength } from 'class-validator';
 import { Roles } from '../../src/access/access.decorators.js';
 
@@ -24,6 +24,20 @@ class ProbeController {
   @Post('echo')
   echo(@Body() body: ProbeBody): ProbeBody {
     return body;
+  }
+
+  /** Logs secrets nested in objects and arrays, as a careless log call would. */
+  @Get('log-nested')
+  logNested(): { ok: true } {
+    new Logger('Probe').log(
+      {
+        upstream: { form: { client_secret: 'nested-secret-2' } },
+        deeper: { a: { b: { c: [{ access_token: 'nested-token-5' }] } } },
+        text: 'call failed: client_secret=inline-secret&scope=x',
+      },
+      'nested secrets',
+    );
+    return { ok: true };
   }
 
   @Get('boom')
