@@ -1,11 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module.js';
 import { clientErrorHandler, collectRoutes, registerJsonBodies } from './common/http-edge.js';
 import { clientRequestIdOf, requestIdFor } from './common/request-id.js';
 import { createValidationPipe } from './common/validation.js';
+import { AppLogger } from './logging/app-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -26,12 +26,14 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // Bodies are parsed by our own registration on Fastify (registerJsonBodies), not Nest's.
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  const logger = app.get(AppLogger);
+  app.useLogger(logger);
   app.useGlobalPipes(createValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodies(fastify);
   collectRoutes(fastify);
+  logger.attach(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const clientRequestId = clientRequestIdOf(request.raw);

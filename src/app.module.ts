@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationModule } from './integration/integration.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsHttpModule } from './metrics/metrics-http.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RevalidationScheduleModule } from './revalidation/revalidation-schedule.module.js';
 
@@ -32,6 +33,7 @@ export class AppModule {
         LoggingModule.forRoot(config, logStream),
         DatabaseModule.forRoot(config, databaseUrl),
         MetricsModule,
+        MetricsHttpModule,
         HealthModule,
         AccessModule,
         IntegrationModule,

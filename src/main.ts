@@ -2,6 +2,7 @@ import { createApp } from './app.factory.js';
 import { ConfigError } from './config/app-config.js';
 import { loadConfigFromProcess, publishServiceSettings } from './config/environment.js';
 import { openDatabase } from './database/open-database.js';
+import { AppLogger } from './logging/app-logger.js';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     await database.close();
     throw error;
   });
-  const logger = app.get((await import('nestjs-pino')).Logger);
+  const logger = app.get(AppLogger);
   let unpublish = () => undefined as void;
   if (database.embedded) {
     logger.log(

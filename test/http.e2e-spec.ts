@@ -2,7 +2,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedDatabase } from '../src/database/embedded-postgres.js';
+import { jest } from '@jest/globals';
+import { EmbeddedDatabase, findFreePort } from '../src/database/embedded-postgres.js';
+import { SettingsRepository } from '../src/settings/settings.repository.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { ProbeModule } from './support/probe.module.js';
 
@@ -201,6 +203,65 @@ describe('database outage', () => {
       await t.close().catch(() => undefined);
       await database.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('metrics', () => {
+  const scrape = (url: string, token?: string) =>
+    fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('behind METRICS_TOKEN when it is set', async () => {
+    const t = await startTestApp({ env: { METRICS_TOKEN: 'scrape-token-0123456789' } });
+    try {
+      expect((await scrape(`${t.baseUrl}/metrics`)).status).toBe(401);
+      expect((await scrape(`${t.baseUrl}/metrics`, 'wrong-token-0123456789')).status).toBe(401);
+      const ok = await scrape(`${t.baseUrl}/metrics`, 'scrape-token-0123456789');
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('dynamics365_integrations');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('on METRICS_PORT only, when it is set', async () => {
+    const metricsPort = await findFreePort();
+    const t = await startTestApp({ env: { METRICS_PORT: String(metricsPort) } });
+    try {
+      expect((await scrape(`${t.baseUrl}/metrics`)).status).toBe(404);
+      const own = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toContain('http_request_duration_seconds');
+      expect((await scrape(`http://127.0.0.1:${metricsPort}/api/v1/me`)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('not public in production unless a token or a port says where', async () => {
+    const t = await startTestApp({
+      env: { NODE_ENV: 'production', DATABASE_EMBEDDED_IN_PRODUCTION: 'true' },
+    });
+    try {
+      expect((await scrape(`${t.baseUrl}/metrics`)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts stored connections without a database query per scrape', async () => {
+    const t = await startTestApp();
+    try {
+      const repository = t.app.get(SettingsRepository);
+      const summary = jest.spyOn(repository, 'summary');
+      for (let i = 0; i < 5; i++) expect((await scrape(`${t.baseUrl}/metrics`)).status).toBe(200);
+      expect((await t.request('/health/ready')).status).toBe(200);
+      expect(summary).not.toHaveBeenCalled();
+      expect(await (await scrape(`${t.baseUrl}/metrics`)).text()).toMatch(
+        /dynamics365_integrations\{status="active"\} 0/,
+      );
+    } finally {
+      await t.close();
     }
   });
 });

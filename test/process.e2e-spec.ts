@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations/index.js';
 import { createTestDatabase } from './support/database.js';
+import { credentialsOf } from './support/integration.js';
+import { startMicrosoft } from './support/microsoft.js';
 import { findFreePort } from '../src/database/embedded-postgres.js';
 
 /**
@@ -17,6 +19,23 @@ interface Running {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
+}
+
+function runCommand(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** Every service a test started, stopped after the file even when a test failed half-way. */
@@ -142,6 +161,71 @@ describe('the compiled service process', () => {
       errors: 0,
     });
   });
+
+  it('revalidate and keys:rotate work beside the running service, on its embedded database and settings', async () => {
+    const ms = await startMicrosoft();
+    const ownDir = mkdtempSync(join(tmpdir(), 'd365-beside-'));
+    chmodSync(ownDir, 0o755);
+    const port = await findFreePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const commandEnv = { NODE_ENV: 'development', DATA_DIR: ownDir, LOG_LEVEL: 'info' };
+    const service = startService({ ...commandEnv, ...ms.env, PORT: String(port) });
+    try {
+      await waitForReady(baseUrl, service);
+      const token = (
+        await runCommand('dist/src/cli/token.js', ['--org', 'acme', '--role', 'admin'], commandEnv)
+      ).stdout.trim();
+      const api = (method: string, body?: unknown) =>
+        fetch(`${baseUrl}/api/v1/integrations/dynamics365${method === 'POST' ? '/verify' : ''}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      expect((await api('PUT', credentialsOf(ms))).status).toBe(200);
+
+      // Without MICROSOFT_LOGIN_URL of its own: it takes the running service's, and its database.
+      const sweep = await runCommand('dist/src/cli/revalidate.js', [], commandEnv);
+      expect([sweep.code, sweep.stderr]).toEqual([
+        0,
+        expect.stringContaining("Using the running service's MICROSOFT_LOGIN_URL"),
+      ]);
+      expect(JSON.parse(sweep.stdout)).toMatchObject({ checked: 1, ok: 1, errors: 0 });
+
+      // In development, rotation generates the new key into DATA_DIR; the running service picks it up.
+      const rotation = await runCommand('dist/src/cli/keys-rotate.js', [], commandEnv);
+      expect(rotation.code).toBe(0);
+      expect(JSON.parse(rotation.stdout)).toEqual({
+        active_key_id: 'dev2',
+        rotated: 1,
+        remaining_on_old_keys: {},
+        failed: [],
+      });
+      const verified = await api('POST');
+      expect([verified.status, ((await verified.json()) as { status: string }).status]).toEqual([
+        200,
+        'active',
+      ]);
+
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+      const again = startService({ ...commandEnv, ...ms.env, PORT: String(port) });
+      await waitForReady(baseUrl, again);
+      const afterRestart = await api('POST');
+      expect(afterRestart.status).toBe(200);
+      const health = (await (await fetch(`${baseUrl}/health/ready`)).json()) as {
+        info: { secrets: unknown };
+      };
+      expect(health.info.secrets).toEqual({ status: 'up', undecryptable: 0, missing_key_ids: [] });
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    } finally {
+      await ms.sandbox.close();
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 120000);
 
   it('refuses to start with a bad environment, naming every bad key', async () => {
     const running = startService({ DATA_DIR: dataDir, PORT: 'eighty', UPSTREAM_TIMEOUT_MS: 'soon' });

@@ -76,6 +76,12 @@ describe('secrets never leak', () => {
       }
     }
     expect(haystacks.logs.length).toBeGreaterThan(1000);
+    // LOG_LEVEL=trace writes trace lines: one per Microsoft call, without its headers or body.
+    const trace = t.logs.filter((l) => l.level === 10 && l.context === 'Microsoft');
+    expect(trace.length).toBeGreaterThanOrEqual(received().length);
+    expect(String(trace[0].msg)).toMatch(
+      /^POST http:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+\/oauth2\/v2\.0\/token → 200 in \d+ ms/,
+    );
   });
 });
 
@@ -105,7 +111,8 @@ describe('secrets at rest', () => {
       );
       const received = ms.mark();
       const result = await call(t, 'POST', `${PATH}/verify`, await t.token({ org: 'attacker' }));
-      expect([result.status, result.body.error.code]).toEqual([500, 'internal_error']);
+      expect([result.status, result.body.error.code]).toEqual([409, 'conflict']);
+      expect(result.body.error.message).toMatch(/cannot be decrypted.*Paste the secret again/);
       expect(received()).toEqual([]);
       expect(JSON.stringify(result.body)).not.toContain(ms.secret.value);
       const victim = await call(t, 'POST', `${PATH}/verify`, await t.token({ org: 'victim' }));
@@ -162,6 +169,46 @@ describe('secrets at rest', () => {
       }
     } finally {
       await onlyNew.close();
+    }
+  });
+
+  it('reports rows whose key is missing at start-up (log, health, metric, status) and answers verify with 409', async () => {
+    const databaseUrl = await createTestDatabase('missing-key');
+    const k1 = `k1:${randomBytes(32).toString('base64')}`;
+    const k2 = `k2:${randomBytes(32).toString('base64')}`;
+    const before = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: k1 } });
+    await call(before, 'PUT', PATH, await before.token({ org: 'lost-key' }), credentialsOf(ms));
+    await before.close();
+
+    const after = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: k2 } });
+    try {
+      console.log(
+        after
+          .rawLogs()
+          .split('\n')
+          .filter((l) => l.includes('ecrypt'))
+          .join('\n'),
+      );
+      const line = await after.waitForLog((l) => String(l.msg).includes('cannot be decrypted: key(s) k1'));
+      expect(line.level).toBe(50);
+      const health = (await (await after.request('/health/ready')).json()) as Record<string, any>;
+      expect([health.status, health.info.secrets]).toEqual([
+        'ok',
+        { status: 'up', undecryptable: 1, missing_key_ids: ['k1'] },
+      ]);
+      expect(await (await after.request('/metrics')).text()).toMatch(
+        /^dynamics365_secrets_undecryptable 1$/m,
+      );
+      const token = await after.token({ org: 'lost-key' });
+      expect((await call(after, 'GET', PATH, token)).body.warnings).toEqual(['secret_undecryptable']);
+      const received = ms.mark();
+      const verify = await call(after, 'POST', `${PATH}/verify`, token);
+      expect([verify.status, verify.body.error.code]).toEqual([409, 'conflict']);
+      expect(received()).toEqual([]);
+      // Pasting the secret again stores it under the key this instance has.
+      expect((await call(after, 'PUT', PATH, token, credentialsOf(ms))).body.warnings).toEqual([]);
+    } finally {
+      await after.close();
     }
   });
 });

@@ -32,6 +32,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     };
     for (const [name, value] of Object.entries(error.extra.headers ?? {})) void reply.header(name, value);
     void reply.header('x-request-id', request.id);
+    // A handler may have set another type (text/csv, text/plain) before failing.
+    void reply.type('application/json; charset=utf-8');
     void reply.status(httpStatusOf(error.code)).send(body);
   }
 

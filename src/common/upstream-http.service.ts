@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { retryAfterMs, UpstreamTransportError } from './upstream.js';
 
 /**
@@ -40,10 +40,17 @@ export interface UpstreamRequest {
 
 @Injectable()
 export class UpstreamHttp {
+  private readonly logger = new Logger('Microsoft');
+
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const policy = request.retry ?? DEFAULT_RETRY_POLICY;
     for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
       const response = await this.attempt(request);
+      // Trace level: method, address without query, status and time; never headers or bodies.
+      this.logger.verbose(
+        `${request.method} ${request.url.split('?')[0]} → ${response.status} in ${Math.round(performance.now() - started)} ms (attempt ${attempt + 1})`,
+      );
       const retryable = response.status === 429 || response.status >= 500;
       if (!retryable || attempt >= policy.maxRetries) return { ...response, attempts: attempt + 1 };
       const waitMs = retryDelayMs(response.headers.get('retry-after'), attempt, policy);

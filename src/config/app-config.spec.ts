@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseKeyring } from './app-config.js';
+import { CONFIG_KEYS, ConfigError, loadConfig, parseKeyring } from './app-config.js';
 
 const key = () => randomBytes(32).toString('base64');
 const secret = 'x'.repeat(32);
@@ -244,5 +244,16 @@ describe('parseKeyring', () => {
     ['not base64', 'a:%%%%'],
   ])('rejects %s', (_, raw) => {
     expect(typeof parseKeyring(raw)).toBe('string');
+  });
+});
+
+describe('documentation of the configuration', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## API'));
+
+  it.each(CONFIG_KEYS)('README and .env.example document %s', (name) => {
+    expect(table).toContain(`\`${name}\``);
+    expect(example).toMatch(new RegExp(`^# ${name}=`, 'm'));
   });
 });

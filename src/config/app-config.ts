@@ -67,6 +67,9 @@ const KEYS = {
 
 type EnvValues = { [K in keyof typeof KEYS]: (typeof KEYS)[K]['default'] };
 
+/** The names of every variable the service reads. */
+export const CONFIG_KEYS = Object.keys(KEYS);
+
 export type ApiAuthConfig = ({ mode: 'hs256'; secret: Uint8Array } | { mode: 'jwks'; jwksUrl: string }) & {
   issuer?: string;
   audience?: string;

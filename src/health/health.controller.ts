@@ -1,7 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorResult,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/public.decorator.js';
+import { SettingsMetrics } from '../settings/settings-metrics.js';
 
 @ApiTags('health')
 @Public()
@@ -10,6 +17,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly settings: SettingsMetrics,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -19,10 +27,27 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** The process can serve requests: its database answers. 503 otherwise. */
+  /**
+   * The process can serve requests: its database answers (503 otherwise). `secrets` reports
+   * stored secrets no key of this instance decrypts; they do not make the instance unready.
+   */
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 2000 }),
+      () => this.secrets(),
+    ]);
+  }
+
+  private secrets(): HealthIndicatorResult {
+    const snapshot = this.settings.snapshot;
+    return {
+      secrets: {
+        status: 'up',
+        undecryptable: snapshot?.undecryptable ?? 0,
+        missing_key_ids: snapshot?.missingKeyIds ?? [],
+      },
+    };
   }
 }

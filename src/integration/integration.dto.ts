@@ -228,7 +228,7 @@ export class TestResultDto {
   @ApiProperty({ type: [StageResultDto] }) stages!: StageResultDto[];
 }
 
-export type Warning = 'secret_expires_soon' | 'secret_expired';
+export type Warning = 'secret_expires_soon' | 'secret_expired' | 'secret_undecryptable';
 
 export class IntegrationStatusDto {
   @ApiProperty() org_id!: string;
@@ -239,7 +239,12 @@ export class IntegrationStatusDto {
   @ApiProperty({ description: 'First three characters of the secret, as Azure shows them' })
   client_secret_hint!: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) secret_expires_at!: string | null;
-  @ApiProperty({ enum: ['secret_expires_soon', 'secret_expired'], isArray: true }) warnings!: Warning[];
+  @ApiProperty({
+    enum: ['secret_expires_soon', 'secret_expired', 'secret_undecryptable'],
+    isArray: true,
+    description: 'secret_undecryptable: the stored secret is under a key missing from ENCRYPTION_KEYS',
+  })
+  warnings!: Warning[];
   @ApiProperty() default_priority!: number;
   @ApiProperty({ nullable: true, type: String }) default_owner_id!: string | null;
   @ApiProperty({ nullable: true, type: String }) default_queue_id!: string | null;

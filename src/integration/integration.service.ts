@@ -1,10 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../access/principal.js';
 import { AuditContext, AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
-import { SecretCipher } from '../settings/secret-cipher.service.js';
+import { SettingsMetrics } from '../settings/settings-metrics.js';
+import { StoredCredentials } from '../settings/stored-credentials.service.js';
 import { IntegrationSettings, StageResult } from '../settings/settings.entity.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { CredentialVerifier, VerificationResult } from './credential-verifier.service.js';
@@ -14,28 +15,22 @@ import { toStatusDocument } from './status-document.js';
 import { summarise, VerificationRecorder } from './verification-recorder.service.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 
-type StoredCredentialsRow = Pick<
-  IntegrationSettings,
-  'orgId' | 'clientId' | 'tenantId' | 'environmentUrl' | 'clientSecretEncrypted' | 'clientSecretKeyId'
->;
-
 /** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */
 @Injectable()
 export class IntegrationService {
-  private readonly logger = new Logger(IntegrationService.name);
-
   constructor(
     private readonly config: AppConfig,
     private readonly settings: SettingsRepository,
-    private readonly cipher: SecretCipher,
+    private readonly stored: StoredCredentials,
     private readonly verifier: CredentialVerifier,
     private readonly recorder: VerificationRecorder,
     private readonly rateLimiter: VerificationRateLimiter,
     private readonly audit: AuditService,
+    private readonly settingsMetrics: SettingsMetrics,
   ) {}
 
   async status(principal: Principal): Promise<IntegrationStatusDto> {
-    return toStatusDocument(await this.requireRow(principal.org_id));
+    return this.document(await this.requireRow(principal.org_id));
   }
 
   async test(principal: Principal, dto: IntegrationCredentialsDto): Promise<TestResultDto> {
@@ -68,16 +63,18 @@ export class IntegrationService {
       checkIfMatch(ifMatch, current);
       return this.upsert(manager, orgId, current, input, result, context);
     });
-    return toStatusDocument(saved);
+    this.settingsMetrics.refreshSoon();
+    return this.document(saved);
   }
 
   async verifyStored(principal: Principal, context: AuditContext): Promise<IntegrationStatusDto> {
     const row = await this.requireRow(principal.org_id);
     await this.rateLimiter.consume(principal.org_id);
-    const result = await this.verifier.verify(this.storedCredentials(row));
+    const result = await this.verifier.verify(this.stored.of(row));
     const updated = await this.recorder.record(principal.org_id, result, context);
     if (!updated) throw notConnected();
-    return toStatusDocument(updated);
+    this.settingsMetrics.refreshSoon();
+    return this.document(updated);
   }
 
   async disconnect(principal: Principal, ifMatch: string | undefined, context: AuditContext): Promise<void> {
@@ -94,42 +91,16 @@ export class IntegrationService {
         client_secret_hint: row.clientSecretHint,
       });
     });
-  }
-
-  /** Decrypted credentials of a stored row (for verify and the nightly sweep). */
-  storedCredentials(row: StoredCredentialsRow) {
-    return {
-      clientId: row.clientId,
-      tenantId: row.tenantId,
-      environmentUrl: row.environmentUrl,
-      clientSecret: this.decryptSecret(row),
-    };
+    this.settingsMetrics.refreshSoon();
   }
 
   private resolve(dto: IntegrationCredentialsDto, existing: IntegrationSettings | null): ResolvedInput {
     return resolveInput(
       dto,
       existing,
-      () => this.decryptSecret(existing!),
+      () => this.stored.secretOf(existing!),
       this.config.dynamicsAllowedOrigins,
     );
-  }
-
-  private decryptSecret(
-    row: Pick<StoredCredentialsRow, 'orgId' | 'clientSecretEncrypted' | 'clientSecretKeyId'>,
-  ): string {
-    try {
-      return this.cipher.decrypt(
-        { keyId: row.clientSecretKeyId, ciphertext: row.clientSecretEncrypted },
-        row.orgId,
-      );
-    } catch (error) {
-      this.logger.error(`Stored secret of org ${row.orgId} cannot be decrypted: ${(error as Error).message}`);
-      throw new AppError(
-        'internal_error',
-        'The stored client secret cannot be decrypted (its key is missing from ENCRYPTION_KEYS).',
-      );
-    }
   }
 
   private async upsert(
@@ -144,16 +115,9 @@ export class IntegrationService {
       current ?? Object.assign(new IntegrationSettings(), { orgId, version: 0, consecutiveUnreachable: 0 });
     const before = current ? snapshot(current) : undefined;
     const secretRotated =
-      !!current &&
-      input.secretProvided &&
-      input.credentials.clientSecret !== this.decryptSecretOrEmpty(current);
+      !!current && input.secretProvided && !this.stored.holds(current, input.credentials.clientSecret);
     const previousHint = current?.clientSecretHint ?? null;
-    if (!current || input.secretProvided) {
-      const encrypted = this.cipher.encrypt(input.credentials.clientSecret, orgId);
-      row.clientSecretEncrypted = encrypted.ciphertext;
-      row.clientSecretKeyId = encrypted.keyId;
-      row.clientSecretHint = input.credentials.clientSecret.slice(0, 3);
-    }
+    if (!current || input.secretProvided) this.stored.seal(row, input.credentials.clientSecret);
     Object.assign(row, {
       clientId: input.credentials.clientId,
       tenantId: input.credentials.tenantId,
@@ -188,14 +152,6 @@ export class IntegrationService {
     return saved;
   }
 
-  private decryptSecretOrEmpty(row: IntegrationSettings): string {
-    try {
-      return this.decryptSecret(row);
-    } catch {
-      return '';
-    }
-  }
-
   private async recordRejectedSave(
     orgId: string,
     input: ResolvedInput,
@@ -212,9 +168,13 @@ export class IntegrationService {
         client_id: input.credentials.clientId,
         tenant_id: input.credentials.tenantId,
         environment_url: input.credentials.environmentUrl,
-        client_secret_hint: input.credentials.clientSecret.slice(0, 3),
+        client_secret_hint: Array.from(input.credentials.clientSecret).slice(0, 3).join(''),
       }),
     );
+  }
+
+  private document(row: IntegrationSettings): IntegrationStatusDto {
+    return toStatusDocument(row, { secretReadable: this.stored.readable(row) });
   }
 
   private async requireRow(orgId: string): Promise<IntegrationSettings> {

@@ -2,7 +2,10 @@ import type { IntegrationSettings } from '../settings/settings.entity.js';
 import { IntegrationStatusDto, Warning, WARNING_WINDOW_DAYS } from './integration.dto.js';
 
 /** The public view of a settings row: every key present, never the secret. */
-export function toStatusDocument(row: IntegrationSettings, now = new Date()): IntegrationStatusDto {
+export function toStatusDocument(
+  row: IntegrationSettings,
+  { secretReadable = true, now = new Date() }: { secretReadable?: boolean; now?: Date } = {},
+): IntegrationStatusDto {
   return {
     org_id: row.orgId,
     status: row.status,
@@ -11,7 +14,10 @@ export function toStatusDocument(row: IntegrationSettings, now = new Date()): In
     environment_url: row.environmentUrl,
     client_secret_hint: row.clientSecretHint,
     secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
-    warnings: warningsFor(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
+    warnings: [
+      ...warningsFor(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
+      ...(secretReadable ? [] : ['secret_undecryptable' as const]),
+    ],
     default_priority: row.defaultPriority,
     default_owner_id: row.defaultOwnerId,
     default_queue_id: row.defaultQueueId,

@@ -1,5 +1,8 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { AppConfig } from '../config/app-config.js';
+import { AppError } from '../common/errors.js';
 
 /** One Prometheus registry per application instance (not the process-global default). */
 @Injectable()
@@ -13,11 +16,34 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(private readonly config: AppConfig) {
     collectDefaultMetrics({ register: this.registry });
   }
 
   observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {
     this.httpRequestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+  }
+
+  /**
+   * Where /metrics is served: on METRICS_PORT when set (then not on PORT); on PORT otherwise,
+   * except in production without METRICS_TOKEN, where the counts of every org are not public.
+   */
+  get servedOnServicePort(): boolean {
+    const { metricsPort, metricsToken, nodeEnv } = this.config;
+    return metricsPort === undefined && (nodeEnv !== 'production' || metricsToken !== undefined);
+  }
+
+  /** With METRICS_TOKEN set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. */
+  authorize(authorization: string | undefined): void {
+    const expected = this.config.metricsToken;
+    if (expected === undefined) return;
+    const given = /^Bearer +(\S+)$/i.exec(authorization?.trim() ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(expected);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new AppError('unauthorized', 'Scraping /metrics needs Authorization: Bearer <METRICS_TOKEN>.', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
+    }
   }
 }

@@ -121,20 +121,4 @@ export class RevalidationRepository {
     );
     return true;
   }
-
-  async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.dataSource.query<{ status: string; n: number }[]>(
-      'SELECT status, count(*)::int AS n FROM dynamics365_integration_settings GROUP BY status',
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
-
-  async countSecretsExpiringWithin(days: number): Promise<number> {
-    const [row] = await this.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM dynamics365_integration_settings
-        WHERE secret_expires_at IS NOT NULL AND secret_expires_at < now() + make_interval(days => $1)`,
-      [days],
-    );
-    return row.n;
-  }
 }

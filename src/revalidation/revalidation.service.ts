@@ -5,9 +5,10 @@ import { AppConfig } from '../config/app-config.js';
 import { SYSTEM_CONTEXT } from '../audit/audit.service.js';
 import { NO_RETRY } from '../common/upstream-http.service.js';
 import { CredentialVerifier, VerificationResult } from '../integration/credential-verifier.service.js';
-import { IntegrationService } from '../integration/integration.service.js';
 import { VerificationRecorder } from '../integration/verification-recorder.service.js';
 import type { IntegrationStatus } from '../settings/settings.entity.js';
+import { SettingsMetrics } from '../settings/settings-metrics.js';
+import { PlainCredentials, StoredCredentials } from '../settings/stored-credentials.service.js';
 import { RevalidationMetrics } from './revalidation.metrics.js';
 import { ClaimedRow, RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
 
@@ -44,10 +45,11 @@ export class RevalidationService {
   constructor(
     private readonly config: AppConfig,
     private readonly repository: RevalidationRepository,
-    private readonly integration: IntegrationService,
+    private readonly stored: StoredCredentials,
     private readonly verifier: CredentialVerifier,
     private readonly recorder: VerificationRecorder,
     private readonly metrics: RevalidationMetrics,
+    private readonly settingsMetrics: SettingsMetrics,
   ) {}
 
   /** Lease per claimed org: long enough for every attempt of one verification. */
@@ -89,6 +91,7 @@ export class RevalidationService {
     });
     summary.duration_ms = Date.now() - started;
     this.metrics.sweepDuration.observe({ trigger }, summary.duration_ms / 1000);
+    await this.settingsMetrics.refresh();
     this.logger.log({ summary }, 'Revalidation sweep finished');
     return summary;
   }
@@ -124,7 +127,7 @@ export class RevalidationService {
 
   private async verifyOrg(row: ClaimedRow, run: RevalidationRun, summary: SweepSummary): Promise<void> {
     const orgId = row.orgId;
-    const credentials = this.integration.storedCredentials(row);
+    const credentials = this.stored.of(row);
     const result = await this.verifyWithRetries(credentials);
     const outcome = result.ok ? 'ok' : result.failure.outcome;
     this.metrics.verifications.inc({
@@ -147,7 +150,7 @@ export class RevalidationService {
   }
 
   /** Unreachable outcomes are retried with exponential backoff and jitter, honouring Retry-After. */
-  private async verifyWithRetries(credentials: ReturnType<IntegrationService['storedCredentials']>) {
+  private async verifyWithRetries(credentials: PlainCredentials) {
     let result: VerificationResult = await this.verifier.verify(credentials, NO_RETRY);
     for (let attempt = 0; attempt < this.config.revalidationRetries; attempt++) {
       if (result.ok || result.failure.outcome === 'rejected') break;

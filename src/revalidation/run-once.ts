@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import { AppLogger } from '../logging/app-logger.js';
 import { RevalidationCliModule } from './revalidation-cli.module.js';
 import { RevalidationService, SweepSummary } from './revalidation.service.js';
 
@@ -17,7 +17,7 @@ export async function runOneSweep(
       bufferLogs: true,
     },
   );
-  context.useLogger(context.get(Logger));
+  context.useLogger(context.get(AppLogger));
   try {
     return await context.get(RevalidationService).sweep('manual');
   } finally {

@@ -19,7 +19,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export class SecretDecryptionError extends Error {
-  constructor(reason: string) {
+  constructor(readonly reason: string) {
     super(`The stored client secret cannot be decrypted: ${reason}`);
     this.name = 'SecretDecryptionError';
   }

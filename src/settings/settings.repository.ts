@@ -110,6 +110,16 @@ export class SettingsRepository {
     );
   }
 
+  /** Rows grouped by status and key id, with how many have a secret expiring within `days` (or expired). */
+  summary(days: number): Promise<{ status: string; key_id: string; n: number; expiring: number }[]> {
+    return this.dataSource.query(
+      `SELECT status, client_secret_key_id AS key_id, count(*)::int AS n,
+              count(*) FILTER (WHERE secret_expires_at < now() + make_interval(days => $1))::int AS expiring
+         FROM dynamics365_integration_settings GROUP BY 1, 2`,
+      [days],
+    );
+  }
+
   async countByKey(): Promise<Record<string, number>> {
     const rows = await this.dataSource.query<{ key_id: string; n: number }[]>(
       'SELECT client_secret_key_id AS key_id, count(*)::int AS n FROM dynamics365_integration_settings GROUP BY 1',

@@ -12,7 +12,7 @@ export function adminUrl(): string {
  * not a superuser — as the service runs in production. Returns that role's URL.
  */
 export async function createTestDatabase(prefix = 'test'): Promise<string> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(6).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   await withClient(adminUrl(), async (client) => {
     await client.query(`CREATE ROLE ${name}_owner LOGIN NOSUPERUSER PASSWORD '${password}'`);
