@@ -1,10 +1,17 @@
-import { readdirSync } from 'node:fs';
-import { DataSource } from 'typeorm';
+import { readdirSync, readFileSync } from 'node:fs';
+import { DataSource, getMetadataArgsStorage } from 'typeorm';
 import { MIGRATIONS } from '../migrations/index.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { AuditChainHead, AuditEvent } from '../src/audit/audit-event.entity.js';
+import { VerificationRateLimit } from '../src/integration/verification-rate-limit.entity.js';
+import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
+import { IntegrationSettings } from '../src/settings/settings.entity.js';
 import { startTestApp } from './support/app.js';
 import { call } from './support/integration.js';
 import { createTestDatabase, superuserUrlFor, withClient } from './support/database.js';
+
+/** Every entity of the service, each registered by the module that owns its table. */
+const ENTITIES = [IntegrationSettings, AuditEvent, AuditChainHead, RevalidationRunRow, VerificationRateLimit];
 
 async function tables(url: string): Promise<string[]> {
   return withClient(url, async (client) => {
@@ -23,6 +30,51 @@ describe('migrations', () => {
     expect(MIGRATIONS.map((m) => m.name).sort()).toEqual(
       files.map((f) => f.replace(/^(\d+)-(.+)\.ts$/, '$2$1')).sort(),
     );
+  });
+
+  it('the entity list above has every entity of src/', () => {
+    const files = readdirSync(new URL('../src/', import.meta.url), {
+      recursive: true,
+      encoding: 'utf8',
+    }).filter((f) => f.endsWith('.entity.ts'));
+    const declared = files.flatMap((f) =>
+      [
+        ...readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8').matchAll(
+          /@Entity\(\{ name: '(\w+)' \}\)/g,
+        ),
+      ].map((m) => m[1]),
+    );
+    const listed = getMetadataArgsStorage()
+      .tables.filter((t) => (ENTITIES as unknown[]).includes(t.target))
+      .map((t) => t.name);
+    expect(declared.sort()).toEqual(listed.sort());
+  });
+
+  it('leave exactly the tables and columns the entities declare', async () => {
+    const url = await createTestDatabase('shape');
+    const dataSource = new DataSource(dataSourceOptions(url, ENTITIES));
+    await dataSource.initialize();
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+      const columns = await dataSource.query<
+        { table_name: string; column_name: string; nullable: boolean }[]
+      >(
+        `SELECT table_name, column_name, is_nullable = 'YES' AS nullable FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name <> 'schema_migrations' ORDER BY 1, 2`,
+      );
+      const declared = dataSource.entityMetadatas
+        .flatMap((m) =>
+          m.columns.map((c) => ({
+            table_name: m.tableName,
+            column_name: c.databaseName,
+            nullable: c.isNullable,
+          })),
+        )
+        .sort((a, b) => `${a.table_name}.${a.column_name}`.localeCompare(`${b.table_name}.${b.column_name}`));
+      expect(columns).toEqual(declared);
+    } finally {
+      await dataSource.destroy();
+    }
   });
 
   it('run up and down cleanly against an empty database', async () => {

@@ -8,6 +8,7 @@ import { startTestApp, testEnv, TestApp } from './support/app.js';
 import { createTestDatabase, withClient } from './support/database.js';
 import { call, credentialsOf, PATH } from './support/integration.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+import { IntegrationSettings } from '../src/settings/settings.entity.js';
 
 async function dumpDatabase(url: string): Promise<string> {
   return withClient(url, async (client) => {
@@ -143,7 +144,7 @@ describe('secrets at rest', () => {
       const versionBefore = (await call(both, 'GET', PATH, await both.token({ org: 'r2' }))).body.version;
 
       const config = loadConfig(testEnv({ DATABASE_URL: databaseUrl, ENCRYPTION_KEYS: `${k2},${k1}` }));
-      const dataSource = new DataSource(dataSourceOptions(databaseUrl));
+      const dataSource = new DataSource(dataSourceOptions(databaseUrl, [IntegrationSettings]));
       await dataSource.initialize();
       try {
         const report = await rotateSecrets(dataSource, new SecretCipher(config), 2);

@@ -2,14 +2,8 @@ import { Readable } from 'node:stream';
 import { Injectable, StreamableFile } from '@nestjs/common';
 import type { Principal } from '../access/principal.js';
 import { AppError } from '../common/errors.js';
-import type { AuditAction } from './audit-action.js';
-import {
-  AUDIT_ACTIONS,
-  AuditEventDto,
-  AuditPageDto,
-  AuditQueryDto,
-  AuditVerificationDto,
-} from './audit.dto.js';
+import { AUDIT_ACTIONS, AuditAction } from './audit-action.js';
+import { AuditEventDto, AuditPageDto, AuditQueryDto, AuditVerificationDto } from './audit.dto.js';
 import { AuditChainService } from './audit-chain.service.js';
 import { AuditFilter, AuditRepository, AuditRow } from './audit.repository.js';
 import { csvLine } from './csv.js';

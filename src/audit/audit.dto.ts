@@ -12,14 +12,8 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { AUDIT_ACTIONS } from './audit-action.js';
 import type { AuditAction } from './audit-action.js';
-
-export const AUDIT_ACTIONS: AuditAction[] = [
-  'integration.saved',
-  'integration.save_rejected',
-  'integration.disconnected',
-  'integration.status_changed',
-];
 
 /** `?action=a&action=b` or `?action=a,b`. */
 const toList = ({ value }: { value: unknown }) =>

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditChainHead, AuditEvent } from './audit-event.entity.js';
 import { AuditChainKeys } from './audit-chain-keys.js';
 import { AuditChainService } from './audit-chain.service.js';
 import { AuditQueryService } from './audit-query.service.js';
@@ -7,6 +9,7 @@ import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
 
 @Module({
+  imports: [TypeOrmModule.forFeature([AuditEvent, AuditChainHead])],
   controllers: [AuditController],
   providers: [AuditService, AuditRepository, AuditQueryService, AuditChainKeys, AuditChainService],
   exports: [AuditService],

@@ -6,6 +6,7 @@ import { dataSourceOptions } from '../database/data-source-options.js';
 import { openDatabase } from '../database/open-database.js';
 import { rotateSecrets } from '../settings/key-rotation.js';
 import { SecretCipher } from '../settings/secret-cipher.service.js';
+import { IntegrationSettings } from '../settings/settings.entity.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -30,7 +31,7 @@ runCli(async () => {
     config = loadConfigFromProcess();
   }
   const database = await openDatabase(config, { shareRunning: true });
-  const dataSource = new DataSource(dataSourceOptions(database.url));
+  const dataSource = new DataSource(dataSourceOptions(database.url, [IntegrationSettings]));
   try {
     await dataSource.initialize();
     const report = await rotateSecrets(dataSource, new SecretCipher(config), batchSize);

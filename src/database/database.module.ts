@@ -11,6 +11,7 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRoot({
           ...dataSourceOptions(databaseUrl),
+          autoLoadEntities: true,
           migrationsRun: !config.dbSkipMigrations,
           retryAttempts: 3,
           retryDelay: 1000,

@@ -1,4 +1,4 @@
-import { parseDynamicsHost } from '../common/dynamics-domains.js';
+import { parseDynamicsHost } from '../microsoft/dynamics-domains.js';
 
 /**
  * Normalises an environment URL and checks it before any network call: `https://<org>.<known

@@ -13,7 +13,8 @@ import {
   registerDecorator,
   ValidationArguments,
 } from 'class-validator';
-import type { IntegrationStatus, LastVerification, StageResult } from '../settings/settings.entity.js';
+import type { ExpiryWarning } from '../verification/status-rules.js';
+import type { IntegrationStatus, LastVerification, StageResult } from '../verification/verification.types.js';
 
 export const GUID_PATTERN =
   /^(?!0{8}-0{4}-0{4}-0{4}-0{12}$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -228,7 +229,7 @@ export class TestResultDto {
   @ApiProperty({ type: [StageResultDto] }) stages!: StageResultDto[];
 }
 
-export type Warning = 'secret_expires_soon' | 'secret_expired' | 'secret_undecryptable';
+export type Warning = ExpiryWarning | 'secret_undecryptable';
 
 export class IntegrationStatusDto {
   @ApiProperty() org_id!: string;
@@ -256,5 +257,3 @@ export class IntegrationStatusDto {
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
-
-export const WARNING_WINDOW_DAYS = 14;

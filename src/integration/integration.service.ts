@@ -6,13 +6,15 @@ import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
 import { SettingsMetrics } from '../settings/settings-metrics.js';
 import { StoredCredentials } from '../settings/stored-credentials.service.js';
-import { IntegrationSettings, StageResult } from '../settings/settings.entity.js';
+import { IntegrationSettings } from '../settings/settings.entity.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
-import { CredentialVerifier, VerificationResult } from './credential-verifier.service.js';
+import { CredentialVerifier, VerificationResult } from '../verification/credential-verifier.service.js';
+import { summarise } from '../verification/status-rules.js';
+import { VerificationRecorder } from '../verification/verification-recorder.service.js';
+import type { StageResult } from '../verification/verification.types.js';
 import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from './integration-input.js';
 import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
 import { toStatusDocument } from './status-document.js';
-import { summarise, VerificationRecorder } from './verification-recorder.service.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 
 /** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */

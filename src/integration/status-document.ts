@@ -1,5 +1,6 @@
 import type { IntegrationSettings } from '../settings/settings.entity.js';
-import { IntegrationStatusDto, Warning, WARNING_WINDOW_DAYS } from './integration.dto.js';
+import { expiryWarnings } from '../verification/status-rules.js';
+import { IntegrationStatusDto } from './integration.dto.js';
 
 /** The public view of a settings row: every key present, never the secret. */
 export function toStatusDocument(
@@ -15,7 +16,7 @@ export function toStatusDocument(
     client_secret_hint: row.clientSecretHint,
     secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
     warnings: [
-      ...warningsFor(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
+      ...expiryWarnings(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
       ...(secretReadable ? [] : ['secret_undecryptable' as const]),
     ],
     default_priority: row.defaultPriority,
@@ -29,18 +30,4 @@ export function toStatusDocument(
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
-}
-
-export function warningsFor(
-  expiresAt: Date | null,
-  now = new Date(),
-  lastCode: string | null = null,
-): Warning[] {
-  // Entra said the secret expired, whatever expiry date was entered (or none).
-  if (lastCode === 'AADSTS7000222') return ['secret_expired'];
-  if (!expiresAt) return [];
-  if (expiresAt.getTime() <= now.getTime()) return ['secret_expired'];
-  if (expiresAt.getTime() - now.getTime() <= WARNING_WINDOW_DAYS * 24 * 3600 * 1000)
-    return ['secret_expires_soon'];
-  return [];
 }

@@ -3,14 +3,16 @@ import { hostname } from 'node:os';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { SYSTEM_CONTEXT } from '../audit/audit.service.js';
-import { NO_RETRY } from '../common/upstream-http.service.js';
-import { CredentialVerifier, VerificationResult } from '../integration/credential-verifier.service.js';
-import { VerificationRecorder } from '../integration/verification-recorder.service.js';
-import type { IntegrationStatus } from '../settings/settings.entity.js';
+import { NO_RETRY } from '../microsoft/upstream-http.service.js';
 import { SettingsMetrics } from '../settings/settings-metrics.js';
+import { ClaimedRow, SettingsRepository } from '../settings/settings.repository.js';
 import { PlainCredentials, StoredCredentials } from '../settings/stored-credentials.service.js';
+import { CredentialVerifier, VerificationResult } from '../verification/credential-verifier.service.js';
+import { VerificationRecorder } from '../verification/verification-recorder.service.js';
+import type { IntegrationStatus } from '../verification/verification.types.js';
+import { retryDelayMs } from './retry-delay.js';
 import { RevalidationMetrics } from './revalidation.metrics.js';
-import { ClaimedRow, RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
+import { RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
 
 export interface SweepSummary {
   run_id: string;
@@ -45,6 +47,7 @@ export class RevalidationService {
   constructor(
     private readonly config: AppConfig,
     private readonly repository: RevalidationRepository,
+    private readonly settings: SettingsRepository,
     private readonly stored: StoredCredentials,
     private readonly verifier: CredentialVerifier,
     private readonly recorder: VerificationRecorder,
@@ -86,7 +89,7 @@ export class RevalidationService {
       this.work(run, summary, heartbeat),
     );
     await Promise.all(workers);
-    await this.repository.finishRunIfComplete(run).catch((error: unknown) => {
+    await this.finishIfComplete(run).catch((error: unknown) => {
       this.logger.warn(`Could not close revalidation run ${run.id}: ${(error as Error).message}`);
     });
     summary.duration_ms = Date.now() - started;
@@ -94,6 +97,11 @@ export class RevalidationService {
     await this.settingsMetrics.refresh();
     this.logger.log({ summary }, 'Revalidation sweep finished');
     return summary;
+  }
+
+  /** A run is finished once no org is due any more (all verified, none held by a live lease). */
+  private async finishIfComplete(run: RevalidationRun): Promise<void> {
+    if ((await this.settings.countDue(run.cutoff)) === 0) await this.repository.finishRun(run);
   }
 
   /** One worker: claim a due org, verify it, record it; until nothing is left to claim. */
@@ -105,7 +113,7 @@ export class RevalidationService {
     for (;;) {
       let claimed: ClaimedRow | null;
       try {
-        claimed = await this.repository.claimNext(run, this.instanceId, this.leaseMs);
+        claimed = await this.settings.claimNextDue(run.cutoff, this.instanceId, this.leaseMs);
         await heartbeat();
       } catch (error) {
         this.logger.error(`Revalidation could not claim work: ${(error as Error).message}`);
@@ -120,7 +128,7 @@ export class RevalidationService {
         // One org's failure never stops the sweep; the next run tries it again.
         summary.errors += 1;
         this.logger.error(`Revalidation of org ${orgId} failed: ${(error as Error).message}`);
-        await this.repository.markSweptWithoutResult(orgId, this.instanceId).catch(() => undefined);
+        await this.settings.releaseUnverified(orgId, this.instanceId).catch(() => undefined);
       }
     }
   }
@@ -154,8 +162,12 @@ export class RevalidationService {
     let result: VerificationResult = await this.verifier.verify(credentials, NO_RETRY);
     for (let attempt = 0; attempt < this.config.revalidationRetries; attempt++) {
       if (result.ok || result.failure.outcome === 'rejected') break;
-      const backoff = this.config.revalidationRetryBaseMs * 2 ** attempt * (0.5 + Math.random());
-      const wait = Math.min(Math.max(backoff, result.retryAfterMs ?? 0), MAX_RETRY_AFTER_MS);
+      const wait = retryDelayMs(
+        attempt,
+        this.config.revalidationRetryBaseMs,
+        result.retryAfterMs,
+        MAX_RETRY_AFTER_MS,
+      );
       await new Promise((resolve) => setTimeout(resolve, wait));
       result = await this.verifier.verify(credentials, NO_RETRY);
     }

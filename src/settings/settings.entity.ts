@@ -1,22 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-
-export type IntegrationStatus = 'active' | 'invalid' | 'unreachable';
-export type VerificationStage = 'token_exchange' | 'dynamics_probe';
-export type VerificationOutcome = 'ok' | 'rejected' | 'unreachable';
-
-export interface StageResult {
-  stage: VerificationStage;
-  outcome: VerificationOutcome;
-  upstream_status: number | null;
-  upstream_code: string | null;
-  message: string | null;
-  hint: string | null;
-  duration_ms: number;
-}
-
-export interface LastVerification extends StageResult {
-  checked_at: string;
-}
+import type { IntegrationStatus, LastVerification } from '../verification/verification.types.js';
 
 /** One row per org. The secret is stored only encrypted (see SecretCipher); never return this entity. */
 @Entity({ name: 'dynamics365_integration_settings' })

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IntegrationSettings } from './settings.entity.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { SettingsMetrics } from './settings-metrics.js';
 import { SettingsRepository } from './settings.repository.js';
 import { StoredCredentials } from './stored-credentials.service.js';
 
 @Module({
+  imports: [TypeOrmModule.forFeature([IntegrationSettings])],
   providers: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials],
   exports: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials],
 })

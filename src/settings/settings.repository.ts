@@ -1,22 +1,37 @@
+// Every statement on dynamics365_integration_settings. TypeORM where it reads well (saving a
+// whole row, deleting one, the key-rotation batches); plain SQL through the same DataSource
+// where a benchmark showed the need (the status read on every GET, the single-UPDATE recorder)
+// or the query is PostgreSQL-specific (advisory locks, the sweep's FOR UPDATE SKIP LOCKED).
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Not } from 'typeorm';
+import type { IntegrationStatus } from '../verification/verification.types.js';
 import { IntegrationSettings } from './settings.entity.js';
 
 /** Namespace of the per-org advisory locks taken before reading a row for update. */
 const ORG_LOCK_NAMESPACE = 7303;
 
-/** Columns `update` may write. */
-const COLUMN_NAMES = {
+/** The columns `update` writes, and their names in the table. */
+const UPDATABLE = {
   status: 'status',
   lastVerification: 'last_verification',
   lastVerifiedAt: 'last_verified_at',
   consecutiveUnreachable: 'consecutive_unreachable',
-  lastSweptAt: 'last_swept_at',
-  claimedUntil: 'claimed_until',
-  claimedBy: 'claimed_by',
   version: 'version',
-} as const;
+} as const satisfies Partial<Record<keyof IntegrationSettings, string>>;
+
+export type SettingsChanges = Partial<Pick<IntegrationSettings, keyof typeof UPDATABLE>>;
+
+/** What a sweep needs of a claimed row to verify it. */
+export interface ClaimedRow {
+  orgId: string;
+  clientId: string;
+  tenantId: string;
+  environmentUrl: string;
+  clientSecretEncrypted: Buffer;
+  clientSecretKeyId: string;
+  status: IntegrationStatus;
+}
 
 /** Every method takes the org id: an org only ever reads and changes its own row. */
 @Injectable()
@@ -27,10 +42,7 @@ export class SettingsRepository {
     return this.dataSource.transaction(work);
   }
 
-  /**
-   * The hot read (every GET status): one plain parametrised query mapped by hand, which costs a
-   * fraction of TypeORM's query building and hydration per call.
-   */
+  /** The hot read (every GET status): one plain query mapped by hand, a fraction of TypeORM's cost. */
   async findByOrg(
     orgId: string,
     manager: EntityManager = this.dataSource.manager,
@@ -60,18 +72,27 @@ export class SettingsRepository {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
-  /** Writes the given columns of a row already locked in this transaction (one UPDATE). */
-  async update(manager: EntityManager, orgId: string, changes: Partial<IntegrationSettings>): Promise<Date> {
+  /**
+   * Writes the given columns of a row locked in this transaction, in one UPDATE; `releaseLease`
+   * also marks it verified by the current sweep and gives its lease back (see claimNextDue).
+   */
+  async update(
+    manager: EntityManager,
+    orgId: string,
+    changes: SettingsChanges,
+    options: { releaseLease?: boolean } = {},
+  ): Promise<Date> {
+    const entries = Object.entries(changes) as [keyof SettingsChanges, unknown][];
+    const assignments = entries.map(([key], i) => `${UPDATABLE[key]} = $${i + 2}`);
+    if (options.releaseLease)
+      assignments.push('last_swept_at = now(), claimed_until = NULL, claimed_by = NULL');
     const [rows] = await manager.query<[{ updated_at: Date }[], number]>(
-      `UPDATE dynamics365_integration_settings SET ${Object.keys(changes)
-        .map((key, i) => `${COLUMN_NAMES[key as keyof typeof COLUMN_NAMES]} = $${i + 2}`)
-        .join(', ')}, updated_at = now() WHERE org_id = $1 RETURNING updated_at`,
+      `UPDATE dynamics365_integration_settings SET ${assignments.join(', ')}, updated_at = now()
+        WHERE org_id = $1 RETURNING updated_at`,
       [
         orgId,
-        ...Object.values(changes).map((v) =>
-          v !== null && typeof v === 'object' && !(v instanceof Date) && !Buffer.isBuffer(v)
-            ? JSON.stringify(v)
-            : v,
+        ...entries.map(([, v]) =>
+          v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v,
         ),
       ],
     );
@@ -85,6 +106,56 @@ export class SettingsRepository {
   async deleteByOrg(manager: EntityManager, orgId: string): Promise<boolean> {
     const result = await manager.delete(IntegrationSettings, { orgId });
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Leases the next org not verified since `cutoff` for `leaseMs` and returns its stored
+   * credentials (one round trip per org). `FOR UPDATE SKIP LOCKED` lets concurrent instances
+   * claim different orgs; an expired lease (a crashed instance) is claimed again. The lease is
+   * given back by `update(…, { releaseLease: true })` or `releaseUnverified`.
+   */
+  async claimNextDue(cutoff: Date, instanceId: string, leaseMs: number): Promise<ClaimedRow | null> {
+    // TypeORM answers UPDATE … RETURNING with [rows, rowCount] on PostgreSQL.
+    const [rows] = await this.dataSource.query<[ClaimedRow[], number]>(
+      `UPDATE dynamics365_integration_settings s
+          SET claimed_until = now() + make_interval(secs => $3 / 1000.0), claimed_by = $2
+        WHERE s.org_id = (
+          SELECT org_id FROM dynamics365_integration_settings
+           WHERE (last_swept_at IS NULL OR last_swept_at < $1)
+             AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY last_swept_at NULLS FIRST, org_id
+           LIMIT 1
+           FOR UPDATE SKIP LOCKED)
+        RETURNING s.org_id AS "orgId", s.client_id AS "clientId", s.tenant_id AS "tenantId",
+                  s.environment_url AS "environmentUrl", s.client_secret_encrypted AS "clientSecretEncrypted",
+                  s.client_secret_key_id AS "clientSecretKeyId", s.status`,
+      [cutoff, instanceId, leaseMs],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Gives back the lease of a row the sweep could not verify (an unexpected error such as an
+   * undecryptable secret): it counts as swept for this run, so the run ends instead of claiming
+   * it again and again; the next run tries it afresh. Status and last verification stay.
+   */
+  async releaseUnverified(orgId: string, instanceId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE dynamics365_integration_settings
+          SET last_swept_at = now(), claimed_until = NULL, claimed_by = NULL
+        WHERE org_id = $1 AND claimed_by = $2`,
+      [orgId, instanceId],
+    );
+  }
+
+  /** Rows not verified since `cutoff` (all verified, none held by a live lease, when 0). */
+  async countDue(cutoff: Date): Promise<number> {
+    const [row] = await this.dataSource.query<{ due: number }[]>(
+      `SELECT count(*)::int AS due FROM dynamics365_integration_settings
+        WHERE last_swept_at IS NULL OR last_swept_at < $1`,
+      [cutoff],
+    );
+    return row.due;
   }
 
   /** Rows whose secret is not under the given key, locked and skipped by concurrent rotations. */
@@ -103,7 +174,8 @@ export class SettingsRepository {
     keyId: string,
     ciphertext: Buffer,
   ): Promise<void> {
-    // Not a change the admin made: version and updated_at stay, so their If-Match stays valid.
+    // Not a change the admin made: version and updated_at stay (TypeORM's update would touch
+    // updated_at), so an If-Match the admin holds stays valid.
     await manager.query(
       'UPDATE dynamics365_integration_settings SET client_secret_encrypted = $2, client_secret_key_id = $3 WHERE org_id = $1',
       [orgId, ciphertext, keyId],

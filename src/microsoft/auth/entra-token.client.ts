@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { AUTHORITY_HOSTS, parseDynamicsHost } from '../common/dynamics-domains.js';
-import { RetryPolicy, UpstreamHttp } from '../common/upstream-http.service.js';
-import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../common/upstream.js';
+import { AppConfig } from '../../config/app-config.js';
+import { AUTHORITY_HOSTS, parseDynamicsHost } from '../dynamics-domains.js';
+import { parseJson } from '../json.js';
+import { RetryPolicy, UpstreamHttp } from '../upstream-http.service.js';
+import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
 
 /**
  * Microsoft Entra ID client credentials token exchange. Ours rather than MSAL's because
@@ -118,13 +119,4 @@ function describeStatus(status: number, attempts: number): string {
   if (status === 429) return `Microsoft Entra ID is throttling requests (HTTP 429)${tries}.`;
   if (status >= 500) return `Microsoft Entra ID is unavailable (HTTP ${status})${tries}.`;
   return `Microsoft Entra ID answered HTTP ${status} without a token.`;
-}
-
-export function parseJson<T>(text: string): T | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' ? (value as T) : undefined;
-  } catch {
-    return undefined;
-  }
 }

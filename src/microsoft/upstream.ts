@@ -1,4 +1,4 @@
-import type { VerificationOutcome, VerificationStage } from '../settings/settings.entity.js';
+import type { VerificationOutcome, VerificationStage } from '../verification/verification.types.js';
 
 /**
  * A Microsoft call that did not succeed, as the clients report it: which stage, whether the

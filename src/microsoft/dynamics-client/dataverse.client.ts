@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { RetryPolicy, UpstreamHttp, UpstreamResponse } from '../common/upstream-http.service.js';
-import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../common/upstream.js';
-import { parseJson } from '../auth/entra-token.client.js';
+import { AppConfig } from '../../config/app-config.js';
+import { parseJson } from '../json.js';
+import { RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.service.js';
+import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
 
 /**
  * Dataverse Web API client (v9.2). Ours rather than dynamics-web-api because every answer must

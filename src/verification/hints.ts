@@ -1,4 +1,4 @@
-import type { UpstreamFailure } from '../common/upstream.js';
+import type { UpstreamFailure } from '../microsoft/upstream.js';
 
 /**
  * What the admin should do about a failed verification, in plain words. Keyed on Microsoft's

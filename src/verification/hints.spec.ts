@@ -1,4 +1,4 @@
-import { UpstreamFailure } from '../common/upstream.js';
+import { UpstreamFailure } from '../microsoft/upstream.js';
 import { hintFor, HintInput } from './hints.js';
 
 const input: HintInput = {

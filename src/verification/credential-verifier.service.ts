@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { EntraTokenClient } from '../auth/entra-token.client.js';
-import type { RetryPolicy } from '../common/upstream-http.service.js';
-import { UpstreamFailure } from '../common/upstream.js';
-import { DataverseClient } from '../dynamics-client/dataverse.client.js';
-import type { StageResult } from '../settings/settings.entity.js';
+import { EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
+import { DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
+import type { RetryPolicy } from '../microsoft/upstream-http.service.js';
+import { UpstreamFailure } from '../microsoft/upstream.js';
 import { hintFor, HintInput } from './hints.js';
+import type { StageResult } from './verification.types.js';
 
 export interface Credentials extends HintInput {
   clientId: string;

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { MicrosoftTransportModule } from '../microsoft-transport.module.js';
+import { DataverseClient } from './dataverse.client.js';
+
+/** The Dataverse Web API of an org's Dynamics 365 environment. */
+@Module({ imports: [MicrosoftTransportModule], providers: [DataverseClient], exports: [DataverseClient] })
+export class DynamicsClientModule {}
