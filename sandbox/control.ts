@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Fault, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
-import type { Sandbox } from './server.js';
+import type { Sandbox } from './sandbox.js';
 
 /**
  * The control API, under `/_sandbox/` on the login server (a path Microsoft never serves):
@@ -232,7 +232,7 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
 }
 
 /** A fault from the control API, checked so a typo fails loudly instead of injecting nothing. */
-export function parseFault(input: Record<string, unknown>): Fault {
+function parseFault(input: Record<string, unknown>): Fault {
   const allowed = ['status', 'retryAfter', 'code', 'message', 'latencyMs', 'hang', 'reset', 'count'];
   const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
   if (unknown.length)

@@ -9,7 +9,7 @@ import { filterProperties, matches, ODataError, parseFilter } from './odata.js';
 import type { SigningKey } from './signing.js';
 
 /**
- * One Dataverse environment's Web API (`/api/data/v9.2/`), per reference section 4: token checks
+ * One Dataverse environment's Web API (`/api/data/v9.2/`), as Microsoft documents it: token checks
  * answered 401 with an empty body and `WWW-Authenticate`, application users and privileges
  * (403 with Dataverse's codes and message shapes), service protection limits from real counters
  * (429 + Retry-After), queries and creates.
@@ -472,7 +472,7 @@ function randomTicketSuffix(): string {
   return Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
 }
 
-export function privilegeName(action: string, entity: EntityInfo): string {
+function privilegeName(action: string, entity: EntityInfo): string {
   return `prv${action}${entity.schemaName}`;
 }
 

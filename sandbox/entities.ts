@@ -1,6 +1,6 @@
 import type { EntitySetName } from './model.js';
 
-/** Table facts the sandbox needs (reference sections 4.4 and 5). */
+/** Table facts the sandbox needs: entity sets, keys, privileges and type codes of Dataverse's tables. */
 export interface EntityInfo {
   set: EntitySetName;
   logicalName: string;

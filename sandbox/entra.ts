@@ -5,7 +5,7 @@ import type { SigningKey } from './signing.js';
 import { applyFault } from './faults.js';
 
 /**
- * Entra ID's token endpoint for the client credentials grant, per reference section 1: the same
+ * Entra ID's token endpoint for the client credentials grant, as Microsoft documents it and its recorded answers show: the same
  * statuses, `error`/`error_codes`, AADSTS texts, `error_description` trailer and headers.
  */
 
@@ -288,7 +288,7 @@ function resourceNotFound(resource: string, tenant: Tenant): OAuthError {
 }
 
 /** `2024-02-28 10:59:21Z`: space, no `T`, no milliseconds. */
-export function entraTimestamp(date = new Date()): string {
+function entraTimestamp(date = new Date()): string {
   return date
     .toISOString()
     .replace('T', ' ')

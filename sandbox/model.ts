@@ -31,7 +31,6 @@ export interface Tenant {
 }
 
 export type EntitySetName = 'incidents' | 'contacts' | 'systemusers' | 'queues';
-export type PrivilegeAction = 'Create' | 'Read' | 'Write' | 'Delete' | 'Append' | 'AppendTo';
 
 export interface ApplicationUser {
   clientId: string;
@@ -67,7 +66,7 @@ export interface ServiceProtectionLimits {
   concurrentRequests: number;
 }
 
-export const DEFAULT_LIMITS: ServiceProtectionLimits = {
+const DEFAULT_LIMITS: ServiceProtectionLimits = {
   windowSeconds: 300,
   requestsPerWindow: 6000,
   executionTimeMsPerWindow: 1_200_000,
@@ -96,7 +95,7 @@ export interface Environment {
   ticketSequence: number;
 }
 
-export interface UsageCounters {
+interface UsageCounters {
   /** Arrival times (ms) of requests in the sliding window. */
   arrivals: number[];
   /** [finishedAt, durationMs] of requests in the window. */
@@ -126,7 +125,7 @@ export interface SandboxSettings {
   /** Lifetime of issued access tokens (Entra: randomised 60-90 min; recordings show 3599). */
   tokenLifetimeSeconds: number;
   /**
-   * Unconfirmed (reference section 8): what Entra answers for a well-formed resource no
+   * Not confirmed by Microsoft's documentation: what Entra answers for a well-formed resource no
    * environment answers to. `invalid_resource` = AADSTS500011; `issue_token` = a token is issued.
    */
   unknownResource: 'invalid_resource' | 'issue_token';
@@ -140,7 +139,7 @@ export interface SandboxSettings {
   expiredSecretStatus: number;
 }
 
-export const DEFAULT_SETTINGS: SandboxSettings = {
+const DEFAULT_SETTINGS: SandboxSettings = {
   tokenLifetimeSeconds: 3599,
   unknownResource: 'invalid_resource',
   throttleBody: 'text',
@@ -154,7 +153,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (value: string): boolean => GUID.test(value);
 
 /** Azure shows the first three characters of a secret value; values are 40 characters. */
-export function newSecretValue(): string {
+function newSecretValue(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = randomBytes(37);
   const body = Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');

@@ -5,7 +5,7 @@
  * case-insensitive, as in Dataverse.
  */
 
-export type Literal = string | number | boolean | null;
+type Literal = string | number | boolean | null;
 
 export type FilterNode =
   | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }

@@ -2,7 +2,8 @@ import Fastify, { FastifyInstance } from 'fastify';
 import { registerControl } from './control.js';
 import { registerDataverse } from './dataverse.js';
 import { registerEntra } from './entra.js';
-import { Environment, SandboxModel, ServiceProtectionLimits } from './model.js';
+import { SandboxModel } from './model.js';
+import type { Sandbox, SandboxOptions } from './sandbox.js';
 import { SigningKey } from './signing.js';
 
 /**
@@ -10,25 +11,7 @@ import { SigningKey } from './signing.js';
  * endpoint, keys, and the `/_sandbox` control API), plus one server per Dataverse environment
  * (an environment is identified by its origin, as Microsoft identifies it by host).
  */
-export interface SandboxOptions {
-  /** Port of the login server (0 = any free port). */
-  port?: number;
-  host?: string;
-}
-
-export interface Sandbox {
-  loginUrl: string;
-  model: SandboxModel;
-  key: SigningKey;
-  /** Starts a Dataverse environment for a tenant on its own port (0 = any free port). */
-  addEnvironment(input: {
-    name: string;
-    tenantId: string;
-    port?: number;
-    limits?: Partial<ServiceProtectionLimits>;
-  }): Promise<Environment>;
-  close(): Promise<void>;
-}
+export type { Sandbox, SandboxOptions } from './sandbox.js';
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';

@@ -8,7 +8,7 @@ import { createValidationPipe } from './common/validation.js';
 import { AppLogger } from './logging/app-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
+const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Builds the fully configured application (not yet listening): used by main and by tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
@@ -56,6 +56,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
           'with `sub`, `org_id` and `roles` claims; writes and audit reads need the `admin` role.',
       )
       .setVersion('1')
+      .addServer('/', 'This service')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-docs.js';
 import { CurrentPrincipal } from './access.decorators.js';
 import type { Principal } from './principal.js';
 
@@ -17,6 +18,7 @@ export class AccessController {
   /** Who the bearer token says you are: a quick way to check a token. */
   @Get()
   @ApiOkResponse({ type: PrincipalDto })
+  @ApiErrors()
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {
     return principal;
   }

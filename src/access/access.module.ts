@@ -7,6 +7,5 @@ import { TokenVerifier } from './token-verifier.service.js';
 @Module({
   controllers: [AccessController],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [TokenVerifier],
 })
 export class AccessModule {}

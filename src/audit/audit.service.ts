@@ -5,7 +5,7 @@ import type { AuditAction } from './audit-action.js';
 import { AuditChainKeys } from './audit-chain-keys.js';
 import { AuditRepository } from './audit.repository.js';
 
-export interface Actor {
+interface Actor {
   type: 'user' | 'system';
   id: string | null;
   name: string | null;

@@ -9,7 +9,7 @@ import { AppError, ErrorBody, ErrorCode } from './errors.js';
 import { hasUnstorableCharacter } from './storable-text.js';
 
 /** No request body of this API nests deeper; deeper ones are refused before validation walks them. */
-export const MAX_BODY_DEPTH = 32;
+const MAX_BODY_DEPTH = 32;
 
 /**
  * JSON bodies through Fastify's own parser (prototype-poisoning protection kept), then checked

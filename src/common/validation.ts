@@ -15,7 +15,7 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
+function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;

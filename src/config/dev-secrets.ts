@@ -11,7 +11,7 @@ export interface DevSecrets {
   audit_chain_key: string;
 }
 
-export const DEV_SECRETS_FILE = 'dev-secrets.json';
+const DEV_SECRETS_FILE = 'dev-secrets.json';
 
 const generators: Record<keyof DevSecrets, () => string> = {
   encryption_keys: () => `dev1:${randomBytes(32).toString('base64')}`,

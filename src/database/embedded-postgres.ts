@@ -21,7 +21,7 @@ export interface EmbeddedDatabaseOptions {
 }
 
 export const APP_ROLE = 'dynamics365_connector';
-export const APP_DATABASE = 'dynamics365_connector';
+const APP_DATABASE = 'dynamics365_connector';
 const SUPERUSER = 'postgres';
 /** The superuser password of clusters created before passwords were generated. */
 const LEGACY_PASSWORD = 'postgres';

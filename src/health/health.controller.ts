@@ -7,6 +7,7 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
 import { SettingsMetrics } from '../settings/settings-metrics.js';
 
@@ -33,6 +34,7 @@ export class HealthController {
    */
   @Get('ready')
   @HealthCheck()
+  @ApiErrorResponse(503, 'unavailable: the database does not answer')
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2000 }),

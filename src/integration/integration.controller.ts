@@ -6,31 +6,16 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../access/access.decorators.js';
+import { ApiErrors } from '../common/api-docs.js';
 import type { Principal } from '../access/principal.js';
 import { RequestAuditContext } from '../audit/audit-context.decorator.js';
 import type { AuditContext } from '../audit/audit.service.js';
 import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
 import { IntegrationService } from './integration.service.js';
 import { VersionEtagInterceptor } from './etag.interceptor.js';
-
-const FAILURES = [
-  {
-    status: 400,
-    description: 'validation_failed: a field is missing or malformed (nothing reached Microsoft)',
-  },
-  { status: 401, description: 'unauthorized' },
-  { status: 403, description: 'forbidden: needs the admin role' },
-  {
-    status: 422,
-    description: 'verification_failed: Microsoft rejected the credentials; `verification` says where and why',
-  },
-  { status: 429, description: 'rate_limited: too many verification attempts for this org' },
-  { status: 502, description: 'upstream_unavailable: Microsoft did not answer; nothing changed' },
-];
 
 @ApiTags('dynamics365')
 @ApiBearerAuth()
@@ -42,7 +27,7 @@ export class IntegrationController {
   @Get()
   @ApiOperation({ summary: 'Status of the org’s Dynamics 365 connection (any member of the org)' })
   @ApiOkResponse({ type: IntegrationStatusDto })
-  @ApiResponse({ status: 404, description: 'not_found: not connected' })
+  @ApiErrors(404)
   status(@CurrentPrincipal() principal: Principal): Promise<IntegrationStatusDto> {
     return this.integration.status(principal);
   }
@@ -59,10 +44,7 @@ export class IntegrationController {
   })
   @ApiBody({ type: IntegrationCredentialsDto })
   @ApiOkResponse({ type: IntegrationStatusDto })
-  @ApiResponse({ status: 409, description: 'conflict: If-Match is stale' })
-  @ApiResponse(FAILURES[0])
-  @ApiResponse(FAILURES[3])
-  @ApiResponse(FAILURES[5])
+  @ApiErrors(400, 403, 409, 413, 415, 422, 429, 502)
   save(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: IntegrationCredentialsDto,
@@ -77,8 +59,7 @@ export class IntegrationController {
   @Roles('admin')
   @ApiOperation({ summary: 'Verify credentials without saving anything' })
   @ApiOkResponse({ type: TestResultDto })
-  @ApiResponse(FAILURES[3])
-  @ApiResponse(FAILURES[5])
+  @ApiErrors(400, 403, 409, 413, 415, 422, 429, 502)
   test(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: IntegrationCredentialsDto,
@@ -91,6 +72,7 @@ export class IntegrationController {
   @Roles('admin')
   @ApiOperation({ summary: 'Re-verify the stored credentials now and record the outcome' })
   @ApiOkResponse({ type: IntegrationStatusDto })
+  @ApiErrors(403, 404, 409, 422, 429, 502)
   verify(
     @CurrentPrincipal() principal: Principal,
     @RequestAuditContext() context: AuditContext,
@@ -108,8 +90,7 @@ export class IntegrationController {
     description: 'The version you last saw, e.g. "3" (409 when stale)',
   })
   @ApiNoContentResponse()
-  @ApiResponse({ status: 404, description: 'not_found: not connected' })
-  @ApiResponse({ status: 409, description: 'conflict: If-Match is stale' })
+  @ApiErrors(400, 403, 404, 409)
   disconnect(
     @CurrentPrincipal() principal: Principal,
     @Headers('if-match') ifMatch: string | undefined,

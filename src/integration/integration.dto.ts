@@ -13,10 +13,11 @@ import {
   registerDecorator,
   ValidationArguments,
 } from 'class-validator';
+import { GUID_EXAMPLE } from '../common/api-docs.js';
 import type { ExpiryWarning } from '../verification/status-rules.js';
 import type { IntegrationStatus, LastVerification, StageResult } from '../verification/verification.types.js';
 
-export const GUID_PATTERN =
+const GUID_PATTERN =
   /^(?!0{8}-0{4}-0{4}-0{4}-0{12}$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GUID_MESSAGE = '$property must be a GUID such as 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b';
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -90,7 +91,7 @@ function IsTicketProperties() {
     });
 }
 
-export function ticketPropertiesProblem(value: unknown): string | undefined {
+function ticketPropertiesProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object';
   const entries = Object.entries(value);
   if (entries.length > 50) return 'may have at most 50 columns';
@@ -126,7 +127,8 @@ export function ticketPropertiesProblem(value: unknown): string | undefined {
 export class IntegrationCredentialsDto {
   @ApiProperty({
     description: 'Application (client) ID of the app registration',
-    example: '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
+    format: 'uuid',
+    example: GUID_EXAMPLE,
   })
   @IsString()
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
@@ -135,6 +137,7 @@ export class IntegrationCredentialsDto {
   @ApiPropertyOptional({
     description: 'The secret Value (not its Secret ID). Omit to keep the stored secret.',
     writeOnly: true,
+    example: 'Wk8Q~demo-secret-value-0123456789abcdefghij',
   })
   @IsOptional()
   @IsString()
@@ -166,6 +169,7 @@ export class IntegrationCredentialsDto {
     type: String,
     format: 'date-time',
     description: 'When the secret expires (Azure shows it)',
+    example: '2027-06-30T00:00:00Z',
   })
   @IsOptional()
   @IsISO8601(
@@ -181,6 +185,7 @@ export class IntegrationCredentialsDto {
     nullable: true,
     type: 'integer',
     description: 'Case priority (1 High, 2 Normal, 3 and 4 Low); null resets it to 2',
+    example: 2,
   })
   @IsOptional()
   @IsInt()
@@ -188,17 +193,35 @@ export class IntegrationCredentialsDto {
   @Max(4)
   default_priority?: number | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'systemuser GUID owning new cases' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: GUID_EXAMPLE,
+    description: 'systemuser GUID owning new cases',
+  })
   @IsOptional()
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
   default_owner_id?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Queue GUID for new cases' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: GUID_EXAMPLE,
+    description: 'Queue GUID for new cases',
+  })
   @IsOptional()
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
   default_queue_id?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Omnichannel workstream GUID for chats' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: GUID_EXAMPLE,
+    description: 'Omnichannel workstream GUID for chats',
+  })
   @IsOptional()
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
   default_workstream_id?: string | null;
@@ -234,7 +257,7 @@ export type Warning = ExpiryWarning | 'secret_undecryptable';
 export class IntegrationStatusDto {
   @ApiProperty() org_id!: string;
   @ApiProperty({ enum: ['active', 'invalid', 'unreachable'] }) status!: IntegrationStatus;
-  @ApiProperty() client_id!: string;
+  @ApiProperty({ format: 'uuid', example: GUID_EXAMPLE }) client_id!: string;
   @ApiProperty() tenant_id!: string;
   @ApiProperty() environment_url!: string;
   @ApiProperty({ description: 'First three characters of the secret, as Azure shows them' })
@@ -246,14 +269,15 @@ export class IntegrationStatusDto {
     description: 'secret_undecryptable: the stored secret is under a key missing from ENCRYPTION_KEYS',
   })
   warnings!: Warning[];
-  @ApiProperty() default_priority!: number;
-  @ApiProperty({ nullable: true, type: String }) default_owner_id!: string | null;
-  @ApiProperty({ nullable: true, type: String }) default_queue_id!: string | null;
-  @ApiProperty({ nullable: true, type: String }) default_workstream_id!: string | null;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 4 }) default_priority!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) default_owner_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) default_queue_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) default_workstream_id!: string | null;
   @ApiProperty({ type: Object }) ticket_properties!: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_verified_at!: string | null;
   @ApiProperty({ nullable: true, type: LastVerificationDto }) last_verification!: LastVerificationDto | null;
-  @ApiProperty() version!: number;
+  @ApiProperty({ type: 'integer', description: 'Changes on every update; send it back as If-Match' })
+  version!: number;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }

@@ -8,7 +8,7 @@ const SENSITIVE_KEY =
   /secret|token|password|passwd|authorization|cookie|credential|api[-_]?key|^parameters$/i;
 export const REDACTED = '[Redacted]';
 
-export function isSensitiveKey(key: string): boolean {
+function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 
@@ -16,7 +16,7 @@ export function isSensitiveKey(key: string): boolean {
 const SENSITIVE_ASSIGNMENT =
   /((?:secret|token|password|passwd|authorization|credential|api[-_]?key)[\w-]*["']?\s*[:=]\s*["']?)(?:Bearer\s+)?[^\s"'&,;}]+/gi;
 
-export function scrubText(text: string): string {
+function scrubText(text: string): string {
   return text.replace(SENSITIVE_ASSIGNMENT, `$1${REDACTED}`);
 }
 

@@ -1,5 +1,6 @@
 /**
- * Dataverse environment host suffixes of every cloud (reference section 3.2) and the Entra ID
+ * Dataverse environment host suffixes of every cloud (Microsoft's datacenter-region list and the
+ * discovery servers of its Dataverse ServiceClient) and the Entra ID
  * authority each one signs in with. The authority is derived from the environment URL, never
  * from user input, so both always belong to the same cloud.
  */
@@ -16,7 +17,7 @@ const PUBLIC_REGIONS = [
   ...[2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22].map((n) => `crm${n}`),
 ];
 
-export const DYNAMICS_SUFFIXES: { suffix: string; cloud: MicrosoftCloud }[] = [
+const DYNAMICS_SUFFIXES: { suffix: string; cloud: MicrosoftCloud }[] = [
   ...PUBLIC_REGIONS.map((region) => ({ suffix: `${region}.dynamics.com`, cloud: 'public' as const })),
   { suffix: 'crm.microsoftdynamics.us', cloud: 'usgov' },
   { suffix: 'crm.appsplatform.us', cloud: 'usgov' },

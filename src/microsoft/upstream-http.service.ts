@@ -1,14 +1,12 @@
+// The one place that sends HTTP to Microsoft: a per-attempt timeout (covering the whole answer), no redirects (an answer
+// from anywhere but the host we chose is not an answer), and a bounded number of retries for
+// throttling (429) and server errors (5xx) that honours Retry-After. Transport failures are
+// classified; a timeout is never retried, so a hanging host is answered within the limit.
 import http from 'node:http';
 import https from 'node:https';
 import { Injectable, Logger } from '@nestjs/common';
 import { retryAfterMs, UpstreamTransportError } from './upstream.js';
 
-/**
- * The one place that sends HTTP to Microsoft: a per-attempt timeout (covering the whole answer), no redirects (an answer
- * from anywhere but the host we chose is not an answer), and a bounded number of retries for
- * throttling (429) and server errors (5xx) that honours Retry-After. Transport failures are
- * classified; a timeout is never retried, so a hanging host is answered within the limit.
- */
 export interface RetryPolicy {
   maxRetries: number;
   /** A Retry-After longer than this is not waited for: the call gives up at once. */
@@ -17,7 +15,7 @@ export interface RetryPolicy {
   baseBackoffMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 2, maxRetryAfterMs: 5000, baseBackoffMs: 250 };
+const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 2, maxRetryAfterMs: 5000, baseBackoffMs: 250 };
 
 /** For callers that retry themselves (the nightly sweep): one attempt per call. */
 export const NO_RETRY: RetryPolicy = { maxRetries: 0, maxRetryAfterMs: 0, baseBackoffMs: 0 };

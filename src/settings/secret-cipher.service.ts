@@ -1,14 +1,12 @@
+// AES-256-GCM for client secrets at rest. Layout: version byte, 96-bit random IV, 128-bit tag,
+// ciphertext; the key id is stored beside it. The additional authenticated data binds the
+// ciphertext to its table, column and org, so a ciphertext copied to another org's row (or
+// column) does not decrypt.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig, EncryptionKey, parseKeyring } from '../config/app-config.js';
 import { loadOrCreateDevSecrets } from '../config/dev-secrets.js';
 
-/**
- * AES-256-GCM for client secrets at rest. Layout: version byte, 96-bit random IV, 128-bit tag,
- * ciphertext; the key id is stored beside it. The additional authenticated data binds the
- * ciphertext to its table, column and org, so a ciphertext copied to another org's row (or
- * column) does not decrypt.
- */
 export interface EncryptedSecret {
   keyId: string;
   ciphertext: Buffer;

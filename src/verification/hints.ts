@@ -1,9 +1,7 @@
+// What the admin should do about a failed verification, in plain words. Keyed on Microsoft's
+// codes (never on its description text, which Microsoft says may change).
 import type { UpstreamFailure } from '../microsoft/upstream.js';
 
-/**
- * What the admin should do about a failed verification, in plain words. Keyed on Microsoft's
- * codes (never on its description text, which Microsoft says may change).
- */
 export interface HintInput {
   clientId: string;
   tenantId: string;

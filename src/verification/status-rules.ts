@@ -31,7 +31,7 @@ export function summarise(result: VerificationResult, checkedAt: Date): LastVeri
 
 export type ExpiryWarning = 'secret_expires_soon' | 'secret_expired';
 
-export const WARNING_WINDOW_DAYS = 14;
+const WARNING_WINDOW_DAYS = 14;
 
 /**
  * `secret_expired` past the entered expiry, or whenever Entra said so (AADSTS7000222, whatever

@@ -25,7 +25,7 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
-export interface TokenClaims {
+interface TokenClaims {
   org: string;
   roles: string[];
   sub: string;
@@ -34,7 +34,7 @@ export interface TokenClaims {
 }
 
 /** One audit chain key per test file, so every app a file starts on one database signs alike. */
-export const TEST_AUDIT_CHAIN_KEY = `a1:${randomBytes(32).toString('base64')}`;
+const TEST_AUDIT_CHAIN_KEY = `a1:${randomBytes(32).toString('base64')}`;
 
 export function testEnv(
   overrides: Record<string, string | undefined> = {},

@@ -1,3 +1,6 @@
+// Microsoft Entra ID client credentials token exchange. Ours rather than MSAL's because
+// verification must never be answered from a cache (a rotated or revoked secret must really be
+// tested) and every answer must map to an exact stage/outcome/AADSTS code.
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { AUTHORITY_HOSTS, parseDynamicsHost } from '../dynamics-domains.js';
@@ -5,11 +8,6 @@ import { parseJson } from '../json.js';
 import { RetryPolicy, UpstreamHttp } from '../upstream-http.service.js';
 import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
 
-/**
- * Microsoft Entra ID client credentials token exchange. Ours rather than MSAL's because
- * verification must never be answered from a cache (a rotated or revoked secret must really be
- * tested) and every answer must map to an exact stage/outcome/AADSTS code.
- */
 export interface ClientCredentials {
   tenantId: string;
   clientId: string;

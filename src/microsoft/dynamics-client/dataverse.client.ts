@@ -1,15 +1,13 @@
+// Dataverse Web API client (v9.2). Ours rather than dynamics-web-api because every answer must
+// map to a stage, an outcome and Dataverse's own error code, with bounded retries honouring
+// Retry-After; later features add calls on top of `send`.
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { parseJson } from '../json.js';
 import { RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.service.js';
 import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
 
-/**
- * Dataverse Web API client (v9.2). Ours rather than dynamics-web-api because every answer must
- * map to a stage, an outcome and Dataverse's own error code, with bounded retries honouring
- * Retry-After; later features add calls on top of `send`.
- */
-export const WEB_API_PATH = '/api/data/v9.2';
+const WEB_API_PATH = '/api/data/v9.2';
 
 const ODATA_HEADERS = {
   accept: 'application/json',

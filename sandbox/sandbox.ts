@@ -1,0 +1,22 @@
+import type { Environment, SandboxModel, ServiceProtectionLimits } from './model.js';
+import type { SigningKey } from './signing.js';
+
+export interface SandboxOptions {
+  /** Port of the login server (0 = any free port). */
+  port?: number;
+  host?: string;
+}
+
+export interface Sandbox {
+  loginUrl: string;
+  model: SandboxModel;
+  key: SigningKey;
+  /** Starts a Dataverse environment for a tenant on its own port (0 = any free port). */
+  addEnvironment(input: {
+    name: string;
+    tenantId: string;
+    port?: number;
+    limits?: Partial<ServiceProtectionLimits>;
+  }): Promise<Environment>;
+  close(): Promise<void>;
+}
