@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isEntitySet } from './entities.js';
 import { Fault, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -43,6 +44,8 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
       tenant_id: e.tenantId,
       fault: e.fault ?? null,
       limits: e.limits,
+      creates: e.creates,
+      custom_columns: e.customColumns,
       users: [...e.users.values()].map((u) => ({
         client_id: u.clientId,
         system_user_id: u.systemUserId,
@@ -124,6 +127,40 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     return environment.limits;
   });
 
+  /** Records created per entity set (POST, upsert or AddToQueue), to check that nothing was created twice. */
+  app.get('/_sandbox/environments/:name/creates', async (request) => {
+    return model.environment((request.params as { name: string }).name).creates;
+  });
+
+  /** A publisher-prefixed custom column on a table of the environment: `{name, type, max_length}`. */
+  app.post('/_sandbox/environments/:name/columns/:set', async (request, reply) => {
+    const { name, set } = request.params as { name: string; set: string };
+    const {
+      name: column,
+      type,
+      max_length,
+    } = body(request) as {
+      name?: string;
+      type?: string;
+      max_length?: number;
+    };
+    if (!isEntitySet(set)) return reply.status(400).send({ error: `unknown entity set ${set}` });
+    if (!column || !/^[a-z0-9]+_[a-z0-9_]+$/.test(column)) {
+      return reply
+        .status(400)
+        .send({ error: 'name must be a publisher-prefixed logical name like new_sessionid' });
+    }
+    if (type !== 'string' && type !== 'integer')
+      return reply.status(400).send({ error: 'type must be string or integer' });
+    model.addCustomColumn(
+      name,
+      set,
+      column,
+      type === 'string' ? { type, maxLength: max_length ?? 100 } : { type },
+    );
+    return reply.status(201).send({ set, name: column, type });
+  });
+
   app.get('/_sandbox/environments/:name/usage', async (request) => {
     const environment = model.environment((request.params as { name: string }).name);
     return Object.fromEntries(
@@ -167,10 +204,10 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
   app.post('/_sandbox/environments/:name/records/:set', async (request, reply) => {
     const { name, set } = request.params as { name: string; set: string };
     const environment = model.environment(name);
-    if (!(set in environment.records)) return reply.status(400).send({ error: `unknown entity set ${set}` });
+    if (!isEntitySet(set)) return reply.status(400).send({ error: `unknown entity set ${set}` });
     const { id, ...attributes } = body(request) as { id?: string } & Record<string, unknown>;
     const recordId = (id ?? crypto.randomUUID()).toLowerCase();
-    environment.records[set as keyof typeof environment.records].set(recordId, {
+    environment.records[set].set(recordId, {
       id: recordId,
       version: 1,
       attributes,
@@ -181,8 +218,8 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
   app.get('/_sandbox/environments/:name/records/:set', async (request, reply) => {
     const { name, set } = request.params as { name: string; set: string };
     const environment = model.environment(name);
-    if (!(set in environment.records)) return reply.status(400).send({ error: `unknown entity set ${set}` });
-    return [...environment.records[set as keyof typeof environment.records].values()];
+    if (!isEntitySet(set)) return reply.status(400).send({ error: `unknown entity set ${set}` });
+    return [...environment.records[set].values()];
   });
 
   app.put('/_sandbox/latency', async (request) => {
@@ -233,7 +270,17 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
 
 /** A fault from the control API, checked so a typo fails loudly instead of injecting nothing. */
 function parseFault(input: Record<string, unknown>): Fault {
-  const allowed = ['status', 'retryAfter', 'code', 'message', 'latencyMs', 'hang', 'reset', 'count'];
+  const allowed = [
+    'status',
+    'retryAfter',
+    'code',
+    'message',
+    'latencyMs',
+    'hang',
+    'reset',
+    'resetAfterProcessing',
+    'count',
+  ];
   const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
   if (unknown.length)
     throw new Error(`unknown fault fields: ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
@@ -243,7 +290,7 @@ function parseFault(input: Record<string, unknown>): Fault {
       throw new Error(`${name} must be an integer`);
     }
   }
-  for (const name of ['hang', 'reset'] as const) {
+  for (const name of ['hang', 'reset', 'resetAfterProcessing'] as const) {
     if (input[name] !== undefined && typeof input[name] !== 'boolean')
       throw new Error(`${name} must be a boolean`);
   }

@@ -260,6 +260,10 @@ describe('Dataverse Web API', () => {
     });
 
     it('creates an incident with return=representation: 201, Preference-Applied, ticket number', async () => {
+      w.sandbox.model.addCustomColumn('contoso', 'incidents', 'new_channel', {
+        type: 'string',
+        maxLength: 20,
+      });
       const response = await post(
         'incidents?$select=incidentid,ticketnumber,title',
         {
@@ -317,11 +321,11 @@ describe('Dataverse Web API', () => {
     });
 
     it('400 for a case without customer, an unknown column or an unknown navigation property', async () => {
-      expect(await expectError(await post('incidents', { title: 'No customer' }), 400, '0x80040203')).toBe(
+      expect(await expectError(await post('incidents', { title: 'No customer' }), 400, '0x80044410')).toBe(
         'You should specify a parent contact or account.',
       );
       expect(
-        await expectError(await post('contacts', { lastname: 'X', shoesize: 44 }), 400, '0x80060888'),
+        await expectError(await post('contacts', { lastname: 'X', shoesize: 44 }), 400, '0x80060891'),
       ).toBe("Invalid property 'shoesize' was found in entity 'Microsoft.Dynamics.CRM.contact'.");
       await expectError(
         await post('incidents', { 'queueid@odata.bind': '/queues(00000000-0000-0000-0000-000000000001)' }),

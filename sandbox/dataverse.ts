@@ -1,33 +1,39 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+// One Dataverse environment's Web API (`/api/data/v9.2/`), as Microsoft documents it: token
+// checks answered 401 with an empty body and `WWW-Authenticate`; application users and privileges
+// (403 with Dataverse's codes and message shapes); service protection limits from real counters
+// (429 + Retry-After); queries, creates, updates, upserts, deletes, AddToQueue and `$batch`.
+// Whatever it does not simulate is answered 501 with a message naming it, never 200.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, jwtVerify } from 'jose';
-import { ENTITIES, EntityInfo, isEntitySet, isReadableColumn, isWritableColumn } from './entities.js';
+import { ENTITIES, EntityInfo, isEntitySet } from './entities.js';
 import { headersOf } from './entra.js';
 import { applyFault } from './faults.js';
-import { ApplicationUser, DataverseRecord, Environment, isGuid, SandboxModel, stableGuid } from './model.js';
-import { filterProperties, matches, ODataError, parseFilter } from './odata.js';
+import {
+  DataverseError,
+  DvContext,
+  DvRequest,
+  DvResponse,
+  errorResponse,
+  json,
+  notSimulated,
+  parsePrefer,
+  Preferences,
+  WEB_API,
+} from './dataverse-protocol.js';
+import { countRecords, listRecords, retrieveRecord } from './dataverse-query.js';
+import {
+  addToQueue,
+  attributesFromBody,
+  createRecord,
+  etagOf,
+  notFound,
+  present,
+  requirePrivilege,
+  updateRecord,
+} from './dataverse-records.js';
+import { ApplicationUser, Environment, isGuid, SandboxModel } from './model.js';
 import type { SigningKey } from './signing.js';
-
-/**
- * One Dataverse environment's Web API (`/api/data/v9.2/`), as Microsoft documents it: token checks
- * answered 401 with an empty body and `WWW-Authenticate`, application users and privileges
- * (403 with Dataverse's codes and message shapes), service protection limits from real counters
- * (429 + Retry-After), queries and creates.
- */
-
-class DataverseError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-const API_PREFIX = '/api/data/';
-const VERSION = 'v9.2';
 
 export function registerDataverse(
   app: FastifyInstance,
@@ -36,19 +42,14 @@ export function registerDataverse(
   environmentName: string,
   loginUrl: () => string,
 ): void {
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(null, { __invalidJson: true });
-    }
-  });
+  // Bodies are read as text and interpreted per route: JSON entities, multipart $batch.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.all('/*', async (request, reply) => {
     const environment = model.environment(environmentName);
     const started = performance.now();
+    const rawBody = typeof request.body === 'string' ? request.body : '';
     const logged = model.log({
       server: 'dataverse',
       origin: environment.origin,
@@ -56,7 +57,7 @@ export function registerDataverse(
       path: request.url.split('?')[0],
       query: request.query as Record<string, string>,
       headers: headersOf(request),
-      body: request.body,
+      body: parseJsonBody(rawBody),
     });
     reply.raw.once('finish', () => {
       logged.status = reply.statusCode;
@@ -75,24 +76,36 @@ export function registerDataverse(
           (fault.status === 429
             ? LIMIT_MESSAGES['0x80072322'](environment)
             : 'An unexpected error occurred.');
-        return sendError(
+        return send(
           reply,
-          new DataverseError(fault.status, code, message, retryAfterHeader(fault.retryAfter)),
+          errorResponse(
+            new DataverseError(fault.status, code, message, retryAfterHeader(fault.retryAfter)),
+            undefined,
+          ),
         );
       }
     }
 
-    let user: ApplicationUser | undefined;
+    let prefer: Preferences | undefined;
     try {
-      user = await authenticate(request, environment, key);
+      const user = await authenticate(request, environment, key);
+      prefer = parsePrefer(headerOf(request, 'prefer'));
       const release = admit(environment, user, reply);
+      let response: DvResponse;
       try {
         if (environment.latencyMs > 0)
           await new Promise((resolve) => setTimeout(resolve, environment.latencyMs));
-        return await route(request, reply, model, environment, user);
+        response = await handle({ model, environment, user, prefer }, toDvRequest(request, rawBody), true);
       } finally {
         release();
       }
+      if (fault?.resetAfterProcessing) {
+        // Processed (a create is made), then the answer is lost on the way back.
+        request.raw.socket.destroy();
+        reply.hijack();
+        return reply;
+      }
+      return send(reply, response);
     } catch (error) {
       if (error instanceof Unauthenticated) {
         return reply
@@ -104,10 +117,47 @@ export function registerDataverse(
           .removeHeader('content-type')
           .send('');
       }
-      if (error instanceof DataverseError) return sendError(reply, error);
+      if (error instanceof DataverseError) return send(reply, errorResponse(error, prefer));
       throw error;
     }
   });
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function parseJsonBody(raw: string): unknown {
+  if (raw.trim() === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function toDvRequest(request: FastifyRequest, rawBody: string): DvRequest {
+  const [path, rawQuery = ''] = request.url.split(/\?(.*)/s);
+  return {
+    method: request.method,
+    segments: pathSegments(path),
+    rawQuery,
+    query: request.query as Record<string, string>,
+    headers: Object.fromEntries(Object.entries(headersOf(request))),
+    body: parseJsonBody(rawBody),
+    rawBody,
+  };
+}
+
+function pathSegments(path: string): string[] {
+  return path.split('/').map((s) => decodeURIComponent(s));
+}
+
+function send(reply: FastifyReply, response: DvResponse) {
+  void reply.status(response.status).headers(response.headers);
+  // A Buffer, so Fastify sends the content type exactly as Dataverse does (it rewrites it for strings).
+  return reply.send(response.body === undefined ? undefined : Buffer.from(response.body));
 }
 
 class Unauthenticated extends Error {}
@@ -155,9 +205,7 @@ function admit(environment: Environment, user: ApplicationUser, reply: FastifyRe
   while (usage.arrivals.length && usage.arrivals[0] <= now - windowMs) usage.arrivals.shift();
   while (usage.executions.length && usage.executions[0][0] <= now - windowMs) usage.executions.shift();
 
-  if (usage.inFlight >= environment.limits.concurrentRequests) {
-    throw limitError(environment, '0x80072326', 1);
-  }
+  if (usage.inFlight >= environment.limits.concurrentRequests) throw limitError(environment, '0x80072326', 1);
   if (usage.arrivals.length >= environment.limits.requestsPerWindow) {
     throw limitError(environment, '0x80072322', Math.ceil((usage.arrivals[0] + windowMs - now) / 1000));
   }
@@ -195,70 +243,8 @@ function retryAfterHeader(seconds: number | undefined): Record<string, string> {
   return seconds === undefined ? {} : { 'retry-after': String(seconds) };
 }
 
-async function route(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  model: SandboxModel,
-  environment: Environment,
-  user: ApplicationUser,
-) {
-  const path = request.url.split('?')[0];
-  if (!path.startsWith(API_PREFIX)) {
-    throw new DataverseError(
-      404,
-      '0x8006088a',
-      `Resource not found for the segment '${path.split('/')[1] ?? ''}'.`,
-    );
-  }
-  const [version, ...segments] = decodeURIComponent(path.slice(API_PREFIX.length)).split('/');
-  if (version !== VERSION) {
-    throw new DataverseError(
-      model.settings.unsupportedApiVersionStatus,
-      '0x8006088a',
-      `Resource not found for the segment '${version}'.`,
-    );
-  }
-  const segment = segments[0] ?? '';
-  if (segments.length > 1)
-    throw new DataverseError(404, '0x8006088a', `Resource not found for the segment '${segments[1]}'.`);
-
-  if (segment === 'WhoAmI' || segment === 'WhoAmI()') {
-    if (request.method !== 'GET') throw methodNotAllowed(request.method);
-    return send(reply, 200, {
-      '@odata.context': `${environment.origin}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`,
-      BusinessUnitId: environment.businessUnitId,
-      UserId: user.systemUserId,
-      OrganizationId: environment.organizationId,
-    });
-  }
-
-  const keyed = /^([A-Za-z_]+)\(([^)]*)\)$/.exec(segment);
-  const setName = keyed ? keyed[1] : segment;
-  if (!isEntitySet(setName))
-    throw new DataverseError(404, '0x8006088a', `Resource not found for the segment '${setName}'.`);
-  const entity = ENTITIES[setName];
-  const query = request.query as Record<string, string>;
-
-  if (keyed) {
-    if (request.method !== 'GET') throw methodNotAllowed(request.method);
-    const id = keyed[2].toLowerCase();
-    if (!isGuid(id)) {
-      throw new DataverseError(400, '0x80060888', `Bad Request - Error in query syntax.`);
-    }
-    requirePrivilege(environment, user, 'Read', entity);
-    const record = environment.records[entity.set].get(id);
-    if (!record)
-      throw new DataverseError(404, '0x80040217', `${entity.logicalName} With Id = ${id} Does Not Exist`);
-    const select = parseSelect(entity, query.$select);
-    return send(reply, 200, {
-      '@odata.context': `${environment.origin}/api/data/v9.2/$metadata#${entity.set}${select ? `(${select.join(',')})` : ''}/$entity`,
-      ...present(entity, record, select),
-    });
-  }
-
-  if (request.method === 'GET') return list(reply, environment, user, entity, query);
-  if (request.method === 'POST') return create(request, reply, environment, user, entity, query);
-  throw methodNotAllowed(request.method);
+function resourceNotFound(segment: string): DataverseError {
+  return new DataverseError(404, '0x8006088a', `Resource not found for the segment '${segment}'.`);
 }
 
 function methodNotAllowed(method: string): DataverseError {
@@ -269,239 +255,294 @@ function methodNotAllowed(method: string): DataverseError {
   );
 }
 
-const SUPPORTED_QUERY_OPTIONS = ['$select', '$top', '$filter', '$count', '$orderby'];
-
-function list(
-  reply: FastifyReply,
-  environment: Environment,
-  user: ApplicationUser,
-  entity: EntityInfo,
-  query: Record<string, string>,
-) {
-  for (const option of Object.keys(query)) {
-    if (option.startsWith('$') && !SUPPORTED_QUERY_OPTIONS.includes(option)) {
-      throw new DataverseError(400, '0x80060888', `The query parameter ${option} is not supported`);
-    }
+/** Routes one request (or one `$batch` part) to its operation. */
+async function handle(ctx: DvContext, request: DvRequest, outermost: boolean): Promise<DvResponse> {
+  const { model } = ctx;
+  const [first, api, data, version, ...rest] = request.segments;
+  if (first !== '' || api !== 'api' || data !== 'data') throw resourceNotFound(api ?? '');
+  if (version !== 'v9.2') {
+    throw new DataverseError(
+      model.settings.unsupportedApiVersionStatus,
+      '0x8006088a',
+      `Resource not found for the segment '${version}'.`,
+    );
   }
-  requirePrivilege(environment, user, 'Read', entity);
-  const select = parseSelect(entity, query.$select);
-  let top: number | undefined;
-  if (query.$top !== undefined) {
-    top = Number(query.$top);
-    if (!/^\d+$/.test(query.$top)) {
-      throw new DataverseError(
-        400,
-        '0x80060888',
-        `Invalid value '${query.$top}' for $top query option found. The $top query option requires a non-negative integer value.`,
-      );
-    }
+  const segments = rest.filter((s, i) => s !== '' || i < rest.length - 1);
+  const [segment = '', next, ...beyond] = segments;
+  if (segment === '') throw notSimulated('the service document');
+  if (segment === '$metadata') throw notSimulated('$metadata (CSDL)');
+  if (segment === '$batch') {
+    if (request.method !== 'POST') throw methodNotAllowed(request.method);
+    if (!outermost)
+      throw new DataverseError(400, '0x80060888', 'A $batch request cannot contain another $batch request.');
+    return batch(ctx, request);
   }
-  let rows = [...environment.records[entity.set].values()];
-  if (query.$filter !== undefined) {
-    let filter;
-    try {
-      filter = parseFilter(query.$filter);
-    } catch (error) {
-      if (error instanceof ODataError) throw new DataverseError(400, '0x80060888', error.message);
-      throw error;
-    }
-    for (const property of filterProperties(filter)) {
-      if (!isReadableColumn(entity, property)) throw unknownProperty(entity, property);
-    }
-    rows = rows.filter((r) => matches(filter, { [entity.primaryKey]: r.id, ...r.attributes }));
-  }
-  const count = rows.length;
-  rows = rows.slice(0, Math.min(top ?? 5000, 5000));
-  return send(reply, 200, {
-    '@odata.context': `${environment.origin}/api/data/v9.2/$metadata#${entity.set}${select ? `(${select.join(',')})` : ''}`,
-    ...(query.$count === 'true' ? { '@odata.count': count } : {}),
-    value: rows.map((r) => present(entity, r, select)),
-  });
-}
-
-function parseSelect(entity: EntityInfo, select: string | undefined): string[] | undefined {
-  if (select === undefined) return undefined;
-  const columns = select
-    .split(',')
-    .map((c) => c.trim())
-    .filter((c) => c !== '');
-  for (const column of columns) if (!isReadableColumn(entity, column)) throw unknownProperty(entity, column);
-  return columns;
-}
-
-function unknownProperty(entity: EntityInfo, property: string): DataverseError {
-  return new DataverseError(
-    400,
-    '0x80060888',
-    `Could not find a property named '${property}' on type 'Microsoft.Dynamics.CRM.${entity.logicalName}'.`,
-  );
-}
-
-function present(
-  entity: EntityInfo,
-  record: DataverseRecord,
-  select: string[] | undefined,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { '@odata.etag': `W/"${record.version}"` };
-  const columns = select ?? [...entity.columns, ...entity.systemColumns, ...Object.keys(record.attributes)];
-  for (const column of columns) {
-    if (column === entity.primaryKey) continue;
-    out[column] = record.attributes[column] ?? null;
-  }
-  out[entity.primaryKey] = record.id;
-  return out;
-}
-
-async function create(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  environment: Environment,
-  user: ApplicationUser,
-  entity: EntityInfo,
-  query: Record<string, string>,
-) {
-  if (!entity.creatable) throw methodNotAllowed('POST');
-  const body = request.body as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body) || '__invalidJson' in body) {
-    throw new DataverseError(400, '0x80060888', 'The request body is not valid JSON for an entity.');
-  }
-  requirePrivilege(environment, user, 'Create', entity);
-
-  const attributes: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(body)) {
-    if (name.endsWith('@odata.bind')) {
-      const navigation = name.slice(0, -'@odata.bind'.length);
-      const info = entity.navigations[navigation];
-      if (!info) {
-        throw new DataverseError(
-          400,
-          '0x80060888',
-          `An undeclared property '${navigation}' which only has property annotations in the payload but no property value was found in the payload. In OData, only declared navigation properties and declared named streams can be represented as properties without values.`,
-        );
-      }
-      const target = parseBind(environment, value);
-      if (!target || !info.targets.includes(target.set)) {
-        throw new DataverseError(
-          400,
-          '0x80060888',
-          `A URL '${String(value)}' given in '${name}' is not valid for navigation property '${navigation}'.`,
-        );
-      }
-      const targetEntity = ENTITIES[target.set];
-      requirePrivilege(environment, user, 'Append', entity);
-      requirePrivilege(environment, user, 'AppendTo', targetEntity);
-      if (!environment.records[target.set].has(target.id)) {
-        throw new DataverseError(
-          404,
-          '0x80040217',
-          `${targetEntity.logicalName} With Id = ${target.id} Does Not Exist`,
-        );
-      }
-      attributes[info.lookup] = target.id;
-    } else if (name.startsWith('@')) {
-      continue;
-    } else if (isWritableColumn(entity, name)) {
-      attributes[name] = value;
-    } else {
-      throw new DataverseError(
-        400,
-        '0x80060888',
-        `Invalid property '${name}' was found in entity 'Microsoft.Dynamics.CRM.${entity.logicalName}'.`,
-      );
-    }
-  }
-
-  const id = randomUUID();
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  if (entity.set === 'incidents') {
-    if (!attributes._customerid_value) {
-      throw new DataverseError(400, '0x80040203', 'You should specify a parent contact or account.');
-    }
-    environment.ticketSequence += 1;
-    attributes.ticketnumber = `CAS-${String(environment.ticketSequence).padStart(5, '0')}-${randomTicketSuffix()}`;
-    attributes.prioritycode ??= 2;
-    attributes.statecode ??= 0;
-    attributes.statuscode ??= 1;
-    attributes._ownerid_value ??= user.systemUserId;
-  }
-  if (entity.set === 'contacts') {
-    attributes.fullname = [attributes.firstname, attributes.lastname].filter(Boolean).join(' ');
-    attributes._ownerid_value ??= user.systemUserId;
-    attributes.statecode ??= 0;
-  }
-  attributes.createdon = now;
-  attributes.modifiedon = now;
-  const record: DataverseRecord = {
-    id,
-    version: 1_000_000 + Math.floor(Math.random() * 9_000_000),
-    attributes,
-  };
-  environment.records[entity.set].set(id, record);
-
-  const entityUrl = `${environment.origin}/api/data/v9.2/${entity.set}(${id})`;
-  const prefer = String(request.headers.prefer ?? '');
-  if (/return=representation/i.test(prefer)) {
-    const select = parseSelect(entity, query.$select);
-    void reply.header('preference-applied', 'return=representation');
-    return send(reply, 201, {
-      '@odata.context': `${environment.origin}/api/data/v9.2/$metadata#${entity.set}${select ? `(${select.join(',')})` : ''}/$entity`,
-      ...present(entity, record, select),
+  if (segment === 'WhoAmI' || segment === 'WhoAmI()') {
+    if (request.method !== 'GET') throw methodNotAllowed(request.method);
+    return json(200, {
+      '@odata.context': `${ctx.environment.origin}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`,
+      BusinessUnitId: ctx.environment.businessUnitId,
+      UserId: ctx.user.systemUserId,
+      OrganizationId: ctx.environment.organizationId,
     });
   }
-  return reply.status(204).header('odata-entityid', entityUrl).header('location', entityUrl).send();
-}
-
-/** `/contacts(<id>)`, `contacts(<id>)` or an absolute `https://org/api/data/v9.2/contacts(<id>)`. */
-function parseBind(
-  environment: Environment,
-  value: unknown,
-): { set: keyof typeof ENTITIES; id: string } | undefined {
-  if (typeof value !== 'string') return undefined;
-  let path = value;
-  if (/^https?:\/\//i.test(value)) {
-    if (!value.toLowerCase().startsWith(`${environment.origin}/api/data/v9.2/`)) return undefined;
-    path = value.slice(`${environment.origin}/api/data/v9.2/`.length);
+  if (/^(EntityDefinitions|GlobalOptionSetDefinitions|RelationshipDefinitions)\b/.test(segment)) {
+    throw notSimulated('metadata queries (EntityDefinitions and the like)');
   }
-  const match = /^\/?([a-z_]+)\(([0-9a-fA-F-]{36})\)$/.exec(path);
-  if (!match || !isEntitySet(match[1]) || !isGuid(match[2])) return undefined;
-  return { set: match[1], id: match[2].toLowerCase() };
+
+  const keyed = /^([A-Za-z_]\w*)\((.*)\)$/.exec(segment);
+  const setName = keyed ? keyed[1] : segment;
+  if (!isEntitySet(setName)) {
+    // A POST to a name that is no table can only be an action; a call with parentheses, a function.
+    if (segment.includes('.') || keyed || request.method === 'POST') {
+      throw notSimulated(`the function or action '${segment}'`);
+    }
+    throw resourceNotFound(setName);
+  }
+  const entity = ENTITIES[setName];
+
+  if (!keyed) {
+    if (next === '$count' && beyond.length === 0) {
+      if (request.method !== 'GET') throw methodNotAllowed(request.method);
+      return countRecords(ctx, entity, request);
+    }
+    if (next !== undefined) {
+      if (next.includes('.')) throw notSimulated(`the collection-bound operation '${next}'`);
+      throw resourceNotFound(next);
+    }
+    if (request.method === 'GET') return listRecords(ctx, entity, request);
+    if (request.method === 'POST') return create(ctx, entity, request);
+    throw methodNotAllowed(request.method);
+  }
+
+  const key = keyed[2];
+  if (!isGuid(key)) {
+    if (/^\w+=/.test(key)) throw notSimulated(`alternate keys (${segment})`);
+    throw new DataverseError(400, '0x80060888', 'Bad Request - Error in query syntax.');
+  }
+  const id = key.toLowerCase();
+  if (next !== undefined) {
+    if (next === 'Microsoft.Dynamics.CRM.AddToQueue' && entity.set === 'queues' && beyond.length === 0) {
+      if (request.method !== 'POST') throw methodNotAllowed(request.method);
+      const { queueItemId } = addToQueue(ctx, id, request.body);
+      return json(200, {
+        '@odata.context': `${ctx.environment.origin}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.AddToQueueResponse`,
+        QueueItemId: queueItemId,
+      });
+    }
+    if (next.includes('.')) throw notSimulated(`the bound operation '${next}'`);
+    throw notSimulated(`reading or writing a single property or navigation ('${segment}/${next}')`);
+  }
+  switch (request.method) {
+    case 'GET':
+      return retrieveRecord(ctx, entity, id, request);
+    case 'PATCH':
+      return upsert(ctx, entity, id, request);
+    case 'DELETE':
+      return remove(ctx, entity, id, request);
+    default:
+      throw methodNotAllowed(request.method);
+  }
 }
 
-function randomTicketSuffix(): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
-  return Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
+function entityUrl(ctx: DvContext, entity: EntityInfo, id: string): string {
+  return `${ctx.environment.origin}/api/data/v9.2/${entity.set}(${id})`;
 }
 
-function privilegeName(action: string, entity: EntityInfo): string {
-  return `prv${action}${entity.schemaName}`;
-}
-
-function requirePrivilege(
-  environment: Environment,
-  user: ApplicationUser,
-  action: string,
+function written(
+  ctx: DvContext,
   entity: EntityInfo,
-): void {
-  if (user.privileges === 'all') return;
-  const name = privilegeName(action, entity);
-  if (user.privileges.has(name)) return;
-  const count = user.privileges.size;
-  throw new DataverseError(
-    403,
-    '0x80040220',
-    `Principal user (Id=${user.systemUserId}, type=8, roleCount=${user.roleCount}, privilegeCount=${count}, accessMode='4 Non-interactive', AADObjectId='${user.objectId}', MetadataCachePrivilegesCount=${count + 4000}, businessUnitId=${environment.businessUnitId}), is missing ${name} privilege (Id=${stableGuid(name)}) on OTC=${entity.objectTypeCode} for entity '${entity.logicalName}' (LocalizedName='${entity.localizedName}'). context.Caller=${user.systemUserId}. Consider adding missed privilege to one of the principal (user/team) roles.`,
+  id: string,
+  request: DvRequest,
+  created: boolean,
+): DvResponse {
+  const record = ctx.environment.records[entity.set].get(id)!;
+  if (ctx.prefer.returnRepresentation) {
+    const select = request.query.$select?.split(',').map((c) => c.trim());
+    return json(
+      created ? 201 : 200,
+      {
+        '@odata.context': `${ctx.environment.origin}/api/data/v9.2/$metadata#${entity.set}${select ? `(${select.join(',')})` : ''}/$entity`,
+        ...present(ctx, entity, record, select),
+      },
+      { 'preference-applied': 'return=representation', etag: etagOf(record) },
+    );
+  }
+  const url = entityUrl(ctx, entity, id);
+  return { status: 204, headers: { 'odata-entityid': url, ...(created ? { location: url } : {}) } };
+}
+
+function create(ctx: DvContext, entity: EntityInfo, request: DvRequest): DvResponse {
+  if (!entity.creatable) {
+    throw entity.set === 'queueitems'
+      ? notSimulated('creating queue items directly (use queues(<id>)/Microsoft.Dynamics.CRM.AddToQueue)')
+      : methodNotAllowed('POST');
+  }
+  const body = (request.body ?? undefined) as Record<string, unknown> | undefined;
+  const given = body?.[entity.primaryKey];
+  const { [entity.primaryKey]: _key, ...rest } = body && typeof body === 'object' ? body : {};
+  const attributes = attributesFromBody(ctx, entity, body && typeof body === 'object' ? rest : body);
+  const id = typeof given === 'string' && isGuid(given) ? given.toLowerCase() : randomUUID();
+  if (ctx.environment.records[entity.set].has(id)) {
+    throw new DataverseError(412, '0x80040237', 'Cannot insert duplicate key.');
+  }
+  createRecord(ctx, entity, id, attributes);
+  return written(ctx, entity, id, request, true);
+}
+
+/** PATCH: update, or create when missing (upsert); If-Match / If-None-Match narrow it. */
+function upsert(ctx: DvContext, entity: EntityInfo, id: string, request: DvRequest): DvResponse {
+  const existing = ctx.environment.records[entity.set].get(id);
+  const ifMatch = request.headers['if-match'];
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifNoneMatch === '*' && existing) {
+    throw new DataverseError(412, '0x80040237', 'A record with matching key values already exists.');
+  }
+  if (ifMatch !== undefined) {
+    if (!existing) throw notFound(entity, id);
+    if (ifMatch !== '*' && ifMatch !== etagOf(existing)) throw versionMismatch();
+  }
+  const attributes = attributesFromBody(ctx, entity, request.body);
+  if (existing) {
+    updateRecord(ctx, entity, existing, attributes);
+    return written(ctx, entity, id, request, false);
+  }
+  if (!entity.creatable) throw methodNotAllowed('PATCH');
+  createRecord(ctx, entity, id, attributes);
+  return written(ctx, entity, id, request, true);
+}
+
+function versionMismatch(): DataverseError {
+  return new DataverseError(
+    412,
+    '0x80060882',
+    "The version of the existing record doesn't match the RowVersion property provided.",
   );
 }
 
-function send(reply: FastifyReply, status: number, body: unknown) {
-  // A Buffer, so Fastify sends the content type exactly as Dataverse does (it rewrites it for strings).
-  return reply
-    .status(status)
-    .header('content-type', 'application/json; odata.metadata=minimal')
-    .send(Buffer.from(JSON.stringify(body)));
+function remove(ctx: DvContext, entity: EntityInfo, id: string, request: DvRequest): DvResponse {
+  const record = ctx.environment.records[entity.set].get(id);
+  if (!record) throw notFound(entity, id);
+  const ifMatch = request.headers['if-match'];
+  if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== etagOf(record)) throw versionMismatch();
+  requirePrivilege(ctx.environment, ctx.user, 'Delete', entity);
+  ctx.environment.records[entity.set].delete(id);
+  for (const [itemId, item] of ctx.environment.records.queueitems) {
+    if (item.attributes._objectid_value === id) ctx.environment.records.queueitems.delete(itemId);
+  }
+  return { status: 204, headers: {} };
 }
 
-function sendError(reply: FastifyReply, error: DataverseError) {
-  for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
-  return send(reply, error.status, { error: { code: error.code, message: error.message } });
+/**
+ * `POST $batch` (multipart/mixed): each part runs as its own request. GET parts are simulated;
+ * change sets and other methods are refused loudly.
+ */
+async function batch(ctx: DvContext, request: DvRequest): Promise<DvResponse> {
+  const contentType = request.headers['content-type'] ?? '';
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!/^multipart\/mixed/i.test(contentType) || !boundary) {
+    throw new DataverseError(
+      400,
+      '0x80060888',
+      'The $batch request must have Content-Type multipart/mixed with a boundary.',
+    );
+  }
+  const parts = request.rawBody.split(`--${boundary}`).slice(1);
+  if (parts.length === 0 || !parts[parts.length - 1].startsWith('--')) {
+    throw new DataverseError(
+      400,
+      '0x80060888',
+      'The $batch request body does not end with its closing boundary.',
+    );
+  }
+  const answer = `batchresponse_${randomUUID()}`;
+  const out: string[] = [];
+  for (const part of parts.slice(0, -1)) {
+    const [partHeaders, inner] = splitOnce(part.replace(/^\r?\n/, ''), /\r?\n\r?\n/);
+    if (/content-type:\s*multipart\/mixed/i.test(partHeaders)) {
+      throw notSimulated('change sets in $batch (only GET parts are simulated)');
+    }
+    out.push(
+      `--${answer}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n${await batchPart(ctx, inner)}`,
+    );
+  }
+  out.push(`--${answer}--\r\n`);
+  return {
+    status: 200,
+    headers: { 'content-type': `multipart/mixed; boundary=${answer}` },
+    body: out.join('\r\n'),
+  };
+}
+
+async function batchPart(ctx: DvContext, text: string): Promise<string> {
+  const [head, body = ''] = splitOnce(text, /\r?\n\r?\n/);
+  const [requestLine, ...headerLines] = head.split(/\r?\n/);
+  const match = /^(\w+) (\S+) HTTP\/1\.1$/.exec(requestLine.trim());
+  let response: DvResponse;
+  if (!match) {
+    response = errorResponse(
+      new DataverseError(400, '0x80060888', `The batch part request line '${requestLine}' is not valid.`),
+      ctx.prefer,
+    );
+  } else {
+    const headers: Record<string, string> = {};
+    for (const line of headerLines) {
+      const index = line.indexOf(':');
+      if (index > 0) headers[line.slice(0, index).trim().toLowerCase()] = line.slice(index + 1).trim();
+    }
+    const url = new URL(match[2], `${ctx.environment.origin}${WEB_API}`);
+    const prefer = headers.prefer ? parsePrefer(headers.prefer) : ctx.prefer;
+    const inner: DvRequest = {
+      method: match[1],
+      segments: pathSegments(url.pathname),
+      rawQuery: url.search.slice(1),
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      body: parseJsonBody(body.trim()),
+      rawBody: body,
+    };
+    ctx.model.log({
+      server: 'dataverse',
+      origin: ctx.environment.origin,
+      method: inner.method,
+      path: url.pathname,
+      query: inner.query,
+      headers,
+      body: inner.body,
+      inBatch: true,
+    });
+    try {
+      if (inner.method !== 'GET')
+        throw notSimulated(`${inner.method} requests inside $batch (only GET parts are)`);
+      response = await handle({ ...ctx, prefer }, inner, false);
+    } catch (error) {
+      if (!(error instanceof DataverseError)) throw error;
+      response = errorResponse(error, prefer);
+    }
+  }
+  const lines = [`HTTP/1.1 ${response.status} ${statusText(response.status)}`, 'OData-Version: 4.0'];
+  for (const [name, value] of Object.entries(response.headers)) lines.push(`${name}: ${value}`);
+  return `${lines.join('\r\n')}\r\n\r\n${response.body ?? ''}`;
+}
+
+function splitOnce(text: string, separator: RegExp): [string, string] {
+  const match = separator.exec(text);
+  return match ? [text.slice(0, match.index), text.slice(match.index + match[0].length)] : [text, ''];
+}
+
+function statusText(status: number): string {
+  const texts: Record<number, string> = {
+    200: 'OK',
+    201: 'Created',
+    204: 'No Content',
+    304: 'Not Modified',
+    400: 'Bad Request',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    412: 'Precondition Failed',
+    429: 'Too Many Requests',
+    501: 'Not Implemented',
+  };
+  return texts[status] ?? 'Unknown';
 }

@@ -101,6 +101,16 @@ export function registerEntra(
     const { tenant: identifier } = request.params as { tenant: string };
     const tenant = model.findTenant(identifier);
     const traceId = randomUUID();
+    const logged = model.log({
+      server: 'login',
+      origin: loginUrl(),
+      method: request.method,
+      path: request.url.split('?')[0],
+      query: request.query as Record<string, string>,
+      headers: headersOf(request),
+      tenant: identifier,
+    });
+    reply.raw.once('finish', () => (logged.status = reply.statusCode));
     setCommonHeaders(reply, traceId);
     if (!tenant) {
       return sendError(
@@ -111,11 +121,14 @@ export function registerEntra(
         loginUrl(),
       );
     }
-    const base = `${loginUrl()}/${tenant.id}`;
+    // Built from the address the client used (Host, and X-Forwarded-Proto behind a TLS front),
+    // as Entra's own document names its own host: MSAL checks the issuer against its authority.
+    const origin = publicOrigin(request, loginUrl());
+    const base = `${origin}/${tenant.id}`;
     return {
       token_endpoint: `${base}/oauth2/v2.0/token`,
       jwks_uri: `${base}/discovery/v2.0/keys`,
-      issuer: `${loginUrl()}/${tenant.id}/v2.0`,
+      issuer: `${origin}/${tenant.id}/v2.0`,
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
       id_token_signing_alg_values_supported: ['RS256'],
@@ -332,6 +345,15 @@ function setCommonHeaders(reply: FastifyReply, traceId: string): void {
       'stsservicecookie=estsfd; path=/; secure; samesite=none; httponly',
     ],
   });
+}
+
+/** `proto://host` as the client addressed the server (`X-Forwarded-Proto` when a front terminated TLS). */
+function publicOrigin(request: FastifyRequest, fallback: string): string {
+  const host = request.headers.host;
+  if (!host) return fallback;
+  const forwarded = request.headers['x-forwarded-proto'];
+  const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0].trim() || 'http';
+  return `${proto}://${host}`;
 }
 
 export function headersOf(request: FastifyRequest): Record<string, string> {

@@ -1,4 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ENTITY_SETS, type Column, type EntitySetName } from './entities.js';
+
+export type { EntitySetName } from './entities.js';
 
 /**
  * The simulated Microsoft cloud's state: tenants with app registrations and their secrets,
@@ -30,8 +33,6 @@ export interface Tenant {
   apps: Map<string, AppRegistration>;
 }
 
-export type EntitySetName = 'incidents' | 'contacts' | 'systemusers' | 'queues';
-
 export interface ApplicationUser {
   clientId: string;
   /** The app's service principal object id (Entra fills it in on the application user). */
@@ -53,8 +54,13 @@ export interface Fault {
   latencyMs?: number;
   /** Never answer (the client's timeout must fire). */
   hang?: boolean;
-  /** Destroy the connection without an answer. */
+  /** Destroy the connection without an answer (nothing is processed). */
   reset?: boolean;
+  /**
+   * Process the request (a create is made), then destroy the connection instead of answering:
+   * the case an exactly-once client must survive.
+   */
+  resetAfterProcessing?: boolean;
   /** Apply to this many requests, then clear; unlimited when omitted. */
   count?: number;
 }
@@ -87,6 +93,10 @@ export interface Environment {
   origin: string;
   users: Map<string, ApplicationUser>;
   records: Record<EntitySetName, Map<string, DataverseRecord>>;
+  /** Columns added to this environment's tables (publisher-prefixed custom columns). */
+  customColumns: Partial<Record<EntitySetName, Column[]>>;
+  /** Records created per entity set, however they were created (POST, upsert, AddToQueue). */
+  creates: Record<EntitySetName, number>;
   fault?: Fault;
   /** Added to every request while it is being processed (counts as execution time). */
   latencyMs: number;
@@ -119,6 +129,8 @@ export interface LoggedRequest {
   tenant?: string;
   clientId?: string;
   durationMs?: number;
+  /** A part of a `$batch` request (logged beside the batch itself). */
+  inBatch?: boolean;
 }
 
 export interface SandboxSettings {
@@ -261,7 +273,9 @@ export class SandboxModel {
       businessUnitId: randomUUID(),
       origin: input.origin,
       users: new Map(),
-      records: { incidents: new Map(), contacts: new Map(), systemusers: new Map(), queues: new Map() },
+      records: Object.fromEntries(ENTITY_SETS.map((set) => [set, new Map()])) as Environment['records'],
+      customColumns: {},
+      creates: Object.fromEntries(ENTITY_SETS.map((set) => [set, 0])) as Environment['creates'],
       latencyMs: 0,
       limits: { ...DEFAULT_LIMITS, ...input.limits },
       usage: new Map(),
@@ -315,6 +329,12 @@ export class SandboxModel {
       },
     });
     return user;
+  }
+
+  addCustomColumn(environmentName: string, set: EntitySetName, name: string, kind: Column['kind']): void {
+    const environment = this.environment(environmentName);
+    const columns = (environment.customColumns[set] ??= []);
+    if (!columns.some((c) => c.name === name)) columns.push({ name, kind });
   }
 
   applicationUser(environmentName: string, clientId: string): ApplicationUser {
