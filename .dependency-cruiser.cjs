@@ -34,6 +34,14 @@ module.exports = {
       to: { path: '^src/(integration|revalidation)/', pathNot: '^src/$1/' },
     },
     {
+      name: 'connection-knows-no-handoff',
+      comment:
+        'Handoffs depend on the connection (settings, verification, Microsoft clients), never the reverse: the connection tells them what happened through ConnectionEvents.',
+      severity: 'error',
+      from: { path: '^src/(settings|verification|integration|revalidation|microsoft|audit)/' },
+      to: { path: '^src/handoff/' },
+    },
+    {
       name: 'service-without-test-code',
       comment: 'The service never imports the simulator, the benchmarks or the tests.',
       severity: 'error',

@@ -5,6 +5,7 @@ import { AuditLogAppendOnly1764180000000 } from './1764180000000-AuditLogAppendO
 import { AuditChainInDatabase1764190000000 } from './1764190000000-AuditChainInDatabase.js';
 import { AuditChainKeyed1764200000000 } from './1764200000000-AuditChainKeyed.js';
 import { RollingRateLimit1764210000000 } from './1764210000000-RollingRateLimit.js';
+import { Handoffs1764220000000 } from './1764220000000-Handoffs.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -17,4 +18,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AuditChainInDatabase1764190000000,
   AuditChainKeyed1764200000000,
   RollingRateLimit1764210000000,
+  Handoffs1764220000000,
 ];

@@ -280,6 +280,8 @@ function parseFault(input: Record<string, unknown>): Fault {
     'reset',
     'resetAfterProcessing',
     'count',
+    'method',
+    'path',
   ];
   const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
   if (unknown.length)
@@ -294,7 +296,7 @@ function parseFault(input: Record<string, unknown>): Fault {
     if (input[name] !== undefined && typeof input[name] !== 'boolean')
       throw new Error(`${name} must be a boolean`);
   }
-  for (const name of ['code', 'message'] as const) {
+  for (const name of ['code', 'message', 'method', 'path'] as const) {
     if (input[name] !== undefined && typeof input[name] !== 'string')
       throw new Error(`${name} must be a string`);
   }

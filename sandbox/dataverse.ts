@@ -66,7 +66,10 @@ export function registerDataverse(
     const requestId = randomUUID();
     void reply.headers({ 'odata-version': '4.0', req_id: requestId, 'x-ms-service-request-id': requestId });
 
-    const fault = SandboxModel.takeFault(environment, 'fault');
+    const fault = SandboxModel.takeFault(environment, 'fault', {
+      method: request.method,
+      path: request.url.split('?')[0].replace(/^\/api\/data\/v\d+\.\d+/, ''),
+    });
     if (fault) {
       if ((await applyFault(fault, request, reply)) === 'connection-closed') return reply;
       if (fault.status) {

@@ -63,6 +63,10 @@ export interface Fault {
   resetAfterProcessing?: boolean;
   /** Apply to this many requests, then clear; unlimited when omitted. */
   count?: number;
+  /** Only requests with this method (e.g. `PATCH`); every method when omitted. */
+  method?: string;
+  /** Only requests whose path (after `/api/data/v9.2`) starts with this, e.g. `/incidents(`. */
+  path?: string;
 }
 
 export interface ServiceProtectionLimits {
@@ -361,10 +365,13 @@ export class SandboxModel {
   static takeFault(
     holder: { fault?: Fault } | { tokenFault?: Fault },
     key: 'fault' | 'tokenFault',
+    request?: { method: string; path: string },
   ): Fault | undefined {
     const record = holder as Record<string, Fault | undefined>;
     const fault = record[key];
     if (!fault) return undefined;
+    if (fault.method && fault.method.toUpperCase() !== request?.method.toUpperCase()) return undefined;
+    if (fault.path && !request?.path.startsWith(fault.path)) return undefined;
     if (fault.count !== undefined) {
       fault.count -= 1;
       if (fault.count <= 0) record[key] = undefined;

@@ -33,6 +33,12 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodies(fastify);
   collectRoutes(fastify);
+  // A route may raise its body limit with @RouteConfig({ bodyLimit }) (the handoff route does).
+  fastify.addHook('onRoute', (route) => {
+    const config: { bodyLimit?: unknown } | undefined = route.config;
+    const limit = config?.bodyLimit;
+    if (typeof limit === 'number') route.bodyLimit = limit;
+  });
   logger.attach(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -7,6 +7,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { HandoffModule } from './handoff/handoff.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrationModule } from './integration/integration.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         IntegrationModule,
         AuditModule,
         RevalidationScheduleModule,
+        HandoffModule,
         ...extraModules,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

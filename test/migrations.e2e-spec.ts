@@ -4,6 +4,7 @@ import { MIGRATIONS } from '../migrations/index.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { AuditChainHead, AuditEvent } from '../src/audit/audit-event.entity.js';
 import { VerificationRateLimit } from '../src/integration/verification-rate-limit.entity.js';
+import { Handoff } from '../src/handoff/handoff.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
 import { IntegrationSettings } from '../src/settings/settings.entity.js';
 import { startTestApp } from './support/app.js';
@@ -11,7 +12,14 @@ import { call } from './support/integration.js';
 import { createTestDatabase, superuserUrlFor, withClient } from './support/database.js';
 
 /** Every entity of the service, each registered by the module that owns its table. */
-const ENTITIES = [IntegrationSettings, AuditEvent, AuditChainHead, RevalidationRunRow, VerificationRateLimit];
+const ENTITIES = [
+  IntegrationSettings,
+  AuditEvent,
+  AuditChainHead,
+  RevalidationRunRow,
+  VerificationRateLimit,
+  Handoff,
+];
 
 async function tables(url: string): Promise<string[]> {
   return withClient(url, async (client) => {

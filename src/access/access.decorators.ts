@@ -4,7 +4,8 @@ import type { Principal } from './principal.js';
 
 export const ROLES = 'access:roles';
 
-export type Role = 'admin';
+/** `admin`: everything of the org; `handoff`: the host platform's service submitting and following handoffs. */
+export type Role = 'admin' | 'handoff';
 
 /** The caller must hold one of these roles (403 otherwise). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'request_timeout'
   | 'conflict'
+  | 'not_connected'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'headers_too_large'
@@ -60,6 +61,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'request_timeout':
       return 408;
     case 'conflict':
+    case 'not_connected':
       return 409;
     case 'payload_too_large':
       return 413;

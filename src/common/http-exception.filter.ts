@@ -91,6 +91,7 @@ function fromHttpException(exception: HttpException, request: FastifyRequest): A
     case 'request_timeout':
     case 'headers_too_large':
     case 'conflict':
+    case 'not_connected':
     case 'unsupported_media_type':
     case 'rate_limited':
     case 'verification_failed':

@@ -18,7 +18,11 @@ export function createValidationPipe(): ValidationPipe {
 function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const error of errors) {
-    const field = parent ? `${parent}.${error.property}` : error.property;
+    const field = /^\d+$/.test(error.property)
+      ? `${parent}[${error.property}]`
+      : parent
+        ? `${parent}.${error.property}`
+        : error.property;
     for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
       problems.push({
         field,

@@ -58,6 +58,11 @@ const KEYS = {
   REVALIDATION_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
   UPSTREAM_TIMEOUT_MS: key(integer(100, 120_000), 10_000),
   VERIFY_RATE_LIMIT_PER_MINUTE: key(integer(1, 100_000), 10),
+  HANDOFF_CONCURRENCY: key(integer(1, 50), 8),
+  HANDOFF_MAX_ATTEMPTS: key(integer(1, 100), 10),
+  HANDOFF_MAX_AGE: key(duration(60_000, 30 * 86_400_000), 86_400_000),
+  HANDOFF_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
+  HANDOFF_ATTEMPT_TIMEOUT: key(duration(5_000, 3_600_000), 300_000),
   METRICS_PORT: key(integer(1, 65535), undefined as number | undefined),
   METRICS_TOKEN: key(
     (raw) => (raw.length >= 16 ? raw : new Invalid(`must be at least 16 characters (got ${raw.length})`)),
@@ -102,6 +107,16 @@ export class AppConfig {
   upstreamTimeoutMs!: number;
   verifyRateLimitPerMinute!: number;
   logLevel!: LogLevel;
+  /** Handoff deliveries in flight per instance. */
+  handoffConcurrency!: number;
+  /** Delivery attempts before a handoff fails. */
+  handoffMaxAttempts!: number;
+  /** A handoff still pending or held this long after it was accepted fails as expired. */
+  handoffMaxAgeMs!: number;
+  /** Base of the exponential backoff between delivery attempts (Retry-After wins when longer). */
+  handoffRetryBaseMs!: number;
+  /** An attempt not finished within this (a crashed instance) is taken over by another instance. */
+  handoffAttemptTimeoutMs!: number;
   /** A separate listener for /metrics (then not served on PORT). */
   metricsPort?: number;
   /** Bearer token /metrics requires, wherever it is served. */
@@ -171,6 +186,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
     verifyRateLimitPerMinute: values.VERIFY_RATE_LIMIT_PER_MINUTE,
     logLevel: values.LOG_LEVEL,
+    handoffConcurrency: values.HANDOFF_CONCURRENCY,
+    handoffMaxAttempts: values.HANDOFF_MAX_ATTEMPTS,
+    handoffMaxAgeMs: values.HANDOFF_MAX_AGE,
+    handoffRetryBaseMs: values.HANDOFF_RETRY_BASE_MS,
+    handoffAttemptTimeoutMs: values.HANDOFF_ATTEMPT_TIMEOUT,
     metricsPort: values.METRICS_PORT,
     metricsToken: values.METRICS_TOKEN,
     generatedSecrets: secrets.generated,

@@ -1,4 +1,22 @@
-import type { VerificationOutcome, VerificationStage } from '../verification/verification.types.js';
+/**
+ * Where a call to Microsoft stands in the work it serves: the two stages of a verification, and
+ * the steps of delivering a handoff.
+ */
+export type UpstreamStage =
+  | 'token_exchange'
+  | 'dynamics_probe'
+  | 'contact_lookup'
+  | 'contact_create'
+  | 'incident_create'
+  | 'incident_read'
+  | 'note_create'
+  | 'add_to_queue'
+  | 'messaging_token'
+  | 'conversation_create'
+  | 'message_send';
+
+/** `rejected`: Microsoft said no (a definite answer); `unreachable`: no answer to decide on. */
+export type UpstreamOutcome = 'rejected' | 'unreachable';
 
 /**
  * A Microsoft call that did not succeed, as the clients report it: which stage, whether the
@@ -6,8 +24,8 @@ import type { VerificationOutcome, VerificationStage } from '../verification/ver
  */
 export class UpstreamFailure extends Error {
   constructor(
-    readonly stage: VerificationStage,
-    readonly outcome: Exclude<VerificationOutcome, 'ok'>,
+    readonly stage: UpstreamStage,
+    readonly outcome: UpstreamOutcome,
     readonly upstreamStatus: number | null,
     readonly upstreamCode: string | null,
     message: string,

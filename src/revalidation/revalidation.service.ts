@@ -10,7 +10,7 @@ import { PlainCredentials, StoredCredentials } from '../settings/stored-credenti
 import { CredentialVerifier, VerificationResult } from '../verification/credential-verifier.service.js';
 import { VerificationRecorder } from '../verification/verification-recorder.service.js';
 import type { IntegrationStatus } from '../verification/verification.types.js';
-import { retryDelayMs } from './retry-delay.js';
+import { retryDelayMs } from '../common/retry-delay.js';
 import { RevalidationMetrics } from './revalidation.metrics.js';
 import { RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IntegrationSettings } from './settings.entity.js';
+import { ConnectionEvents } from './connection-events.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { SettingsMetrics } from './settings-metrics.js';
 import { SettingsRepository } from './settings.repository.js';
@@ -8,7 +9,7 @@ import { StoredCredentials } from './stored-credentials.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IntegrationSettings])],
-  providers: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials],
-  exports: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials],
+  providers: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionEvents],
+  exports: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionEvents],
 })
 export class SettingsModule {}

@@ -40,7 +40,8 @@ export class CredentialVerifier {
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       const failure: StageResult = {
-        stage: error.stage,
+        // The verifier's own calls report only its two stages.
+        stage: error.stage === 'token_exchange' ? 'token_exchange' : 'dynamics_probe',
         outcome: error.outcome,
         upstream_status: error.upstreamStatus,
         upstream_code: error.upstreamCode,

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
+import { ConnectionEvents } from '../settings/connection-events.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import type { VerificationResult } from './credential-verifier.service.js';
 import { nextStatus, summarise } from './status-rules.js';
@@ -19,6 +20,7 @@ export class VerificationRecorder {
     private readonly settings: SettingsRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly events: ConnectionEvents,
   ) {}
 
   /**
@@ -31,7 +33,7 @@ export class VerificationRecorder {
     context: AuditContext,
     options: { swept?: boolean } = {},
   ): Promise<IntegrationSettings | null> {
-    return this.settings.transaction(async (manager) => {
+    const recorded = await this.settings.transaction(async (manager) => {
       const row = await this.settings.lockExistingByOrg(manager, orgId);
       if (!row) return null;
       const now = new Date();
@@ -59,6 +61,8 @@ export class VerificationRecorder {
       }
       return row;
     });
+    if (recorded && result.ok) await this.events.verified(orgId);
+    return recorded;
   }
 
   private recordStatusChange(

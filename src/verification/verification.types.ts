@@ -1,11 +1,11 @@
-// The vocabulary of a verification, shared by the Microsoft clients that report failures, the
-// settings row that stores the last result, and the API documents that show it.
+// The vocabulary of a verification, shared by the settings row that stores the last result and
+// the API documents that show it.
+import type { UpstreamOutcome, UpstreamStage } from '../microsoft/upstream.js';
 
 /** Where a verification stopped: the token exchange with Entra ID, or the Dataverse probe. */
-export type VerificationStage = 'token_exchange' | 'dynamics_probe';
+type VerificationStage = Extract<UpstreamStage, 'token_exchange' | 'dynamics_probe'>;
 
-/** `rejected`: Microsoft said no (a definite answer); `unreachable`: no answer to decide on. */
-export type VerificationOutcome = 'ok' | 'rejected' | 'unreachable';
+type VerificationOutcome = 'ok' | UpstreamOutcome;
 
 export type IntegrationStatus = 'active' | 'invalid' | 'unreachable';
 

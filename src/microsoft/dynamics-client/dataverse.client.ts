@@ -1,11 +1,13 @@
 // Dataverse Web API client (v9.2). Ours rather than dynamics-web-api because every answer must
-// map to a stage, an outcome and Dataverse's own error code, with bounded retries honouring
-// Retry-After; later features add calls on top of `send`.
+// map to a stage, an outcome and Dataverse's own error code, retries must be ours (bounded,
+// honouring Retry-After), and creates must be exactly-once: dynamics-web-api's create is a POST,
+// which a retry after a lost answer would repeat; here a create is `PATCH <set>(<id>)` with
+// `If-None-Match: *` and a client-chosen id, whose 412 means "already made".
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { parseJson } from '../json.js';
-import { RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.service.js';
-import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
+import { NO_RETRY, RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.service.js';
+import { retryAfterMs, UpstreamFailure, UpstreamStage, UpstreamTransportError } from '../upstream.js';
 
 const WEB_API_PATH = '/api/data/v9.2';
 
@@ -17,6 +19,16 @@ const ODATA_HEADERS = {
 
 interface DataverseErrorBody {
   error?: { code?: string; message?: string };
+}
+
+export type DataverseRecord = Record<string, unknown>;
+
+/** Who calls: the environment, its access token, and the stage failures are reported under. */
+export interface DataverseCall {
+  environmentUrl: string;
+  accessToken: string;
+  stage: UpstreamStage;
+  retry?: RetryPolicy;
 }
 
 @Injectable()
@@ -34,52 +46,105 @@ export class DataverseClient {
   ): Promise<{ durationMs: number }> {
     const started = Date.now();
     await this.send(
-      environmentUrl,
-      accessToken,
+      { environmentUrl, accessToken, stage: 'dynamics_probe', retry },
       'GET',
       '/incidents?$top=1&$select=incidentid',
-      undefined,
-      retry,
     );
     return { durationMs: Date.now() - started };
   }
 
+  /**
+   * Creates `<set>(<id>)` unless it exists: `PATCH` with `If-None-Match: *`. `created: false` is
+   * Dataverse's 412 — the record was made before (by an earlier attempt whose answer was lost, or
+   * by a concurrent one). With `select`, the created record's columns come back (201).
+   */
+  async createOnce(
+    call: DataverseCall,
+    set: string,
+    id: string,
+    body: DataverseRecord,
+    select?: string[],
+  ): Promise<{ created: boolean; record?: DataverseRecord }> {
+    const query = select ? `?$select=${select.join(',')}` : '';
+    try {
+      const response = await this.send(call, 'PATCH', `/${set}(${id})${query}`, body, {
+        'if-none-match': '*',
+        ...(select ? { prefer: 'return=representation' } : {}),
+      });
+      return { created: true, record: response.body ? parseJson<DataverseRecord>(response.body) : undefined };
+    } catch (error) {
+      if (error instanceof UpstreamFailure && error.upstreamStatus === 412) return { created: false };
+      throw error;
+    }
+  }
+
+  async retrieve(call: DataverseCall, set: string, id: string, select: string[]): Promise<DataverseRecord> {
+    const response = await this.send(call, 'GET', `/${set}(${id})?$select=${select.join(',')}`);
+    return parseJson<DataverseRecord>(response.body) ?? {};
+  }
+
+  /** The first row of a query (`$filter`, `$orderby`), or undefined. */
+  async findFirst(
+    call: DataverseCall,
+    set: string,
+    query: { select: string[]; filter: string; orderBy?: string },
+  ): Promise<DataverseRecord | undefined> {
+    const options = [
+      `$select=${query.select.join(',')}`,
+      `$filter=${encodeURIComponent(query.filter)}`,
+      ...(query.orderBy ? [`$orderby=${encodeURIComponent(query.orderBy)}`] : []),
+      '$top=1',
+    ];
+    const response = await this.send(call, 'GET', `/${set}?${options.join('&')}`);
+    return parseJson<{ value?: DataverseRecord[] }>(response.body)?.value?.[0];
+  }
+
+  /** A bound action, e.g. `queues(<id>)/Microsoft.Dynamics.CRM.AddToQueue`. */
+  async callBoundAction(
+    call: DataverseCall,
+    set: string,
+    id: string,
+    action: string,
+    body: unknown,
+  ): Promise<DataverseRecord> {
+    const response = await this.send(call, 'POST', `/${set}(${id})/Microsoft.Dynamics.CRM.${action}`, body);
+    return parseJson<DataverseRecord>(response.body) ?? {};
+  }
+
+  /**
+   * One Web API call; any answer but 2xx becomes an UpstreamFailure: `rejected` for Dataverse's
+   * definite refusals (4xx but 408 and 429, and a name that does not resolve), `unreachable` for
+   * no answer, throttling and server errors.
+   */
   async send(
-    environmentUrl: string,
-    accessToken: string,
+    call: DataverseCall,
     method: 'GET' | 'POST' | 'PATCH',
     path: string,
     body?: unknown,
-    retry?: RetryPolicy,
+    headers: Record<string, string> = {},
   ): Promise<UpstreamResponse> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     let response: UpstreamResponse;
     try {
       response = await this.http.send({
-        url: `${environmentUrl}${WEB_API_PATH}${path}`,
+        url: `${call.environmentUrl}${WEB_API_PATH}${path}`,
         method,
         headers: {
           ...ODATA_HEADERS,
-          authorization: `Bearer ${accessToken}`,
+          authorization: `Bearer ${call.accessToken}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         timeoutMs: this.config.upstreamTimeoutMs,
-        retry,
+        retry: call.retry ?? (call.stage === 'dynamics_probe' ? undefined : NO_RETRY),
       });
     } catch (error) {
       if (error instanceof UpstreamTransportError) {
         // A name that does not resolve is a definite answer: no such environment.
         const outcome = error.kind === 'dns_not_found' ? 'rejected' : 'unreachable';
-        throw new UpstreamFailure(
-          'dynamics_probe',
-          outcome,
-          null,
-          null,
-          `Dataverse: ${error.message}.`,
-          elapsed(),
-        );
+        throw new UpstreamFailure(call.stage, outcome, null, null, `Dataverse: ${error.message}.`, elapsed());
       }
       throw error;
     }
@@ -87,9 +152,10 @@ export class DataverseClient {
 
     const parsed = parseJson<DataverseErrorBody>(response.body)?.error;
     const requestId = response.headers.get('req_id') ?? response.headers.get('x-ms-service-request-id');
-    const definite = response.status === 401 || response.status === 403 || response.status === 404;
+    const definite =
+      response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
     throw new UpstreamFailure(
-      'dynamics_probe',
+      call.stage,
       definite ? 'rejected' : 'unreachable',
       response.status,
       parsed?.code || null,

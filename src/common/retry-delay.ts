@@ -1,6 +1,7 @@
 /**
- * Wait before retrying an unreachable verification: exponential backoff from `baseMs` with jitter
- * (0.5–1.5×), at least Microsoft's Retry-After when it sent one, at most `maxMs`.
+ * Wait before retrying a call Microsoft did not answer (verifications, handoff deliveries):
+ * exponential backoff from `baseMs` with jitter (0.5–1.5×), at least Microsoft's Retry-After when
+ * it sent one, at most `maxMs`.
  */
 export function retryDelayMs(
   attempt: number,

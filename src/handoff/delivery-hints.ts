@@ -1,0 +1,57 @@
+// What the Dynamics admin should do when a delivery step is refused, in the style of the
+// verification hints: keyed on the stage and Microsoft's code, never on its description text
+// (except to name the privilege or record Dataverse names in it).
+import type { UpstreamFailure, UpstreamStage } from '../microsoft/upstream.js';
+
+const APP_USERS =
+  'Power Platform admin center → your environment → Settings → Users + permissions → Application users';
+
+/** The privileges each step needs, for the hint and the README. */
+const STEP_PRIVILEGES: Partial<Record<UpstreamStage, string>> = {
+  contact_lookup: 'Read on Contact (prvReadContact)',
+  contact_create: 'Create and Append on Contact (prvCreateContact, prvAppendContact)',
+  incident_create:
+    'Create, Append and Read on Case (prvCreateIncident, prvAppendIncident, prvReadIncident), Append To on Contact (prvAppendToContact), and Assign on Case when a default owner is set',
+  incident_read: 'Read on Case (prvReadIncident)',
+  note_create:
+    'Create and Append on Note (prvCreateNote, prvAppendNote) and Append To on Case (prvAppendToIncident)',
+  add_to_queue:
+    'Read and Append To on Queue (prvReadQueue, prvAppendToQueue), Create and Write on Queue Item (prvCreateQueueItem, prvWriteQueueItem), Read on Case',
+};
+
+/** Codes that mean the app cannot act in the environment at all: the connection is invalid. */
+export const CONNECTION_CODES = ['0x80072560', '0x80040225'];
+
+export function deliveryHint(
+  failure: UpstreamFailure,
+  settings: { defaultQueueId: string | null; defaultOwnerId: string | null },
+): string {
+  const step = STEP_PRIVILEGES[failure.stage];
+  switch (failure.upstreamCode) {
+    case '0x80040220': {
+      const privilege = /is missing (prv\w+) privilege/.exec(failure.message)?.[1];
+      return `The Application User's security role lacks ${privilege ?? 'a privilege this step needs'}. In ${APP_USERS} → Manage roles, grant ${step ?? privilege}, then retry the handoff.`;
+    }
+    case '0x80072560':
+      return `The app has no Application User in this environment any more. Create one in ${APP_USERS}; held handoffs resume when Test & Save or Verify succeeds.`;
+    case '0x80040225':
+      return `The app's Application User is disabled. Activate it in ${APP_USERS}; held handoffs resume when Test & Save or Verify succeeds.`;
+    case '0x80040217':
+      if (failure.stage === 'add_to_queue' || /^queue /i.test(failure.message)) {
+        return `The default queue ${settings.defaultQueueId ?? ''} does not exist in this environment. Set default_queue_id to the GUID of an existing queue (Customer Service admin center → Queues), or clear it to let unified routing decide; then retry the handoff.`;
+      }
+      if (/^systemuser /i.test(failure.message)) {
+        return `The default owner ${settings.defaultOwnerId ?? ''} does not exist in this environment. Set default_owner_id to an existing user's GUID, or clear it; then retry the handoff.`;
+      }
+      return `Dataverse could not find a record the case refers to (${failure.message}). Check the lookups in ticket_properties; then retry the handoff.`;
+    case '0x80060891':
+    case '0x80060888':
+      return `Dataverse refused a column of the case: ${failure.message} Check ticket_properties (column names are the logical names in lower case, lookups are "<navigation property>@odata.bind"); then retry the handoff.`;
+    case '0x80044331':
+      return `A value is longer than its Dataverse column allows: ${failure.message} Shorten it in ticket_properties; then retry the handoff.`;
+    default:
+      return failure.upstreamStatus === 403
+        ? `Dataverse refused the ${failure.stage.replace('_', ' ')} step (${failure.upstreamCode ?? 'HTTP 403'}). The Application User needs ${step ?? 'more privileges'}.`
+        : `Dataverse refused the ${failure.stage.replace('_', ' ')} step (HTTP ${failure.upstreamStatus}${failure.upstreamCode ? `, ${failure.upstreamCode}` : ''}): ${failure.message}`;
+  }
+}

@@ -1,0 +1,60 @@
+// Access tokens for deliveries, one per org, reused until 5 minutes before they expire. Ours
+// rather than MSAL's cache: the cache key must include the settings version (a saved secret, a
+// re-verification) so a changed connection never delivers with a token of the old one, and a
+// 401 from Dataverse must drop exactly the token it refused.
+import { Injectable } from '@nestjs/common';
+import { EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
+import type { PlainCredentials } from '../settings/stored-credentials.service.js';
+
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+
+interface Entry {
+  version: number;
+  token: Promise<{ accessToken: string; expiresAt: number }>;
+}
+
+@Injectable()
+export class HandoffTokens {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly entra: EntraTokenClient) {}
+
+  /** A token for the org's connection at this settings version; concurrent callers share one exchange. */
+  async get(orgId: string, version: number, credentials: PlainCredentials): Promise<string> {
+    const entry = this.entries.get(orgId);
+    if (entry && entry.version === version) {
+      try {
+        const cached = await entry.token;
+        if (cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return cached.accessToken;
+      } catch {
+        // The shared exchange failed: its caller reported it; this one asks again.
+      }
+      if (this.entries.get(orgId) !== entry) return this.get(orgId, version, credentials);
+    }
+    const token = this.entra.exchangeClientCredentials(credentials).then((result) => ({
+      accessToken: result.accessToken,
+      expiresAt: Date.now() + result.expiresInSeconds * 1000,
+    }));
+    const fresh: Entry = { version, token };
+    this.entries.set(orgId, fresh);
+    token.catch(() => {
+      if (this.entries.get(orgId) === fresh) this.entries.delete(orgId);
+    });
+    return (await token).accessToken;
+  }
+
+  /** The org disconnected: nothing of its connection stays in memory. */
+  forget(orgId: string): void {
+    this.entries.delete(orgId);
+  }
+
+  /** Dataverse refused this token: forget it (not a newer one another delivery already fetched). */
+  async drop(orgId: string, accessToken: string): Promise<void> {
+    const entry = this.entries.get(orgId);
+    if (!entry) return;
+    const cached = await entry.token.catch(() => undefined);
+    if (this.entries.get(orgId) === entry && (!cached || cached.accessToken === accessToken)) {
+      this.entries.delete(orgId);
+    }
+  }
+}

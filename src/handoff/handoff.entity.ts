@@ -1,0 +1,90 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type {
+  HandoffChannel,
+  HandoffError,
+  HandoffReason,
+  HandoffRequest,
+  HandoffRoute,
+  HandoffState,
+} from './handoff.types.js';
+
+/** One handoff of an org's conversation into Dynamics 365 and where its delivery stands. */
+@Entity({ name: 'handoffs' })
+export class Handoff {
+  @PrimaryColumn({ name: 'id', type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'org_id', type: 'text' })
+  orgId!: string;
+
+  @Column({ name: 'session_id', type: 'text' })
+  sessionId!: string;
+
+  @Column({ name: 'channel', type: 'text' })
+  channel!: HandoffChannel;
+
+  @Column({ name: 'route', type: 'text' })
+  route!: HandoffRoute;
+
+  @Column({ name: 'route_reason', type: 'text', nullable: true })
+  routeReason!: string | null;
+
+  @Column({ name: 'state', type: 'text' })
+  state!: HandoffState;
+
+  @Column({ name: 'reason', type: 'text', nullable: true })
+  reason!: HandoffReason | null;
+
+  @Column({ name: 'attempts', type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt!: Date | null;
+
+  /** The queue job that owns the current attempt (an expired job's retry takes it over). */
+  @Column({ name: 'job_id', type: 'uuid', nullable: true })
+  jobId!: string | null;
+
+  @Column({ name: 'last_error', type: 'jsonb', nullable: true })
+  lastError!: HandoffError | null;
+
+  /** What was submitted, as validated. */
+  @Column({ name: 'request', type: 'jsonb' })
+  request!: HandoffRequest;
+
+  /** SHA-256 of the canonical request: the same session submitted again must match it. */
+  @Column({ name: 'request_hash', type: 'text' })
+  requestHash!: string;
+
+  /** Chosen when accepted, so every attempt creates the same case. */
+  @Column({ name: 'incident_id', type: 'uuid' })
+  incidentId!: string;
+
+  /** Chosen when accepted: the transcript note (further parts derive their ids from it). */
+  @Column({ name: 'note_id', type: 'uuid' })
+  noteId!: string;
+
+  @Column({ name: 'contact_id', type: 'uuid', nullable: true })
+  contactId!: string | null;
+
+  @Column({ name: 'contact_created', type: 'boolean', nullable: true })
+  contactCreated!: boolean | null;
+
+  @Column({ name: 'ticket_number', type: 'text', nullable: true })
+  ticketNumber!: string | null;
+
+  @Column({ name: 'queue_item_id', type: 'uuid', nullable: true })
+  queueItemId!: string | null;
+
+  @Column({ name: 'conversation_id', type: 'text', nullable: true })
+  conversationId!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
+  deliveredAt!: Date | null;
+}

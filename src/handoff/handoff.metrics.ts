@@ -1,0 +1,94 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { HandoffRepository } from './handoff.repository.js';
+import type { HandoffRoute } from './handoff.types.js';
+
+const REFRESH_MS = 30_000;
+const OPEN_STATES = ['pending', 'delivering', 'held'];
+
+export type HandoffOutcome = 'delivered' | 'retried' | 'held' | 'failed' | 'expired' | 'cancelled';
+
+/**
+ * Handoff metrics: outcomes of attempts by route, time from acceptance to delivery, and the open
+ * handoffs by state (counted every 30 s and soon after a change here, never per scrape).
+ */
+@Injectable()
+export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(HandoffMetrics.name);
+  private readonly outcomes: Counter<'route' | 'outcome'>;
+  private readonly deliverySeconds: Histogram<'route'>;
+  private open?: Record<string, number>;
+  private timer?: NodeJS.Timeout;
+  private pending?: NodeJS.Timeout;
+
+  constructor(
+    metrics: MetricsService,
+    private readonly repository: HandoffRepository,
+  ) {
+    const registers = [metrics.registry];
+    this.outcomes = new Counter({
+      name: 'dynamics365_handoffs_total',
+      help: 'Handoff delivery attempts by route and outcome (delivered, retried, held, failed, expired, cancelled)',
+      labelNames: ['route', 'outcome'] as const,
+      registers,
+    });
+    this.deliverySeconds = new Histogram({
+      name: 'dynamics365_handoff_delivery_seconds',
+      help: 'Time from a handoff being accepted to its records existing in Dynamics 365',
+      labelNames: ['route'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
+    const latest = () => this.open;
+    new Gauge({
+      name: 'dynamics365_handoffs_pending',
+      help: 'Handoffs not yet delivered, by state (pending, delivering, held; refreshed every 30 s)',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const open = latest();
+        if (open) for (const state of OPEN_STATES) this.set({ state }, open[state] ?? 0);
+      },
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.pending);
+  }
+
+  outcome(route: HandoffRoute, outcome: HandoffOutcome, count = 1): void {
+    this.outcomes.inc({ route, outcome }, count);
+    this.refreshSoon();
+  }
+
+  delivered(route: HandoffRoute, acceptedAt: Date): void {
+    this.outcome(route, 'delivered');
+    this.deliverySeconds.observe({ route }, (Date.now() - acceptedAt.getTime()) / 1000);
+  }
+
+  /** After a change: one count within a second, however many changes come meanwhile. */
+  refreshSoon(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.refresh();
+    }, 1000);
+    this.pending.unref();
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.open = await this.repository.countOpen();
+    } catch (error) {
+      this.logger.warn(`Could not count open handoffs: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../microsoft/auth/auth.module.js';
+import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-client.module.js';
+import { SettingsModule } from '../settings/settings.module.js';
+import { HandoffController } from './handoff.controller.js';
+import { HandoffDelivery } from './handoff-delivery.service.js';
+import { Handoff } from './handoff.entity.js';
+import { HandoffMaintenance } from './handoff-maintenance.js';
+import { HandoffMetrics } from './handoff.metrics.js';
+import { HandoffQueue } from './handoff-queue.js';
+import { HandoffRepository } from './handoff.repository.js';
+import { HandoffService } from './handoff.service.js';
+import { HandoffTokens } from './handoff-tokens.js';
+
+/** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Handoff]), SettingsModule, AuthModule, DynamicsClientModule],
+  controllers: [HandoffController],
+  providers: [
+    HandoffRepository,
+    HandoffQueue,
+    HandoffTokens,
+    HandoffMetrics,
+    HandoffService,
+    HandoffDelivery,
+    HandoffMaintenance,
+  ],
+})
+export class HandoffModule {}

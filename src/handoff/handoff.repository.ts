@@ -1,0 +1,325 @@
+// Every statement on the handoffs table. TypeORM for reads and the insert; plain SQL for the
+// state transitions, which are conditional UPDATEs with RETURNING: a delivery only writes while
+// it still owns the row (the attempt number it claimed is the fence), so a stale worker — one
+// whose job expired and was taken over — can never overwrite a newer outcome.
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
+import { Handoff } from './handoff.entity.js';
+import type { HandoffChannel, HandoffError, HandoffReason, HandoffState } from './handoff.types.js';
+
+export interface HandoffFilters {
+  state?: HandoffState[];
+  channel?: HandoffChannel[];
+  since?: string;
+  until?: string;
+}
+
+/** What a delivery records as it goes, so a later attempt continues instead of repeating. */
+export interface DeliveryProgress {
+  contactId?: string;
+  contactCreated?: boolean;
+  ticketNumber?: string;
+  queueItemId?: string;
+}
+
+/** How an attempt ended, as written onto the row. */
+export type AttemptEnd =
+  | { state: 'delivered' }
+  | { state: 'pending'; jobId: string; nextAttemptAt: Date; error: HandoffError }
+  | { state: 'held' | 'failed' | 'cancelled'; reason: HandoffReason; error: HandoffError | null };
+
+const COLUMNS = {
+  contactId: 'contact_id',
+  contactCreated: 'contact_created',
+  ticketNumber: 'ticket_number',
+  queueItemId: 'queue_item_id',
+} as const satisfies Record<keyof DeliveryProgress, string>;
+
+@Injectable()
+export class HandoffRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  findBySession(
+    orgId: string,
+    sessionId: string,
+    manager = this.dataSource.manager,
+  ): Promise<Handoff | null> {
+    return manager.findOneBy(Handoff, { orgId, sessionId });
+  }
+
+  /** Inserts a new handoff; null when the session exists already (a concurrent submit won). */
+  async insert(manager: EntityManager, row: Handoff): Promise<Handoff | null> {
+    const result = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Handoff)
+      .values(row)
+      .orIgnore()
+      .returning('*')
+      .execute();
+    const rows = result.raw as RawRow[];
+    return rows.length > 0 ? fromRaw(rows[0]) : null;
+  }
+
+  /** One page, newest first, before the keyset position when given. */
+  async list(
+    orgId: string,
+    filters: HandoffFilters,
+    limit: number,
+    before?: { createdAt: string; id: string },
+  ): Promise<Handoff[]> {
+    const query = this.dataSource
+      .getRepository(Handoff)
+      .createQueryBuilder('h')
+      .where('h.org_id = :orgId', { orgId })
+      .orderBy('h.created_at', 'DESC')
+      .addOrderBy('h.id', 'DESC')
+      .limit(limit);
+    if (filters.state?.length) query.andWhere('h.state IN (:...states)', { states: filters.state });
+    if (filters.channel?.length) query.andWhere('h.channel IN (:...channels)', { channels: filters.channel });
+    if (filters.since) query.andWhere('h.created_at >= :since', { since: filters.since });
+    if (filters.until) query.andWhere('h.created_at < :until', { until: filters.until });
+    if (before) {
+      query.andWhere('(h.created_at, h.id) < (:beforeAt::timestamptz, :beforeId::uuid)', {
+        beforeAt: before.createdAt,
+        beforeId: before.id,
+      });
+    }
+    return query.getMany();
+  }
+
+  /**
+   * Takes the row for an attempt: a pending row whose job this is, or a delivering one whose
+   * attempt died with its worker (the job expired and came back). Counts the attempt.
+   */
+  async claim(id: string, jobId: string): Promise<Handoff | null> {
+    const rows = await this.update(
+      `UPDATE handoffs SET state = 'delivering', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND state IN ('pending', 'delivering')
+        RETURNING *`,
+      [id, jobId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Records a step's result while the attempt still owns the row; false when it no longer does. */
+  async progress(id: string, attempt: number, progress: DeliveryProgress): Promise<boolean> {
+    const entries = Object.entries(progress) as [keyof DeliveryProgress, unknown][];
+    const assignments = entries.map(([key], i) => `${COLUMNS[key]} = $${i + 3}`);
+    const rows = await this.update(
+      `UPDATE handoffs SET ${assignments.join(', ')}, updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING id`,
+      [id, attempt, ...entries.map(([, value]) => value)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Ends the attempt; null when the row moved on meanwhile (cancelled, or taken over). */
+  async endAttempt(
+    id: string,
+    attempt: number,
+    end: AttemptEnd,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Handoff | null> {
+    const fence = "WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING *";
+    switch (end.state) {
+      case 'delivered':
+        return (
+          (
+            await this.update(
+              `UPDATE handoffs SET state = 'delivered', reason = NULL, last_error = NULL, job_id = NULL,
+                    delivered_at = now(), updated_at = now() ${fence}`,
+              [id, attempt],
+              manager,
+            )
+          )[0] ?? null
+        );
+      case 'pending':
+        return (
+          (
+            await this.update(
+              `UPDATE handoffs SET state = 'pending', job_id = $3, next_attempt_at = $4, last_error = $5,
+                    updated_at = now() ${fence}`,
+              [id, attempt, end.jobId, end.nextAttemptAt, JSON.stringify(end.error)],
+              manager,
+            )
+          )[0] ?? null
+        );
+      default:
+        return (
+          (
+            await this.update(
+              `UPDATE handoffs SET state = $3, reason = $4, last_error = coalesce($5::jsonb, last_error),
+                    job_id = NULL, updated_at = now() ${fence}`,
+              [id, attempt, end.state, end.reason, end.error ? JSON.stringify(end.error) : null],
+              manager,
+            )
+          )[0] ?? null
+        );
+    }
+  }
+
+  /** A failed handoff back to pending with a new job and its attempts counted afresh. */
+  async requeueFailed(
+    manager: EntityManager,
+    orgId: string,
+    sessionId: string,
+    jobId: string,
+  ): Promise<Handoff | null> {
+    return (
+      (
+        await this.update(
+          `UPDATE handoffs SET state = 'pending', reason = NULL, attempts = 0, next_attempt_at = NULL,
+                  job_id = $3, updated_at = now()
+            WHERE org_id = $1 AND session_id = $2 AND state = 'failed' RETURNING *`,
+          [orgId, sessionId, jobId],
+          manager,
+        )
+      )[0] ?? null
+    );
+  }
+
+  /** The org's handoffs held before `heldBefore` (when its connection was verified), locked, to be given jobs again. */
+  async lockHeld(manager: EntityManager, orgId: string, heldBefore: Date): Promise<{ id: string }[]> {
+    return manager.query(
+      `SELECT id FROM handoffs WHERE org_id = $1 AND state = 'held' AND updated_at <= $2
+        ORDER BY created_at FOR UPDATE SKIP LOCKED`,
+      [orgId, heldBefore],
+    );
+  }
+
+  async release(manager: EntityManager, id: string, jobId: string): Promise<void> {
+    await manager.query(
+      `UPDATE handoffs SET state = 'pending', reason = NULL, job_id = $2, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1`,
+      [id, jobId],
+    );
+  }
+
+  /** Orgs with held handoffs (the maintenance pass checks whether their connection is active again). */
+  async orgsWithHeld(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ org_id: string }[]>(
+      "SELECT DISTINCT org_id FROM handoffs WHERE state = 'held'",
+    );
+    return rows.map((row) => row.org_id);
+  }
+
+  /** Disconnect: everything not delivered is cancelled with it (records already created stay). */
+  async cancelOpen(manager: EntityManager, orgId: string): Promise<number> {
+    const rows = await this.update(
+      `UPDATE handoffs SET state = 'cancelled', reason = 'disconnected', job_id = NULL, next_attempt_at = NULL,
+              updated_at = now()
+        WHERE org_id = $1 AND state IN ('pending', 'delivering', 'held') RETURNING id`,
+      [orgId],
+      manager,
+    );
+    return rows.length;
+  }
+
+  /** Pending or held handoffs accepted longer ago than `maxAgeMs` fail as expired. */
+  async expireOld(maxAgeMs: number, error: HandoffError): Promise<Handoff[]> {
+    return this.update(
+      `UPDATE handoffs SET state = 'failed', reason = 'expired', job_id = NULL, next_attempt_at = NULL,
+              last_error = coalesce(last_error, $2::jsonb), updated_at = now()
+        WHERE state IN ('pending', 'held') AND created_at < now() - make_interval(secs => $1 / 1000.0)
+        RETURNING *`,
+      [maxAgeMs, JSON.stringify(error)],
+    );
+  }
+
+  /**
+   * Open handoffs without a live job (pg-boss gave up a job whose workers kept dying, or the
+   * queue lost it) untouched for `staleMs`: locked, to be given a new job.
+   */
+  async lockStalled(manager: EntityManager, staleMs: number): Promise<{ id: string }[]> {
+    return manager.query(
+      `SELECT h.id FROM handoffs h
+        WHERE h.state IN ('pending', 'delivering')
+          AND h.updated_at < now() - make_interval(secs => $1 / 1000.0)
+          AND NOT EXISTS (SELECT 1 FROM ${QUEUE_SCHEMA}.job j
+                           WHERE j.name = $2 AND j.id = h.job_id AND j.state IN ('created', 'retry', 'active'))
+        ORDER BY h.created_at LIMIT 500 FOR UPDATE OF h SKIP LOCKED`,
+      [staleMs, QUEUE],
+    );
+  }
+
+  /** Open handoffs by state, for the gauge. */
+  async countOpen(): Promise<Record<string, number>> {
+    const rows = await this.dataSource.query<{ state: string; n: number }[]>(
+      `SELECT state, count(*)::int AS n FROM handoffs WHERE state IN ('pending', 'delivering', 'held') GROUP BY 1`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]));
+  }
+
+  private async update(
+    sql: string,
+    values: unknown[],
+    manager = this.dataSource.manager,
+  ): Promise<Handoff[]> {
+    // TypeORM answers UPDATE … RETURNING with [rows, rowCount] on PostgreSQL.
+    const [rows] = await manager.query<[RawRow[], number]>(sql, values);
+    return rows.map(fromRaw);
+  }
+}
+
+interface RawRow {
+  id: string;
+  org_id: string;
+  session_id: string;
+  channel: Handoff['channel'];
+  route: Handoff['route'];
+  route_reason: string | null;
+  state: HandoffState;
+  reason: HandoffReason | null;
+  attempts: number;
+  next_attempt_at: Date | null;
+  job_id: string | null;
+  last_error: HandoffError | null;
+  request: Handoff['request'];
+  request_hash: string;
+  incident_id: string;
+  note_id: string;
+  contact_id: string | null;
+  contact_created: boolean | null;
+  ticket_number: string | null;
+  queue_item_id: string | null;
+  conversation_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  delivered_at: Date | null;
+}
+
+function fromRaw(row: RawRow): Handoff {
+  return Object.assign(new Handoff(), {
+    id: row.id,
+    orgId: row.org_id,
+    sessionId: row.session_id,
+    channel: row.channel,
+    route: row.route,
+    routeReason: row.route_reason,
+    state: row.state,
+    reason: row.reason,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    jobId: row.job_id,
+    lastError: row.last_error,
+    request: row.request,
+    requestHash: row.request_hash,
+    incidentId: row.incident_id,
+    noteId: row.note_id,
+    contactId: row.contact_id,
+    contactCreated: row.contact_created,
+    ticketNumber: row.ticket_number,
+    queueItemId: row.queue_item_id,
+    conversationId: row.conversation_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deliveredAt: row.delivered_at,
+  });
+}

@@ -1,0 +1,40 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+type VerifiedListener = (orgId: string) => Promise<void>;
+type DisconnectListener = (manager: EntityManager, orgId: string) => Promise<void>;
+
+/**
+ * What happens to an org's connection, for features that depend on it without the features that
+ * change it importing them: a connection verified (a save, POST /verify or the sweep passed) lets
+ * held work resume; a disconnect, inside its own transaction, lets work that can no longer be done
+ * be cancelled with it.
+ */
+@Injectable()
+export class ConnectionEvents {
+  private readonly logger = new Logger(ConnectionEvents.name);
+  private readonly verifiedListeners: VerifiedListener[] = [];
+  private readonly disconnectListeners: DisconnectListener[] = [];
+
+  onVerified(listener: VerifiedListener): void {
+    this.verifiedListeners.push(listener);
+  }
+
+  onDisconnect(listener: DisconnectListener): void {
+    this.disconnectListeners.push(listener);
+  }
+
+  /** After the verification committed; a listener's failure is logged, never the caller's. */
+  async verified(orgId: string): Promise<void> {
+    for (const listener of this.verifiedListeners) {
+      await listener(orgId).catch((error: unknown) =>
+        this.logger.error(`After the connection of org ${orgId} was verified: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  /** Inside the disconnect's transaction: a listener's failure rolls the disconnect back. */
+  async disconnecting(manager: EntityManager, orgId: string): Promise<void> {
+    for (const listener of this.disconnectListeners) await listener(manager, orgId);
+  }
+}

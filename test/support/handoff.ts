@@ -1,0 +1,89 @@
+import type { TestApp } from './app.js';
+import { call, credentialsOf, PATH } from './integration.js';
+import type { MicrosoftWorld } from './microsoft.js';
+import { withClient } from './database.js';
+
+export const HANDOFFS = '/api/v1/handoffs';
+
+/** Fast retries and a short attempt timeout, so fault tests finish in seconds. */
+export const HANDOFF_TEST_ENV = {
+  HANDOFF_RETRY_BASE_MS: '20',
+  HANDOFF_ATTEMPT_TIMEOUT: '5s',
+  UPSTREAM_TIMEOUT_MS: '1500',
+};
+
+/** Connects the org (Test & Save) with the world's working app, plus any settings. */
+export async function connect(
+  t: TestApp,
+  ms: MicrosoftWorld,
+  org = 'acme',
+  settings: Record<string, unknown> = {},
+): Promise<void> {
+  const token = await t.token({ org });
+  const result = await call(t, 'PUT', PATH, token, credentialsOf(ms, settings));
+  if (result.status !== 200)
+    throw new Error(`connect failed: ${result.status} ${JSON.stringify(result.body)}`);
+}
+
+export function handoffBody(
+  session: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    session_id: session,
+    channel: 'email',
+    customer: { name: 'Ada Lovelace', email: `${session}@example.com` },
+    classification: 'Delivery',
+    sentiment: 'negative',
+    summary: 'Parcel missing for 5 days.',
+    transcript: [
+      { role: 'customer', text: 'My parcel has not arrived.', at: '2026-11-30T09:00:00Z' },
+      { role: 'ai', text: 'Let me hand you to a colleague.', at: '2026-11-30T09:00:05Z' },
+    ],
+    ...overrides,
+  };
+}
+
+export async function submit(t: TestApp, token: string, body: unknown) {
+  return call(t, 'POST', HANDOFFS, token, body);
+}
+
+/** Polls the handoff until it is in one of `states`; fails with its last document otherwise. */
+export async function waitForState(
+  t: TestApp,
+  token: string,
+  sessionId: string,
+  states: string[],
+  timeoutMs = 15_000,
+): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const result = await call(t, 'GET', `${HANDOFFS}/${encodeURIComponent(sessionId)}`, token);
+    last = result.body;
+    if (result.status === 200 && states.includes(result.body.state)) return result.body;
+    if (Date.now() > deadline) {
+      throw new Error(`handoff ${sessionId} not in ${states.join('/')}: ${JSON.stringify(last)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The sandbox's records of one table, as the Web API's columns. */
+export function records(
+  ms: MicrosoftWorld,
+  set: 'incidents' | 'contacts' | 'annotations' | 'queueitems',
+): Record<string, any>[] {
+  return [...ms.environment.records[set].values()].map((r) => ({ id: r.id, ...r.attributes }));
+}
+
+export async function handoffRow(t: TestApp, sessionId: string): Promise<Record<string, any> | undefined> {
+  return withClient(t.databaseUrl, async (client) => {
+    const result = await client.query('SELECT * FROM handoffs WHERE session_id = $1', [sessionId]);
+    return result.rows[0] as Record<string, any> | undefined;
+  });
+}
+
+export async function countRows(url: string, sql: string, values: unknown[] = []): Promise<number> {
+  return withClient(url, async (client) => Number((await client.query(sql, values)).rows[0].n));
+}
