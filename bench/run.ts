@@ -2,13 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditBench } from './audit.bench.js';
+import { handoffBench } from './handoff.bench.js';
 import { BenchResult, machine, ROOT, startPostgres } from './lib.js';
 import { readPathBench } from './read-path.bench.js';
 import { sweepBench } from './sweep.bench.js';
 import { testAndSaveBench } from './test-and-save.bench.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only sweep,read,save,audit]`: every figure measured side by
+ * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff]`: every figure measured side by
  * side in this one run, on loopback, written to bench/results/latest.json.
  */
 const { values } = parseArgs({
@@ -24,6 +25,7 @@ const benches: [
   ['read', readPathBench],
   ['save', testAndSaveBench],
   ['audit', auditBench],
+  ['handoff', handoffBench],
 ];
 
 const started = Date.now();

@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Handoffs into Dynamics 365: one row per (org, session), with what was submitted, where its
  * delivery stands and the ids of what it created. The ids of the records a delivery creates are
  * chosen when the handoff is accepted (incident_id, note_id), so every attempt creates the same
- * records. The delivery queue itself is pg-boss's, in its own schema (created by pg-boss at start).
+ * records. The delivery queue itself is pg-boss's, in its own schema (the next migration).
  */
 export class Handoffs1764220000000 implements MigrationInterface {
   name = 'Handoffs1764220000000';

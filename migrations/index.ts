@@ -6,6 +6,7 @@ import { AuditChainInDatabase1764190000000 } from './1764190000000-AuditChainInD
 import { AuditChainKeyed1764200000000 } from './1764200000000-AuditChainKeyed.js';
 import { RollingRateLimit1764210000000 } from './1764210000000-RollingRateLimit.js';
 import { Handoffs1764220000000 } from './1764220000000-Handoffs.js';
+import { DeliveryQueue1764230000000 } from './1764230000000-DeliveryQueue.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -19,4 +20,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AuditChainKeyed1764200000000,
   RollingRateLimit1764210000000,
   Handoffs1764220000000,
+  DeliveryQueue1764230000000,
 ];

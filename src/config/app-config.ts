@@ -58,7 +58,7 @@ const KEYS = {
   REVALIDATION_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
   UPSTREAM_TIMEOUT_MS: key(integer(100, 120_000), 10_000),
   VERIFY_RATE_LIMIT_PER_MINUTE: key(integer(1, 100_000), 10),
-  HANDOFF_CONCURRENCY: key(integer(1, 50), 8),
+  HANDOFF_CONCURRENCY: key(integer(0, 50), 8),
   HANDOFF_MAX_ATTEMPTS: key(integer(1, 100), 10),
   HANDOFF_MAX_AGE: key(duration(60_000, 30 * 86_400_000), 86_400_000),
   HANDOFF_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
@@ -107,7 +107,7 @@ export class AppConfig {
   upstreamTimeoutMs!: number;
   verifyRateLimitPerMinute!: number;
   logLevel!: LogLevel;
-  /** Handoff deliveries in flight per instance. */
+  /** Handoff deliveries in flight per instance; 0: this instance accepts handoffs but delivers none. */
   handoffConcurrency!: number;
   /** Delivery attempts before a handoff fails. */
   handoffMaxAttempts!: number;

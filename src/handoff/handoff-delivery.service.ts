@@ -37,9 +37,7 @@ type Outcome =
   | { kind: 'retry'; error: HandoffError; retryAfterMs: number | null }
   | { kind: 'held'; reason: HandoffReason; error: HandoffError }
   | { kind: 'failed'; reason: HandoffReason; error: HandoffError }
-  | { kind: 'cancelled' }
-  /** The row moved on while this attempt ran (cancelled by a disconnect): nothing to record. */
-  | { kind: 'superseded' };
+  | { kind: 'cancelled' };
 
 /** The attempt ran past HANDOFF_ATTEMPT_TIMEOUT: give up this attempt, retry later. */
 class AttemptTimedOut extends Error {
@@ -48,7 +46,7 @@ class AttemptTimedOut extends Error {
   }
 }
 
-/** The row moved on while the attempt ran. */
+/** The row moved on while the attempt ran (cancelled by a disconnect): its new job is rolled back. */
 class Superseded extends Error {}
 
 @Injectable()
@@ -75,11 +73,12 @@ export class HandoffDelivery implements OnModuleInit {
   async attempt(jobId: string, handoffId: string): Promise<void> {
     const row = await this.handoffs.claim(handoffId, jobId);
     if (!row) return; // cancelled, delivered, or taken over by a newer job: this job has nothing to do
-    const outcome = await this.deliver(row);
-    await this.record(row, outcome);
+    const recorded: DeliveryProgress = {};
+    const outcome = await this.deliver(row, recorded);
+    await this.record(row, outcome, recorded);
   }
 
-  private async deliver(row: Handoff): Promise<Outcome> {
+  private async deliver(row: Handoff, recorded: DeliveryProgress): Promise<Outcome> {
     if (Date.now() - row.createdAt.getTime() > this.config.handoffMaxAgeMs) {
       return { kind: 'failed', reason: 'expired', error: expiredError(this.config.handoffMaxAgeMs) };
     }
@@ -118,11 +117,12 @@ export class HandoffDelivery implements OnModuleInit {
       return { kind: 'delivered' };
     } catch (error) {
       return this.classify(error, settings, credentials);
+    } finally {
+      Object.assign(recorded, attempt.recorded);
     }
   }
 
   private classify(error: unknown, settings: IntegrationSettings, credentials: PlainCredentials): Outcome {
-    if (error instanceof Superseded) return { kind: 'superseded' };
     if (error instanceof AttemptTimedOut) {
       return {
         kind: 'retry',
@@ -192,16 +192,16 @@ export class HandoffDelivery implements OnModuleInit {
     };
   }
 
-  private async record(row: Handoff, outcome: Outcome): Promise<void> {
+  private async record(row: Handoff, outcome: Outcome, recorded: DeliveryProgress): Promise<void> {
     const log = { session_id: row.sessionId, org_id: row.orgId, attempt: row.attempts };
     switch (outcome.kind) {
-      case 'superseded':
-        this.logger.log({ ...log }, 'Handoff attempt ended: the handoff was cancelled meanwhile');
-        return;
       case 'delivered':
-        if (await this.handoffs.endAttempt(row.id, row.attempts, { state: 'delivered' })) {
+        if (await this.handoffs.endAttempt(row.id, row.attempts, { state: 'delivered' }, recorded)) {
           this.metrics.delivered(row.route, row.createdAt);
           this.logger.log({ ...log, state: 'delivered' }, 'Handoff delivered');
+        } else {
+          await this.handoffs.recordOnCancelled(row.id, recorded);
+          this.logger.log(log, 'Handoff attempt finished after the handoff was cancelled; its records stay');
         }
         return;
       case 'retry': {
@@ -227,6 +227,7 @@ export class HandoffDelivery implements OnModuleInit {
               row.id,
               row.attempts,
               { state: 'pending', jobId, nextAttemptAt, error: outcome.error },
+              recorded,
               manager,
             );
             // Moved on meanwhile: roll the new job back with the transaction.
@@ -253,13 +254,19 @@ export class HandoffDelivery implements OnModuleInit {
         return;
       }
       case 'held':
-        await this.end(row, { state: 'held', reason: outcome.reason, error: outcome.error }, 'held');
+        await this.end(
+          row,
+          { state: 'held', reason: outcome.reason, error: outcome.error },
+          'held',
+          recorded,
+        );
         return;
       case 'failed':
         await this.end(
           row,
           { state: 'failed', reason: outcome.reason, error: outcome.error },
           outcome.reason === 'expired' ? 'expired' : 'failed',
+          recorded,
         );
         return;
       case 'cancelled':
@@ -272,8 +279,9 @@ export class HandoffDelivery implements OnModuleInit {
     row: Handoff,
     end: Extract<AttemptEnd, { state: 'held' | 'failed' | 'cancelled' }>,
     outcome: 'held' | 'failed' | 'expired' | 'cancelled',
+    recorded: DeliveryProgress = {},
   ): Promise<void> {
-    if (!(await this.handoffs.endAttempt(row.id, row.attempts, end))) return;
+    if (!(await this.handoffs.endAttempt(row.id, row.attempts, end, recorded))) return;
     this.metrics.outcome(row.route, outcome);
     this.logger.warn(
       {
@@ -301,6 +309,8 @@ interface AttemptTools {
 /** The incident route for one claimed row: each step skipped when an earlier attempt recorded it. */
 class Attempt {
   private accessToken?: string;
+  /** What the steps found or created so far: written with the outcome, whatever it is. */
+  readonly recorded: DeliveryProgress = {};
 
   constructor(
     private readonly tools: AttemptTools,
@@ -315,7 +325,7 @@ class Attempt {
     const row = this.row;
     if (!row.contactId) {
       const contact = await this.resolveContact();
-      await this.progress({ contactId: contact.id, contactCreated: contact.created });
+      this.progress({ contactId: contact.id, contactCreated: contact.created });
     }
     if (!row.ticketNumber) {
       const body = incidentBody(row.request, row.contactId!, this.settings);
@@ -330,7 +340,7 @@ class Attempt {
         );
         ticketNumber = existing.ticketnumber;
       }
-      await this.progress({ ticketNumber: typeof ticketNumber === 'string' ? ticketNumber : '' });
+      this.progress({ ticketNumber: typeof ticketNumber === 'string' ? ticketNumber : '' });
     }
     const notes = transcriptNotes(row.request);
     for (const [index, note] of notes.entries()) {
@@ -349,7 +359,7 @@ class Attempt {
           Target: { '@odata.type': 'Microsoft.Dynamics.CRM.incident', incidentid: row.incidentId },
         }),
       );
-      if (typeof result.QueueItemId === 'string') await this.progress({ queueItemId: result.QueueItemId });
+      if (typeof result.QueueItemId === 'string') this.progress({ queueItemId: result.QueueItemId });
     }
   }
 
@@ -401,10 +411,9 @@ class Attempt {
     return { id, created: existing.description === marker };
   }
 
-  private async progress(progress: DeliveryProgress): Promise<void> {
-    if (!(await this.tools.handoffs.progress(this.row.id, this.row.attempts, progress))) {
-      throw new Superseded();
-    }
+  /** A step's result: kept on the row for the next steps, written with the attempt's end. */
+  private progress(progress: DeliveryProgress): void {
+    Object.assign(this.recorded, progress);
     Object.assign(this.row, progress);
   }
 

@@ -1,5 +1,5 @@
 // The delivery queue: pg-boss (its 10.x line, the last on Node 20) in its own schema of the
-// service's database, over the service's own connection pool. A job is one delivery attempt of
+// service's database (created by a migration), over the service's own connection pool. A job is one delivery attempt of
 // one handoff; it is written in the same transaction as the handoff row it serves, so an
 // accepted handoff always has its job and a rolled-back one never does. A worker that dies
 // mid-attempt leaves its job active until it expires (HANDOFF_ATTEMPT_TIMEOUT); pg-boss then
@@ -32,6 +32,7 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
   private handler?: Handler;
   private running = false;
   private inFlight = 0;
+  private readonly finishing = new Set<Promise<void>>();
   private pumping?: Promise<void>;
   private wakeUp?: () => void;
   private drained?: () => void;
@@ -44,7 +45,8 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => pool.query(text, values) },
       schema: QUEUE_SCHEMA,
-      migrate: !config.dbSkipMigrations,
+      // Its schema is a migration of ours (DeliveryQueue): at start it is only checked.
+      migrate: false,
       supervise: true,
       schedule: false,
       // Expired jobs (their worker died) are found within a quarter of the attempt timeout.
@@ -75,7 +77,8 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   onApplicationBootstrap(): void {
-    if (!this.handler) return;
+    // HANDOFF_CONCURRENCY=0: an instance that only accepts (the API tier of a split deployment).
+    if (!this.handler || this.config.handoffConcurrency === 0) return;
     this.running = true;
     this.pumping = this.pump();
   }
@@ -85,7 +88,9 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     this.wakeUp?.();
     await this.pumping;
     // Attempts under way finish (bounded by the upstream timeouts); jobs not fetched stay queued.
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    if (this.inFlight > 0 || this.finishing.size > 0) {
+      await new Promise<void>((resolve) => (this.drained = resolve));
+    }
     await this.boss.stop({ graceful: false, wait: true, close: false });
   }
 
@@ -140,16 +145,30 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
 
   private run(jobId: string, job: DeliveryJob): void {
     this.inFlight += 1;
-    void this.handler!(jobId, job)
-      .then(() => this.boss.complete(QUEUE, jobId))
-      .catch(async (error: unknown) => {
-        this.logger.error(`Delivery job ${jobId} failed: ${(error as Error).message}`);
-        await this.boss.fail(QUEUE, jobId, { message: (error as Error).message }).catch(() => undefined);
-      })
-      .finally(() => {
+    const settled = this.handler!(jobId, job).then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error: error as Error }),
+    );
+    // The slot is free as soon as the attempt's outcome is recorded; marking the job done
+    // follows in the background (a job left active by a crash here expires and finds nothing to do).
+    const finishing = settled
+      .then(async (result) => {
         this.inFlight -= 1;
-        if (this.inFlight === 0) this.drained?.();
         this.wakeUp?.();
+        if (result.ok) {
+          await this.boss.complete(QUEUE, jobId);
+        } else {
+          this.logger.error(`Delivery job ${jobId} failed: ${result.error.message}`);
+          await this.boss.fail(QUEUE, jobId, { message: result.error.message });
+        }
+      })
+      .catch((error: unknown) =>
+        this.logger.warn(`Could not settle delivery job ${jobId}: ${(error as Error).message}`),
+      )
+      .finally(() => {
+        this.finishing.delete(finishing);
+        if (this.inFlight === 0 && this.finishing.size === 0) this.drained?.();
       });
+    this.finishing.add(finishing);
   }
 }

@@ -108,61 +108,64 @@ export class HandoffRepository {
     return rows[0] ?? null;
   }
 
-  /** Records a step's result while the attempt still owns the row; false when it no longer does. */
-  async progress(id: string, attempt: number, progress: DeliveryProgress): Promise<boolean> {
-    const entries = Object.entries(progress) as [keyof DeliveryProgress, unknown][];
-    const assignments = entries.map(([key], i) => `${COLUMNS[key]} = $${i + 3}`);
-    const rows = await this.update(
-      `UPDATE handoffs SET ${assignments.join(', ')}, updated_at = now()
-        WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING id`,
-      [id, attempt, ...entries.map(([, value]) => value)],
-    );
-    return rows.length > 0;
-  }
-
-  /** Ends the attempt; null when the row moved on meanwhile (cancelled, or taken over). */
+  /**
+   * Ends the attempt, with what its steps recorded; null when the row moved on meanwhile
+   * (cancelled by a disconnect, or taken over after this attempt's job expired).
+   */
   async endAttempt(
     id: string,
     attempt: number,
     end: AttemptEnd,
+    progress: DeliveryProgress = {},
     manager: EntityManager = this.dataSource.manager,
   ): Promise<Handoff | null> {
-    const fence = "WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING *";
+    const columns: [string, unknown][] = (Object.entries(progress) as [keyof DeliveryProgress, unknown][])
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [COLUMNS[key], value]);
+    let deliveredAt = '';
     switch (end.state) {
       case 'delivered':
-        return (
-          (
-            await this.update(
-              `UPDATE handoffs SET state = 'delivered', reason = NULL, last_error = NULL, job_id = NULL,
-                    delivered_at = now(), updated_at = now() ${fence}`,
-              [id, attempt],
-              manager,
-            )
-          )[0] ?? null
-        );
+        columns.push(['state', 'delivered'], ['reason', null], ['last_error', null], ['job_id', null]);
+        deliveredAt = ', delivered_at = now()';
+        break;
       case 'pending':
-        return (
-          (
-            await this.update(
-              `UPDATE handoffs SET state = 'pending', job_id = $3, next_attempt_at = $4, last_error = $5,
-                    updated_at = now() ${fence}`,
-              [id, attempt, end.jobId, end.nextAttemptAt, JSON.stringify(end.error)],
-              manager,
-            )
-          )[0] ?? null
+        columns.push(
+          ['state', 'pending'],
+          ['job_id', end.jobId],
+          ['next_attempt_at', end.nextAttemptAt],
+          ['last_error', JSON.stringify(end.error)],
         );
+        break;
       default:
-        return (
-          (
-            await this.update(
-              `UPDATE handoffs SET state = $3, reason = $4, last_error = coalesce($5::jsonb, last_error),
-                    job_id = NULL, updated_at = now() ${fence}`,
-              [id, attempt, end.state, end.reason, end.error ? JSON.stringify(end.error) : null],
-              manager,
-            )
-          )[0] ?? null
+        columns.push(
+          ['state', end.state],
+          ['reason', end.reason],
+          ['job_id', null],
+          ['next_attempt_at', null],
         );
+        if (end.error) columns.push(['last_error', JSON.stringify(end.error)]);
     }
+    const assignments = columns.map(([column], i) => `${column} = $${i + 3}`).join(', ');
+    const rows = await this.update(
+      `UPDATE handoffs SET ${assignments}, updated_at = now()${deliveredAt}
+        WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING *`,
+      [id, attempt, ...columns.map(([, value]) => value)],
+      manager,
+    );
+    return rows[0] ?? null;
+  }
+
+  /** What an attempt created after its handoff was cancelled meanwhile: shown on the cancelled row. */
+  async recordOnCancelled(id: string, progress: DeliveryProgress): Promise<void> {
+    const entries = (Object.entries(progress) as [keyof DeliveryProgress, unknown][]).filter(
+      ([, value]) => value !== undefined,
+    );
+    if (entries.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE handoffs SET ${entries.map(([key], i) => `${COLUMNS[key]} = $${i + 2}`).join(', ')}
+        WHERE id = $1 AND state = 'cancelled'`,
+      [id, ...entries.map(([, value]) => value)],
+    );
   }
 
   /** A failed handoff back to pending with a new job and its attempts counted afresh. */
