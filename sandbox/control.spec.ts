@@ -118,6 +118,35 @@ describe('sandbox control API', () => {
     expect((await control('DELETE', '/environments/faulty/fault')).status).toBe(204);
     expect((await probe(origin, accessToken)).status).toBe(200);
 
+    // A fault for one method and path leaves every other request alone.
+    expect((await control('PUT', '/environments/faulty/fault', { status: 503, method: 7 })).status).toBe(400);
+    await control('PUT', '/environments/faulty/fault', {
+      status: 503,
+      method: 'PATCH',
+      path: '/incidents(',
+      count: 1,
+    });
+    expect((await probe(origin, accessToken)).status).toBe(200);
+    const patch = (path: string) =>
+      fetch(`${origin}/api/data/v9.2${path}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          'content-type': 'application/json',
+          'if-none-match': '*',
+        },
+        body: JSON.stringify({ lastname: 'Fault' }),
+      });
+    expect((await patch('/contacts(1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b)')).status).toBe(204);
+    expect((await patch('/incidents(1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5c)')).status).toBe(503);
+    const state = await control('GET', '/state');
+    const faulty = (state.body!.environments as { name: string; records: any; fault: unknown }[]).find(
+      (e) => e.name === 'faulty',
+    )!;
+    expect(faulty.fault).toBeNull();
+    expect(faulty.records.contacts).toMatchObject({ count: 1, latest: [{ lastname: 'Fault' }] });
+    expect(faulty.records.incidents.count).toBe(0);
+
     const latency = await control('PUT', '/latency', { token_ms: 5, environments: { faulty: 10 } });
     expect(latency.body).toMatchObject({ token_ms: 5, environments: { faulty: 10 } });
     await control('PUT', '/latency', { token_ms: 0, environments: { faulty: 0 } });
@@ -129,7 +158,9 @@ describe('sandbox control API', () => {
     expect(usage.body![clientId]).toMatchObject({ requests_in_window: 1, in_flight: 0 });
 
     const log = await control('GET', `/requests?server=dataverse&origin=${encodeURIComponent(origin)}`);
-    expect((log.body as unknown as { status: number }[]).map((r) => r.status)).toEqual([500, 200, 200, 429]);
+    expect((log.body as unknown as { status: number }[]).map((r) => r.status)).toEqual([
+      500, 200, 200, 204, 503, 200, 429,
+    ]);
     expect((await control('GET', '/environments/nowhere/usage')).status).toBe(404);
   });
 });

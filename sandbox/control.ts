@@ -45,6 +45,13 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
       fault: e.fault ?? null,
       limits: e.limits,
       creates: e.creates,
+      // What a handoff creates, newest last: the latest cases, contacts, notes and queue items.
+      records: Object.fromEntries(
+        (['incidents', 'contacts', 'annotations', 'queueitems'] as const).map((set) => [
+          set,
+          { count: e.records[set].size, latest: [...e.records[set].values()].slice(-5).map(summary) },
+        ]),
+      ),
       custom_columns: e.customColumns,
       users: [...e.users.values()].map((u) => ({
         client_id: u.clientId,
@@ -266,6 +273,19 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     model.requests.length = 0;
     return reply.status(204).send();
   });
+}
+
+/** A record for the state document: its id and its columns, long text cut to 200 characters. */
+function summary(record: { id: string; attributes: Record<string, unknown> }): Record<string, unknown> {
+  return {
+    id: record.id,
+    ...Object.fromEntries(
+      Object.entries(record.attributes).map(([k, v]) => [
+        k,
+        typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}… (${v.length} characters)` : v,
+      ]),
+    ),
+  };
 }
 
 /** A fault from the control API, checked so a typo fails loudly instead of injecting nothing. */

@@ -33,6 +33,33 @@ for (const c of cases) {
     `    ${JSON.stringify({ client_id: c.client_id, client_secret: c.client_secret, tenant_id: c.tenant_id, environment_url: c.environment_url })}`,
   );
 }
+const working = cases[0];
+const credentials = JSON.stringify({
+  client_id: working.client_id,
+  client_secret: working.client_secret,
+  tenant_id: working.tenant_id,
+  environment_url: working.environment_url,
+});
+const handoff = JSON.stringify({
+  session_id: 'demo-session-1',
+  channel: 'email',
+  customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
+  classification: 'Delivery',
+  summary: 'Parcel missing for 5 days.',
+  transcript: [
+    { role: 'customer', text: 'My parcel has not arrived.', at: '2026-11-30T09:00:00Z' },
+    { role: 'ai', text: 'I am handing you to a colleague.', at: '2026-11-30T09:00:05Z' },
+  ],
+});
+lines.push(
+  '',
+  'Hand a conversation off to Dynamics 365 (service on :3000; in a third terminal):',
+  `  TOKEN=$(npm run -s token -- --org demo --role admin)`,
+  `  curl -s -X PUT localhost:3000/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${credentials}'`,
+  `  curl -s -X POST localhost:3000/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${handoff}'`,
+  `  curl -s localhost:3000/api/v1/handoffs/demo-session-1 -H "Authorization: Bearer $TOKEN"`,
+  `  curl -s ${sandbox.loginUrl}/_sandbox/state    # environments[0].records: the case, the contact, the note`,
+);
 lines.push('', 'Press Ctrl+C to stop.', '');
 console.log(lines.join('\n'));
 

@@ -9,7 +9,7 @@ const APP_USERS =
 /** The privileges each step needs, for the hint and the README. */
 const STEP_PRIVILEGES: Partial<Record<UpstreamStage, string>> = {
   contact_lookup: 'Read on Contact (prvReadContact)',
-  contact_create: 'Create and Append on Contact (prvCreateContact, prvAppendContact)',
+  contact_create: 'Create on Contact (prvCreateContact)',
   incident_create:
     'Create, Append and Read on Case (prvCreateIncident, prvAppendIncident, prvReadIncident), Append To on Contact (prvAppendToContact), and Assign on Case when a default owner is set',
   incident_read: 'Read on Case (prvReadIncident)',
