@@ -7,6 +7,7 @@ import { AuditChainKeyed1764200000000 } from './1764200000000-AuditChainKeyed.js
 import { RollingRateLimit1764210000000 } from './1764210000000-RollingRateLimit.js';
 import { Handoffs1764220000000 } from './1764220000000-Handoffs.js';
 import { DeliveryQueue1764230000000 } from './1764230000000-DeliveryQueue.js';
+import { MessagingSettings1764240000000 } from './1764240000000-MessagingSettings.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -21,4 +22,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   RollingRateLimit1764210000000,
   Handoffs1764220000000,
   DeliveryQueue1764230000000,
+  MessagingSettings1764240000000,
 ];

@@ -95,6 +95,8 @@ export interface Environment {
   organizationId: string;
   businessUnitId: string;
   origin: string;
+  /** The Omnichannel Messaging API's token resource: `https://<organization id without dashes>-c.crm.dynamics.com`. */
+  messagingResource: string;
   users: Map<string, ApplicationUser>;
   records: Record<EntitySetName, Map<string, DataverseRecord>>;
   /** Columns added to this environment's tables (publisher-prefixed custom columns). */
@@ -270,10 +272,12 @@ export class SandboxModel {
   }): Environment {
     const tenant = this.tenant(input.tenantId);
     if (this.environments.has(input.name)) throw new Error(`environment ${input.name} exists`);
+    const organizationId = randomUUID();
     const environment: Environment = {
       name: input.name,
       tenantId: tenant.id,
-      organizationId: randomUUID(),
+      organizationId,
+      messagingResource: `https://${organizationId.replace(/-/g, '')}-c.crm.dynamics.com`,
       businessUnitId: randomUUID(),
       origin: input.origin,
       users: new Map(),
@@ -301,7 +305,11 @@ export class SandboxModel {
 
   /** The environment a token resource (`https://org.crm.dynamics.com` or with a trailing slash) names. */
   environmentByResource(resource: string): Environment | undefined {
-    return this.environmentByOrigin(resource.replace(/\/+$/, '').toLowerCase());
+    const key = resource.replace(/\/+$/, '').toLowerCase();
+    return (
+      this.environmentByOrigin(key) ??
+      [...this.environments.values()].find((e) => e.messagingResource === key)
+    );
   }
 
   addApplicationUser(

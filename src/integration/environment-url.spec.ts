@@ -1,4 +1,5 @@
-import { normaliseEnvironmentUrl } from './environment-url.js';
+import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
+import { normaliseEnvironmentUrl, normaliseMessagingEndpoint } from './environment-url.js';
 
 describe('normaliseEnvironmentUrl', () => {
   it.each([
@@ -51,5 +52,47 @@ describe('normaliseEnvironmentUrl', () => {
     const result = normaliseEnvironmentUrl(raw, ['http://127.0.0.1:4011']);
     expect(result).toHaveProperty('problem');
     expect((result as { problem: string }).problem).toMatch(problem);
+  });
+});
+
+describe('normaliseMessagingEndpoint', () => {
+  const guid = '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b';
+  it.each([
+    [
+      `https://m-${guid}.us.omnichannelengagementhub.com`,
+      `https://m-${guid}.us.omnichannelengagementhub.com`,
+    ],
+    [
+      `HTTPS://M-${guid.replace(/-/g, '')}.EU.omnichannelengagementhub.com/`,
+      `https://m-${guid.replace(/-/g, '')}.eu.omnichannelengagementhub.com`,
+    ],
+    ['http://127.0.0.1:4012', 'http://127.0.0.1:4012'],
+  ])('accepts %s', (raw, url) => {
+    expect(normaliseMessagingEndpoint(raw, ['http://127.0.0.1:4012'])).toEqual({ url });
+  });
+  it.each([
+    ['another host', 'https://m-x.us.example.com'],
+    ['no organization id', 'https://m-contoso.us.omnichannelengagementhub.com'],
+    ['http', `http://m-${guid}.us.omnichannelengagementhub.com`],
+    ['a path', `https://m-${guid}.us.omnichannelengagementhub.com/api/v1.0`],
+    ['a port', `https://m-${guid}.us.omnichannelengagementhub.com:8443`],
+  ])('refuses %s', (_, raw) => {
+    expect(normaliseMessagingEndpoint(raw, [])).toHaveProperty('problem');
+  });
+});
+
+describe('messagingScopeFor', () => {
+  const org = '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b';
+  it('derives the scope in the public cloud from the region and the organization id', () => {
+    expect(messagingScopeFor('https://contoso.crm4.dynamics.com', org)).toBe(
+      'https://1c8f2a4e3b5d4e6f8a9b0c1d2e3f4a5b-c.crm4.dynamics.com/.default',
+    );
+    expect(messagingScopeFor('https://contoso.api.crm.dynamics.com', org)).toBe(
+      'https://1c8f2a4e3b5d4e6f8a9b0c1d2e3f4a5b-c.crm.dynamics.com/.default',
+    );
+  });
+  it('does not guess for other clouds or other origins', () => {
+    expect(messagingScopeFor('https://contoso.crm.microsoftdynamics.us', org)).toBeUndefined();
+    expect(messagingScopeFor('http://127.0.0.1:4011', org)).toBeUndefined();
   });
 });

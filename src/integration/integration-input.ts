@@ -1,7 +1,8 @@
 import { AppError } from '../common/errors.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
 import type { Credentials } from '../verification/credential-verifier.service.js';
-import { normaliseEnvironmentUrl } from './environment-url.js';
+import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
+import { normaliseEnvironmentUrl, normaliseMessagingEndpoint } from './environment-url.js';
 import type { IntegrationCredentialsDto } from './integration.dto.js';
 
 /** The normalised credentials to verify, and the optional settings as they will be stored. */
@@ -14,6 +15,15 @@ export interface ResolvedInput {
   defaultQueueId: string | null;
   defaultWorkstreamId: string | null;
   ticketProperties: Record<string, unknown>;
+  /** Omnichannel messaging as stored (`scope` null: derived), or none. */
+  messaging: MessagingInput | null;
+}
+
+interface MessagingInput {
+  endpoint: string;
+  channelId: string;
+  organizationId: string;
+  scope: string | null;
 }
 
 /**
@@ -35,6 +45,7 @@ export function resolveInput(
     problems.push({ field: 'client_secret', message: 'client_secret is required: no secret is stored yet' });
   }
   if (problems.length > 0 || 'problem' in environment) throw AppError.validation(problems);
+  const messaging = resolveMessaging(dto, existing, environment.url, allowedOrigins);
 
   const keep = <K extends keyof IntegrationCredentialsDto, V>(
     key: K,
@@ -54,6 +65,9 @@ export function resolveInput(
       clientSecret: dto.client_secret ?? storedSecret(),
       tenantId: dto.tenant_id.trim().toLowerCase(),
       environmentUrl: environment.url,
+      messagingScope: messaging
+        ? (messaging.scope ?? messagingScopeFor(environment.url, messaging.organizationId))
+        : undefined,
     },
     secretProvided: dto.client_secret !== undefined,
     secretExpiresAt: keep('secret_expires_at', existing?.secretExpiresAt ?? null, null, (v) => new Date(v)),
@@ -64,7 +78,79 @@ export function resolveInput(
       v.toLowerCase(),
     ),
     ticketProperties: keep('ticket_properties', existing?.ticketProperties ?? {}, {}, (v) => v),
+    messaging,
   };
+}
+
+/**
+ * The messaging fields: each omitted keeps its stored value, null clears it; the endpoint, the
+ * channel and the organization go together (all or none); the scope is derived when not given,
+ * where Microsoft documents how (public cloud).
+ */
+function resolveMessaging(
+  dto: IntegrationCredentialsDto,
+  existing: IntegrationSettings | null,
+  environmentUrl: string,
+  allowedOrigins: string[],
+): MessagingInput | null {
+  const pick = <
+    K extends 'messaging_endpoint' | 'messaging_channel_id' | 'messaging_organization_id' | 'messaging_scope',
+  >(
+    key: K,
+    stored: string | null | undefined,
+  ): string | null => {
+    const value = dto[key];
+    if (value === undefined) return stored ?? null;
+    return value === null ? null : value.trim();
+  };
+  const endpoint = pick('messaging_endpoint', existing?.messagingEndpoint);
+  const channelId = pick('messaging_channel_id', existing?.messagingChannelId)?.toLowerCase() ?? null;
+  const organizationId =
+    pick('messaging_organization_id', existing?.messagingOrganizationId)?.toLowerCase() ?? null;
+  const scope = pick('messaging_scope', existing?.messagingScope);
+  const given = {
+    messaging_endpoint: endpoint,
+    messaging_channel_id: channelId,
+    messaging_organization_id: organizationId,
+  };
+  const missing = Object.entries(given)
+    .filter(([, value]) => value === null)
+    .map(([field]) => field);
+  if (missing.length === 3) {
+    if (scope !== null && dto.messaging_scope !== undefined) {
+      throw AppError.validation([
+        {
+          field: 'messaging_scope',
+          message:
+            'messaging_scope needs messaging_endpoint, messaging_channel_id and messaging_organization_id',
+        },
+      ]);
+    }
+    return null;
+  }
+  if (missing.length > 0) {
+    throw AppError.validation(
+      missing.map((field) => ({
+        field,
+        message: `${field} is required with the other messaging settings (set all of messaging_endpoint, messaging_channel_id and messaging_organization_id, or none)`,
+      })),
+    );
+  }
+  const normalised = normaliseMessagingEndpoint(endpoint!, allowedOrigins);
+  if ('problem' in normalised) {
+    throw AppError.validation([
+      { field: 'messaging_endpoint', message: `messaging_endpoint ${normalised.problem}` },
+    ]);
+  }
+  if (scope === null && !messagingScopeFor(environmentUrl, organizationId!)) {
+    throw AppError.validation([
+      {
+        field: 'messaging_scope',
+        message: `messaging_scope is required: it cannot be derived from ${environmentUrl} (only for *.crm*.dynamics.com environments)`,
+      },
+    ]);
+  }
+  return { endpoint: normalised.url, channelId: channelId!, organizationId: organizationId!, scope };
 }
 
 /** The version an If-Match header names: a number, `*` (any stored row), or none. Throws 400 when malformed. */

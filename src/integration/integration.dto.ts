@@ -226,6 +226,57 @@ export class IntegrationCredentialsDto {
   @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
   default_workstream_id?: string | null;
 
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'https://m-1c8f2a4e3b5d4e6f8a9b0c1d2e3f4a5b.us.omnichannelengagementhub.com',
+    description:
+      'Omnichannel Messaging API endpoint. With messaging_channel_id and messaging_organization_id (all three or none), web, SMS and WhatsApp handoffs become Omnichannel conversations',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  messaging_endpoint?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: GUID_EXAMPLE,
+    description: 'Id of the custom messaging channel record (msdyn_occustommessagingchannel)',
+  })
+  @IsOptional()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  messaging_channel_id?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: GUID_EXAMPLE,
+    description:
+      'The Dynamics 365 organization id (Power Platform admin center → environment → Organization ID)',
+  })
+  @IsOptional()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  messaging_organization_id?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'https://1c8f2a4e3b5d4e6f8a9b0c1d2e3f4a5b-c.crm.dynamics.com/.default',
+    description:
+      'Token scope for the Messaging API; omit or null to derive it from the environment (public cloud)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  @Matches(/^https:\/\/[a-z0-9.-]+(:\d{1,5})?\/\.default$/i, {
+    message:
+      'messaging_scope must look like https://<organization id without dashes>-c.<region>.dynamics.com/.default',
+  })
+  messaging_scope?: string | null;
+
   @ApiPropertyOptional({ nullable: true, type: Object, example: { casetypecode: 1 } })
   @IsOptional()
   @IsObject({ message: 'ticket_properties must be a JSON object' })
@@ -234,7 +285,8 @@ export class IntegrationCredentialsDto {
 }
 
 export class StageResultDto implements StageResult {
-  @ApiProperty({ enum: ['token_exchange', 'dynamics_probe'] }) stage!: StageResult['stage'];
+  @ApiProperty({ enum: ['token_exchange', 'dynamics_probe', 'messaging_token'] })
+  stage!: StageResult['stage'];
   @ApiProperty({ enum: ['ok', 'rejected', 'unreachable'] }) outcome!: StageResult['outcome'];
   @ApiProperty({ nullable: true, type: Number }) upstream_status!: number | null;
   @ApiProperty({ nullable: true, type: String, example: 'AADSTS7000215' }) upstream_code!: string | null;
@@ -274,6 +326,15 @@ export class IntegrationStatusDto {
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) default_queue_id!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) default_workstream_id!: string | null;
   @ApiProperty({ type: Object }) ticket_properties!: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String }) messaging_endpoint!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) messaging_channel_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) messaging_organization_id!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The scope in use: as entered, or derived from the environment',
+  })
+  messaging_scope!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_verified_at!: string | null;
   @ApiProperty({ nullable: true, type: LastVerificationDto }) last_verification!: LastVerificationDto | null;
   @ApiProperty({ type: 'integer', description: 'Changes on every update; send it back as If-Match' })

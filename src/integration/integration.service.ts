@@ -134,6 +134,10 @@ export class IntegrationService {
       defaultQueueId: input.defaultQueueId,
       defaultWorkstreamId: input.defaultWorkstreamId,
       ticketProperties: input.ticketProperties,
+      messagingEndpoint: input.messaging?.endpoint ?? null,
+      messagingChannelId: input.messaging?.channelId ?? null,
+      messagingOrganizationId: input.messaging?.organizationId ?? null,
+      messagingScope: input.messaging?.scope ?? null,
       status: 'active',
       lastVerification: summarise(result, new Date()),
       lastVerifiedAt: new Date(),
@@ -202,6 +206,10 @@ function snapshot(row: IntegrationSettings): Record<string, unknown> {
     default_queue_id: row.defaultQueueId,
     default_workstream_id: row.defaultWorkstreamId,
     ticket_properties: row.ticketProperties,
+    messaging_endpoint: row.messagingEndpoint,
+    messaging_channel_id: row.messagingChannelId,
+    messaging_organization_id: row.messagingOrganizationId,
+    messaging_scope: row.messagingScope,
   };
 }
 
@@ -210,8 +218,11 @@ function notConnected(): AppError {
 }
 
 function verificationError(failure: StageResult, saving: boolean): AppError {
-  const stage =
-    failure.stage === 'token_exchange' ? 'token exchange with Microsoft Entra ID' : 'Dynamics 365 probe';
+  const stage = {
+    token_exchange: 'token exchange with Microsoft Entra ID',
+    dynamics_probe: 'Dynamics 365 probe',
+    messaging_token: 'token for the Omnichannel Messaging API',
+  }[failure.stage];
   const nothing = saving ? ' Nothing was saved.' : '';
   if (failure.outcome === 'rejected') {
     const code = failure.upstream_code ?? `HTTP ${failure.upstream_status}`;

@@ -1,3 +1,4 @@
+import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
 import { expiryWarnings } from '../verification/status-rules.js';
 import { IntegrationStatusDto } from './integration.dto.js';
@@ -24,6 +25,12 @@ export function toStatusDocument(
     default_queue_id: row.defaultQueueId,
     default_workstream_id: row.defaultWorkstreamId,
     ticket_properties: row.ticketProperties,
+    messaging_endpoint: row.messagingEndpoint,
+    messaging_channel_id: row.messagingChannelId,
+    messaging_organization_id: row.messagingOrganizationId,
+    messaging_scope: row.messagingOrganizationId
+      ? (row.messagingScope ?? messagingScopeFor(row.environmentUrl, row.messagingOrganizationId) ?? null)
+      : null,
     last_verified_at: row.lastVerifiedAt?.toISOString() ?? null,
     last_verification: row.lastVerification,
     version: row.version,

@@ -46,3 +46,15 @@ export function parseDynamicsHost(hostname: string): DynamicsHost | undefined {
   }
   return undefined;
 }
+
+/**
+ * The token scope of the Omnichannel Messaging API for an environment of the public cloud:
+ * `https://<organization id without dashes>-c.<region>.dynamics.com/.default`. Undefined where
+ * Microsoft documents no form (other clouds, non-Microsoft origins): the admin enters it.
+ */
+export function messagingScopeFor(environmentUrl: string, organizationId: string): string | undefined {
+  const host = parseDynamicsHost(new URL(environmentUrl).hostname);
+  if (!host || host.cloud !== 'public') return undefined;
+  const region = host.suffix.slice(0, -'.dynamics.com'.length);
+  return `https://${organizationId.replace(/-/g, '').toLowerCase()}-c.${region}.dynamics.com/.default`;
+}

@@ -43,6 +43,20 @@ export class IntegrationSettings {
   @Column({ name: 'ticket_properties', type: 'jsonb', default: () => "'{}'::jsonb" })
   ticketProperties!: Record<string, unknown>;
 
+  /** Omnichannel Messaging API origin; with the channel and organization ids, chats become conversations. */
+  @Column({ name: 'messaging_endpoint', type: 'text', nullable: true })
+  messagingEndpoint!: string | null;
+
+  @Column({ name: 'messaging_channel_id', type: 'uuid', nullable: true })
+  messagingChannelId!: string | null;
+
+  @Column({ name: 'messaging_organization_id', type: 'uuid', nullable: true })
+  messagingOrganizationId!: string | null;
+
+  /** As entered; null means derived from the environment (see messagingScopeOf). */
+  @Column({ name: 'messaging_scope', type: 'text', nullable: true })
+  messagingScope!: string | null;
+
   @Column({ name: 'status', type: 'text' })
   status!: IntegrationStatus;
 

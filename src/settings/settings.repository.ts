@@ -30,6 +30,8 @@ export interface ClaimedRow {
   environmentUrl: string;
   clientSecretEncrypted: Buffer;
   clientSecretKeyId: string;
+  messagingOrganizationId: string | null;
+  messagingScope: string | null;
   status: IntegrationStatus;
 }
 
@@ -128,7 +130,8 @@ export class SettingsRepository {
            FOR UPDATE SKIP LOCKED)
         RETURNING s.org_id AS "orgId", s.client_id AS "clientId", s.tenant_id AS "tenantId",
                   s.environment_url AS "environmentUrl", s.client_secret_encrypted AS "clientSecretEncrypted",
-                  s.client_secret_key_id AS "clientSecretKeyId", s.status`,
+                  s.client_secret_key_id AS "clientSecretKeyId", s.messaging_organization_id AS "messagingOrganizationId",
+                  s.messaging_scope AS "messagingScope", s.status`,
       [cutoff, instanceId, leaseMs],
     );
     return rows[0] ?? null;
@@ -214,6 +217,10 @@ interface SettingsRow {
   default_queue_id: string | null;
   default_workstream_id: string | null;
   ticket_properties: Record<string, unknown>;
+  messaging_endpoint: string | null;
+  messaging_channel_id: string | null;
+  messaging_organization_id: string | null;
+  messaging_scope: string | null;
   status: IntegrationSettings['status'];
   last_verified_at: Date | null;
   last_verification: IntegrationSettings['lastVerification'];
@@ -241,6 +248,10 @@ function toEntity(row: SettingsRow): IntegrationSettings {
     defaultQueueId: row.default_queue_id,
     defaultWorkstreamId: row.default_workstream_id,
     ticketProperties: row.ticket_properties,
+    messagingEndpoint: row.messaging_endpoint,
+    messagingChannelId: row.messaging_channel_id,
+    messagingOrganizationId: row.messaging_organization_id,
+    messagingScope: row.messaging_scope,
     status: row.status,
     lastVerifiedAt: row.last_verified_at,
     lastVerification: row.last_verification,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors.js';
+import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
 import { SecretCipher, SecretDecryptionError } from './secret-cipher.service.js';
 import type { IntegrationSettings } from './settings.entity.js';
 
@@ -9,11 +10,20 @@ export interface PlainCredentials {
   clientSecret: string;
   tenantId: string;
   environmentUrl: string;
+  /** With Omnichannel messaging configured: the Messaging API's token scope. */
+  messagingScope?: string;
 }
 
 export type StoredCredentialsRow = Pick<
   IntegrationSettings,
-  'orgId' | 'clientId' | 'tenantId' | 'environmentUrl' | 'clientSecretEncrypted' | 'clientSecretKeyId'
+  | 'orgId'
+  | 'clientId'
+  | 'tenantId'
+  | 'environmentUrl'
+  | 'clientSecretEncrypted'
+  | 'clientSecretKeyId'
+  | 'messagingOrganizationId'
+  | 'messagingScope'
 >;
 
 /** The one place a stored secret is decrypted: everything else receives credentials from here. */
@@ -38,6 +48,12 @@ export class StoredCredentials {
       tenantId: row.tenantId,
       environmentUrl: row.environmentUrl,
       clientSecret: this.secretOf(row),
+      ...(row.messagingOrganizationId
+        ? {
+            messagingScope:
+              row.messagingScope ?? messagingScopeFor(row.environmentUrl, row.messagingOrganizationId),
+          }
+        : {}),
     };
   }
 

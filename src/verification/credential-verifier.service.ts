@@ -11,6 +11,8 @@ export interface Credentials extends HintInput {
   clientSecret: string;
   tenantId: string;
   environmentUrl: string;
+  /** With Omnichannel messaging: the scope a third stage gets a token for. */
+  messagingScope?: string;
 }
 
 export type VerificationResult =
@@ -18,8 +20,9 @@ export type VerificationResult =
   | { ok: false; stages: StageResult[]; failure: StageResult; retryAfterMs: number | null };
 
 /**
- * The two-stage live check shared by Test & Save, test, verify and the nightly sweep: a fresh
- * client credentials token (never cached), then the incidents probe with it.
+ * The live check shared by Test & Save, test, verify and the nightly sweep: a fresh
+ * client credentials token (never cached), then the incidents probe with it, then — with
+ * Omnichannel messaging configured — a token for the Messaging API's scope.
  */
 @Injectable()
 export class CredentialVerifier {
@@ -36,12 +39,22 @@ export class CredentialVerifier {
       stages.push(okStage('token_exchange', token.durationMs));
       const probe = await this.dataverse.probeIncidents(credentials.environmentUrl, token.accessToken, retry);
       stages.push(okStage('dynamics_probe', probe.durationMs));
+      if (credentials.messagingScope) {
+        const messaging = await this.entra.exchangeClientCredentials(credentials, retry, {
+          scope: credentials.messagingScope,
+          stage: 'messaging_token',
+        });
+        stages.push(okStage('messaging_token', messaging.durationMs));
+      }
       return { ok: true, stages };
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       const failure: StageResult = {
-        // The verifier's own calls report only its two stages.
-        stage: error.stage === 'token_exchange' ? 'token_exchange' : 'dynamics_probe',
+        // The verifier's own calls report only its stages.
+        stage:
+          error.stage === 'token_exchange' || error.stage === 'messaging_token'
+            ? error.stage
+            : 'dynamics_probe',
         outcome: error.outcome,
         upstream_status: error.upstreamStatus,
         upstream_code: error.upstreamCode,

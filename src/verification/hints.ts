@@ -8,6 +8,7 @@ export interface HintInput {
   /** Only its shape is looked at (a GUID means the Secret ID was pasted). */
   clientSecret: string;
   environmentUrl: string;
+  messagingScope?: string;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,7 +17,22 @@ const APP_USERS =
 
 export function hintFor(failure: UpstreamFailure, input: HintInput): string {
   if (failure.outcome === 'unreachable') return unreachableHint(failure);
+  if (failure.stage === 'messaging_token') return messagingTokenHint(failure, input);
   return failure.stage === 'token_exchange' ? tokenHint(failure, input) : dataverseHint(failure, input);
+}
+
+/** The app's token for the Messaging API: its own failures, else those of any token. */
+function messagingTokenHint(failure: UpstreamFailure, input: HintInput): string {
+  switch (failure.upstreamCode) {
+    case 'AADSTS500011':
+      return `Entra ID does not know the Messaging API resource ${input.messagingScope ?? ''} in this tenant. Check messaging_organization_id (Power Platform admin center → your environment → Organization ID) and, outside the public cloud, messaging_scope (https://<organization id without dashes>-c.<region>.dynamics.com/.default); Omnichannel must be provisioned in the environment.`;
+    case 'AADSTS1002012':
+    case 'AADSTS70011':
+    case 'AADSTS700022':
+      return 'Entra ID refused the Messaging API scope. It must be https://<organization id without dashes>-c.<region>.dynamics.com/.default for this environment.';
+    default:
+      return tokenHint(failure, input);
+  }
 }
 
 function tokenHint(failure: UpstreamFailure, input: HintInput): string {
@@ -81,7 +97,10 @@ function dataverseHint(failure: UpstreamFailure, input: HintInput): string {
 }
 
 function unreachableHint(failure: UpstreamFailure): string {
-  const who = failure.stage === 'token_exchange' ? 'Microsoft Entra ID' : 'The Dynamics 365 environment';
+  const who =
+    failure.stage === 'token_exchange' || failure.stage === 'messaging_token'
+      ? 'Microsoft Entra ID'
+      : 'The Dynamics 365 environment';
   if (failure.upstreamStatus === 429)
     return `${who} is throttling requests. Nothing was changed; try again in a few minutes.`;
   if (failure.upstreamStatus === null) {

@@ -2,8 +2,11 @@
 // the API documents that show it.
 import type { UpstreamOutcome, UpstreamStage } from '../microsoft/upstream.js';
 
-/** Where a verification stopped: the token exchange with Entra ID, or the Dataverse probe. */
-type VerificationStage = Extract<UpstreamStage, 'token_exchange' | 'dynamics_probe'>;
+/**
+ * Where a verification stopped: the token exchange with Entra ID, the Dataverse probe, or (with
+ * Omnichannel messaging configured) the token for the Messaging API.
+ */
+type VerificationStage = Extract<UpstreamStage, 'token_exchange' | 'dynamics_probe' | 'messaging_token'>;
 
 type VerificationOutcome = 'ok' | UpstreamOutcome;
 

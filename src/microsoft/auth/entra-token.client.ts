@@ -43,14 +43,23 @@ export class EntraTokenClient {
     return `${authority}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
   }
 
-  async exchangeClientCredentials(credentials: ClientCredentials, retry?: RetryPolicy): Promise<AccessToken> {
+  /**
+   * A token for the environment (`<environment>/.default`), or with `target` for another
+   * resource of the same app registration (the Messaging API scope), reported under its stage.
+   */
+  async exchangeClientCredentials(
+    credentials: ClientCredentials,
+    retry?: RetryPolicy,
+    target: { scope: string; stage: 'messaging_token' } | undefined = undefined,
+  ): Promise<AccessToken> {
+    const stage = target?.stage ?? 'token_exchange';
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: credentials.clientId,
       client_secret: credentials.clientSecret,
-      scope: `${credentials.environmentUrl}/.default`,
+      scope: target?.scope ?? `${credentials.environmentUrl}/.default`,
     });
     let response;
     try {
@@ -68,7 +77,7 @@ export class EntraTokenClient {
     } catch (error) {
       if (error instanceof UpstreamTransportError) {
         throw new UpstreamFailure(
-          'token_exchange',
+          stage,
           'unreachable',
           null,
           null,
@@ -94,7 +103,7 @@ export class EntraTokenClient {
     const traceId = body?.trace_id ?? response.headers.get('x-ms-request-id');
     const definite = (response.status === 400 || response.status === 401) && body?.error !== undefined;
     throw new UpstreamFailure(
-      'token_exchange',
+      stage,
       definite ? 'rejected' : 'unreachable',
       response.status,
       code,
