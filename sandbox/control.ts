@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isEntitySet } from './entities.js';
-import { Fault, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
+import { representativeActivity } from './messaging.js';
+import { Fault, isGuid, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
 import type { Sandbox } from './sandbox.js';
 
 /**
@@ -53,6 +54,15 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
         ]),
       ),
       custom_columns: e.customColumns,
+      messaging: e.messaging
+        ? {
+            origin: e.messaging.origin,
+            organization_id: e.organizationId,
+            scope: `${e.messagingResource}/.default`,
+            channels: [...e.messaging.channels.values()],
+            conversations: [...e.messaging.conversations.values()].slice(-5),
+          }
+        : null,
       users: [...e.users.values()].map((u) => ({
         client_id: u.clientId,
         system_user_id: u.systemUserId,
@@ -257,6 +267,63 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
   });
   app.delete('/_sandbox/environments/:name/fault', async (request, reply) => {
     model.environment((request.params as { name: string }).name).fault = undefined;
+    return reply.status(204).send();
+  });
+
+  // The Omnichannel Messaging API of an environment: channels (the admin's msdyn_occustommessagingchannel
+  // records), conversations, and the representative's side of a conversation.
+  app.get('/_sandbox/environments/:name/messaging', async (request) => {
+    const environment = model.environment((request.params as { name: string }).name);
+    const messaging = environment.messaging!;
+    return {
+      origin: messaging.origin,
+      organization_id: environment.organizationId,
+      scope: `${environment.messagingResource}/.default`,
+      created: messaging.created,
+      channels: [...messaging.channels.values()],
+      conversations: [...messaging.conversations.values()],
+    };
+  });
+  app.put('/_sandbox/environments/:name/messaging/channels/:id', async (request) => {
+    const { name, id } = request.params as { name: string; id: string };
+    const messaging = model.environment(name).messaging!;
+    const input = body(request);
+    if (!isGuid(id)) throw new Error('channel id must be a GUID');
+    if (typeof input.app_id !== 'string' || !isGuid(input.app_id)) throw new Error('app_id must be a GUID');
+    if (
+      input.webhook_url !== undefined &&
+      input.webhook_url !== null &&
+      typeof input.webhook_url !== 'string'
+    )
+      throw new Error('webhook_url must be a URL or null');
+    const channel = {
+      id: id.toLowerCase(),
+      appId: input.app_id.toLowerCase(),
+      webhookUrl: input.webhook_url ?? null,
+      workstreamLinked: input.workstream_linked !== false,
+    };
+    messaging.channels.set(channel.id, channel);
+    return channel;
+  });
+  app.post('/_sandbox/environments/:name/messaging/conversations/:id/activities', async (request) => {
+    const { name, id } = request.params as { name: string; id: string };
+    const input = body(request);
+    if (!['message', 'typing', 'event'].includes(input.type as string))
+      throw new Error('type must be message, typing or event');
+    return representativeActivity(model, sandbox.key, model.environment(name), id, {
+      type: input.type as 'message' | 'typing' | 'event',
+      text: typeof input.text === 'string' ? input.text : undefined,
+      name: typeof input.name === 'string' ? input.name : undefined,
+      from: typeof input.from === 'string' ? input.from : undefined,
+    });
+  });
+  app.put('/_sandbox/environments/:name/messaging/fault', async (request) => {
+    const environment = model.environment((request.params as { name: string }).name);
+    environment.messagingFault = parseFault(body(request));
+    return environment.messagingFault;
+  });
+  app.delete('/_sandbox/environments/:name/messaging/fault', async (request, reply) => {
+    model.environment((request.params as { name: string }).name).messagingFault = undefined;
     return reply.status(204).send();
   });
 

@@ -69,6 +69,45 @@ export interface Fault {
   path?: string;
 }
 
+export interface MessagingChannel {
+  id: string;
+  /** The Entra app allowed to call the API for this channel (msdyn_appid). */
+  appId: string;
+  /** Where representatives' activities go (msdyn_webhookurl); none: they are only stored. */
+  webhookUrl: string | null;
+  /** A channel must be added to a messaging workstream before conversations can start (30014). */
+  workstreamLinked: boolean;
+}
+
+export interface ConversationActivity {
+  seq: number;
+  at: string;
+  side: 'customer' | 'representative';
+  activity: Record<string, unknown>;
+  /** For representatives' activities: the webhook's answer status per attempt. */
+  webhook?: (number | string)[];
+}
+
+export interface Conversation {
+  id: string;
+  channelId: string;
+  customerId: string | null;
+  customer: Record<string, unknown>;
+  context: Record<string, unknown>;
+  startMessage: { message: string; displayname?: string } | null;
+  active: boolean;
+  createdAt: string;
+  activities: ConversationActivity[];
+}
+
+export interface MessagingState {
+  origin: string;
+  channels: Map<string, MessagingChannel>;
+  conversations: Map<string, Conversation>;
+  /** Counts conversations created, to check that retries created none twice. */
+  created: number;
+}
+
 export interface ServiceProtectionLimits {
   windowSeconds: number;
   requestsPerWindow: number;
@@ -104,6 +143,9 @@ export interface Environment {
   /** Records created per entity set, however they were created (POST, upsert, AddToQueue). */
   creates: Record<EntitySetName, number>;
   fault?: Fault;
+  /** The environment's Omnichannel Messaging API (its own server). */
+  messaging?: MessagingState;
+  messagingFault?: Fault;
   /** Added to every request while it is being processed (counts as execution time). */
   latencyMs: number;
   limits: ServiceProtectionLimits;
@@ -122,7 +164,7 @@ interface UsageCounters {
 export interface LoggedRequest {
   seq: number;
   at: string;
-  server: 'login' | 'dataverse';
+  server: 'login' | 'dataverse' | 'messaging';
   origin: string;
   method: string;
   path: string;
@@ -371,8 +413,8 @@ export class SandboxModel {
 
   /** Takes one use of a fault; returns it when it applies to this request. */
   static takeFault(
-    holder: { fault?: Fault } | { tokenFault?: Fault },
-    key: 'fault' | 'tokenFault',
+    holder: { fault?: Fault } | { tokenFault?: Fault } | { messagingFault?: Fault },
+    key: 'fault' | 'tokenFault' | 'messagingFault',
     request?: { method: string; path: string },
   ): Fault | undefined {
     const record = holder as Record<string, Fault | undefined>;

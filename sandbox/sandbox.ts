@@ -16,6 +16,8 @@ export interface Sandbox {
     name: string;
     tenantId: string;
     port?: number;
+    /** Port of its Omnichannel Messaging API (0 = any free port). */
+    messagingPort?: number;
     limits?: Partial<ServiceProtectionLimits>;
   }): Promise<Environment>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import Fastify, { FastifyInstance } from 'fastify';
 import { registerControl } from './control.js';
 import { registerDataverse } from './dataverse.js';
 import { registerEntra } from './entra.js';
+import { registerMessaging } from './messaging.js';
 import { SandboxModel } from './model.js';
 import type { Sandbox, SandboxOptions } from './sandbox.js';
 import { SigningKey } from './signing.js';
@@ -33,13 +34,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async addEnvironment(input) {
       const server = Fastify({ bodyLimit: 16 * 1024 * 1024, forceCloseConnections: true });
       registerDataverse(server, model, key, input.name, () => loginUrl);
+      const messagingServer = Fastify({ bodyLimit: 1024 * 1024, forceCloseConnections: true });
+      registerMessaging(messagingServer, model, key, input.name);
       await server.listen({ port: input.port ?? 0, host });
       servers.push(server);
+      await messagingServer.listen({ port: input.messagingPort ?? 0, host });
+      servers.push(messagingServer);
       const address = server.server.address() as { port: number };
+      const messagingAddress = messagingServer.server.address() as { port: number };
       try {
-        return model.createEnvironment({ ...input, origin: `http://${host}:${address.port}` });
+        const environment = model.createEnvironment({ ...input, origin: `http://${host}:${address.port}` });
+        environment.messaging = {
+          origin: `http://${host}:${messagingAddress.port}`,
+          channels: new Map(),
+          conversations: new Map(),
+          created: 0,
+        };
+        return environment;
       } catch (error) {
-        await server.close();
+        await Promise.all([server.close(), messagingServer.close()]);
         throw error;
       }
     },
