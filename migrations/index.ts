@@ -8,6 +8,7 @@ import { RollingRateLimit1764210000000 } from './1764210000000-RollingRateLimit.
 import { Handoffs1764220000000 } from './1764220000000-Handoffs.js';
 import { DeliveryQueue1764230000000 } from './1764230000000-DeliveryQueue.js';
 import { MessagingSettings1764240000000 } from './1764240000000-MessagingSettings.js';
+import { HandoffConversations1764250000000 } from './1764250000000-HandoffConversations.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -23,4 +24,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Handoffs1764220000000,
   DeliveryQueue1764230000000,
   MessagingSettings1764240000000,
+  HandoffConversations1764250000000,
 ];

@@ -22,10 +22,21 @@ const STEP_PRIVILEGES: Partial<Record<UpstreamStage, string>> = {
 /** Codes that mean the app cannot act in the environment at all: the connection is invalid. */
 export const CONNECTION_CODES = ['0x80072560', '0x80040225'];
 
+const CHANNEL_RECORD = 'the custom messaging channel record (msdyn_occustommessagingchannel)';
+
 export function deliveryHint(
   failure: UpstreamFailure,
-  settings: { defaultQueueId: string | null; defaultOwnerId: string | null },
+  settings: {
+    defaultQueueId: string | null;
+    defaultOwnerId: string | null;
+    clientId: string;
+    messagingChannelId: string | null;
+    messagingOrganizationId: string | null;
+  },
 ): string {
+  if (failure.stage === 'conversation_create' || failure.stage === 'message_send') {
+    return messagingHint(failure, settings);
+  }
   const step = STEP_PRIVILEGES[failure.stage];
   switch (failure.upstreamCode) {
     case '0x80040220': {
@@ -53,5 +64,26 @@ export function deliveryHint(
       return failure.upstreamStatus === 403
         ? `Dataverse refused the ${failure.stage.replace('_', ' ')} step (${failure.upstreamCode ?? 'HTTP 403'}). The Application User needs ${step ?? 'more privileges'}.`
         : `Dataverse refused the ${failure.stage.replace('_', ' ')} step (HTTP ${failure.upstreamStatus}${failure.upstreamCode ? `, ${failure.upstreamCode}` : ''}): ${failure.message}`;
+  }
+}
+
+/** The Omnichannel Messaging API's refusals (its 300xx codes, or 401 for the channel). */
+function messagingHint(
+  failure: UpstreamFailure,
+  settings: { clientId: string; messagingChannelId: string | null; messagingOrganizationId: string | null },
+): string {
+  if (failure.upstreamStatus === 401) {
+    return `The Messaging API refused this app for the channel. In ${CHANNEL_RECORD} ${settings.messagingChannelId ?? ''}, msdyn_appid must be ${settings.clientId} and msdyn_tenantid your tenant; then retry the handoff.`;
+  }
+  switch (failure.upstreamCode) {
+    case '30001':
+      return `The Messaging API does not know organization ${settings.messagingOrganizationId ?? ''}. Set messaging_organization_id to the environment's Organization ID (Power Platform admin center → your environment) and messaging_endpoint to that organization's endpoint; then retry.`;
+    case '30002':
+    case '30004':
+      return `The messaging channel ${settings.messagingChannelId ?? ''} does not exist. Create ${CHANNEL_RECORD} (msdyn_occustomchannelid 192350005, msdyn_appid ${settings.clientId}, msdyn_webhookurl this service's webhook) and set messaging_channel_id to its id; then retry.`;
+    case '30014':
+      return `The messaging channel ${settings.messagingChannelId ?? ''} is not linked to a workstream. In Copilot Service admin center → Workstreams, add the Messaging API channel to a messaging workstream with routing rules; then retry.`;
+    default:
+      return `The Messaging API refused the ${failure.stage.replace('_', ' ')} step (HTTP ${failure.upstreamStatus}${failure.upstreamCode ? `, ${failure.upstreamCode}` : ''}): ${failure.message} If this repeats, report it with the session id.`;
   }
 }

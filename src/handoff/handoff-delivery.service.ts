@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
 import { retryDelayMs } from '../common/retry-delay.js';
 import { DataverseCall, DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
+import { MessagingCall, MessagingClient } from '../microsoft/messaging-client/messaging.client.js';
 import { UpstreamFailure, UpstreamStage } from '../microsoft/upstream.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
@@ -18,6 +19,7 @@ import { AttemptEnd, DeliveryProgress, HandoffRepository } from './handoff.repos
 import type { Handoff } from './handoff.entity.js';
 import type { HandoffError, HandoffReason } from './handoff.types.js';
 import { HandoffTokens } from './handoff-tokens.js';
+import { AI_DISPLAY_NAME, conversationPlan } from './conversation-route.js';
 import {
   anonymousContactBody,
   contactBody,
@@ -61,6 +63,7 @@ export class HandoffDelivery implements OnModuleInit {
     private readonly stored: StoredCredentials,
     private readonly tokens: HandoffTokens,
     private readonly dataverse: DataverseClient,
+    private readonly messaging: MessagingClient,
     private readonly metrics: HandoffMetrics,
   ) {}
 
@@ -104,7 +107,12 @@ export class HandoffDelivery implements OnModuleInit {
         },
       };
     }
-    const tools = { dataverse: this.dataverse, tokens: this.tokens, handoffs: this.handoffs };
+    const tools = {
+      dataverse: this.dataverse,
+      messaging: this.messaging,
+      tokens: this.tokens,
+      handoffs: this.handoffs,
+    };
     const attempt = new Attempt(
       tools,
       row,
@@ -113,7 +121,13 @@ export class HandoffDelivery implements OnModuleInit {
       Date.now() + this.config.handoffAttemptTimeoutMs,
     );
     try {
-      await attempt.incidentRoute();
+      if (row.route === 'conversation' && settings.messagingEndpoint && credentials.messagingScope) {
+        await attempt.conversationRoute();
+      } else {
+        // Messaging settings removed since the handoff was accepted: it becomes a case.
+        if (row.route === 'conversation') attempt.reroute();
+        await attempt.incidentRoute();
+      }
       return { kind: 'delivered' };
     } catch (error) {
       return this.classify(error, settings, credentials);
@@ -123,6 +137,7 @@ export class HandoffDelivery implements OnModuleInit {
   }
 
   private classify(error: unknown, settings: IntegrationSettings, credentials: PlainCredentials): Outcome {
+    if (error instanceof Superseded) return { kind: 'cancelled' };
     if (error instanceof AttemptTimedOut) {
       return {
         kind: 'retry',
@@ -160,11 +175,21 @@ export class HandoffDelivery implements OnModuleInit {
       return { kind: 'retry', retryAfterMs: error.retryAfterMs, error: { ...base, hint: null } };
     }
     // Microsoft's definite refusals: the connection itself (held until it is verified again) …
-    if (error.stage === 'token_exchange') {
+    if (error.stage === 'token_exchange' || error.stage === 'messaging_token') {
       return {
         kind: 'held',
         reason: 'connection_invalid',
         error: { ...base, hint: hintFor(error, credentials) },
+      };
+    }
+    if (
+      error.upstreamStatus === 401 &&
+      (error.stage === 'conversation_create' || error.stage === 'message_send')
+    ) {
+      return {
+        kind: 'failed',
+        reason: 'configuration',
+        error: { ...base, hint: deliveryHint(error, settings) },
       };
     }
     if (error.upstreamStatus === 401) {
@@ -302,6 +327,7 @@ export class HandoffDelivery implements OnModuleInit {
 /** What an attempt works with. */
 interface AttemptTools {
   dataverse: DataverseClient;
+  messaging: MessagingClient;
   tokens: HandoffTokens;
   handoffs: HandoffRepository;
 }
@@ -409,6 +435,80 @@ class Attempt {
       dataverse.retrieve(call, 'contacts', id, ['description']),
     );
     return { id, created: existing.description === marker };
+  }
+
+  /** A conversation handoff whose org removed its messaging settings: delivered as a case. */
+  reroute(): void {
+    this.progress({ route: 'incident', routeReason: 'messaging_removed' });
+  }
+
+  /**
+   * The conversation route: the conversation (found again by the session id as customer id when
+   * an earlier attempt made it), then the transcript's follow-up messages, each recorded as sent.
+   */
+  async conversationRoute(): Promise<void> {
+    const { messaging } = this.tools;
+    const row = this.row;
+    const plan = conversationPlan(row.request);
+    if (!row.conversationId) {
+      const { conversationId } = await this.messagingCall('conversation_create', (call) =>
+        messaging.createConversation(call, plan.create),
+      );
+      await this.saveNow({ conversationId, conversationState: 'open' });
+    }
+    for (let part = row.conversationPartsSent; part < plan.followUps.length; part++) {
+      try {
+        await this.messagingCall('message_send', (call) =>
+          messaging.sendActivity(call, row.conversationId!, {
+            type: 'message',
+            id: `${row.sessionId}-${part + 1}`,
+            channelId: this.settings.messagingChannelId,
+            from: { name: AI_DISPLAY_NAME },
+            conversation: { id: row.conversationId },
+            text: plan.followUps[part],
+          }),
+        );
+      } catch (error) {
+        // 30013: the conversation ended (or was closed) before the whole transcript was sent.
+        if (error instanceof UpstreamFailure && error.upstreamCode === '30013') {
+          this.progress({ conversationState: 'closed' });
+          return;
+        }
+        throw error;
+      }
+      await this.saveNow({ conversationPartsSent: part + 1 });
+    }
+  }
+
+  /** A step that must not be repeated: written at once. */
+  private async saveNow(progress: DeliveryProgress): Promise<void> {
+    this.progress(progress);
+    if (!(await this.tools.handoffs.saveProgress(this.row.id, this.row.attempts, progress)))
+      throw new Superseded();
+  }
+
+  /** A Messaging API call with the org's cached token for its scope; a 401 drops it and tries once more. */
+  private async messagingCall<T>(
+    stage: UpstreamStage,
+    send: (call: MessagingCall) => Promise<T>,
+  ): Promise<T> {
+    const { tokens } = this.tools;
+    if (Date.now() > this.deadline) throw new AttemptTimedOut(stage);
+    const scope = this.credentials.messagingScope!;
+    const target = {
+      endpoint: this.settings.messagingEndpoint!,
+      channelId: this.settings.messagingChannelId!,
+      organizationId: this.settings.messagingOrganizationId!,
+    };
+    let accessToken = await tokens.get(this.row.orgId, this.settings.version, this.credentials, scope);
+    try {
+      return await send({ ...target, accessToken });
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure) || error.upstreamStatus !== 401) throw error;
+      await tokens.drop(this.row.orgId, accessToken, scope);
+      accessToken = await tokens.get(this.row.orgId, this.settings.version, this.credentials, scope);
+      return send({ ...target, accessToken });
+    }
   }
 
   /** A step's result: kept on the row for the next steps, written with the attempt's end. */

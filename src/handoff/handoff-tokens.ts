@@ -19,9 +19,13 @@ export class HandoffTokens {
 
   constructor(private readonly entra: EntraTokenClient) {}
 
-  /** A token for the org's connection at this settings version; concurrent callers share one exchange. */
-  async get(orgId: string, version: number, credentials: PlainCredentials): Promise<string> {
-    const entry = this.entries.get(orgId);
+  /**
+   * A token for the org's connection at this settings version — for its environment, or with
+   * `scope` for the Messaging API; concurrent callers share one exchange.
+   */
+  async get(orgId: string, version: number, credentials: PlainCredentials, scope?: string): Promise<string> {
+    const key = keyOf(orgId, scope);
+    const entry = this.entries.get(key);
     if (entry && entry.version === version) {
       try {
         const cached = await entry.token;
@@ -29,32 +33,40 @@ export class HandoffTokens {
       } catch {
         // The shared exchange failed: its caller reported it; this one asks again.
       }
-      if (this.entries.get(orgId) !== entry) return this.get(orgId, version, credentials);
+      if (this.entries.get(key) !== entry) return this.get(orgId, version, credentials, scope);
     }
-    const token = this.entra.exchangeClientCredentials(credentials).then((result) => ({
+    const exchange = scope
+      ? this.entra.exchangeClientCredentials(credentials, undefined, { scope, stage: 'messaging_token' })
+      : this.entra.exchangeClientCredentials(credentials);
+    const token = exchange.then((result) => ({
       accessToken: result.accessToken,
       expiresAt: Date.now() + result.expiresInSeconds * 1000,
     }));
     const fresh: Entry = { version, token };
-    this.entries.set(orgId, fresh);
+    this.entries.set(key, fresh);
     token.catch(() => {
-      if (this.entries.get(orgId) === fresh) this.entries.delete(orgId);
+      if (this.entries.get(key) === fresh) this.entries.delete(key);
     });
     return (await token).accessToken;
   }
 
   /** The org disconnected: nothing of its connection stays in memory. */
   forget(orgId: string): void {
-    this.entries.delete(orgId);
+    for (const key of this.entries.keys()) if (key.startsWith(`${orgId}\n`)) this.entries.delete(key);
   }
 
   /** Dataverse refused this token: forget it (not a newer one another delivery already fetched). */
-  async drop(orgId: string, accessToken: string): Promise<void> {
-    const entry = this.entries.get(orgId);
+  async drop(orgId: string, accessToken: string, scope?: string): Promise<void> {
+    const key = keyOf(orgId, scope);
+    const entry = this.entries.get(key);
     if (!entry) return;
     const cached = await entry.token.catch(() => undefined);
-    if (this.entries.get(orgId) === entry && (!cached || cached.accessToken === accessToken)) {
-      this.entries.delete(orgId);
+    if (this.entries.get(key) === entry && (!cached || cached.accessToken === accessToken)) {
+      this.entries.delete(key);
     }
   }
+}
+
+function keyOf(orgId: string, scope: string | undefined): string {
+  return `${orgId}\n${scope ?? ''}`;
 }

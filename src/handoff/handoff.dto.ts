@@ -187,7 +187,19 @@ export class HandoffDynamicsDto {
   @ApiProperty({ nullable: true, type: Boolean, description: 'Whether this handoff created the contact' })
   contact_created!: boolean | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) queue_item_id!: string | null;
-  @ApiProperty({ nullable: true, type: String }) conversation_id!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Conversation route: the Omnichannel conversation',
+  })
+  conversation_id!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    enum: ['open', 'closed'],
+    description: 'Conversation route: closed once the representative or the customer ended it',
+  })
+  conversation_state!: 'open' | 'closed' | null;
 }
 
 export class HandoffDocumentDto {
@@ -198,7 +210,8 @@ export class HandoffDocumentDto {
     nullable: true,
     type: String,
     example: 'messaging_not_configured',
-    description: 'Why this route: messaging_not_configured when a chat channel became a case',
+    description:
+      'Why this route: messaging_not_configured when a chat channel became a case; messaging_removed when the messaging settings were removed before delivery',
   })
   route_reason!: string | null;
   @ApiProperty({ enum: HANDOFF_STATES }) state!: HandoffState;

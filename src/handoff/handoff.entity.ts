@@ -79,6 +79,14 @@ export class Handoff {
   @Column({ name: 'conversation_id', type: 'text', nullable: true })
   conversationId!: string | null;
 
+  /** Conversation route: `open` once created, `closed` when the representative or customer ended it. */
+  @Column({ name: 'conversation_state', type: 'text', nullable: true })
+  conversationState!: 'open' | 'closed' | null;
+
+  /** Conversation route: follow-up messages of the transcript already sent (they are not idempotent). */
+  @Column({ name: 'conversation_parts_sent', type: 'integer', default: 0 })
+  conversationPartsSent!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

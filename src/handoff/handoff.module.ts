@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../microsoft/auth/auth.module.js';
 import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-client.module.js';
+import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { HandoffController } from './handoff.controller.js';
 import { HandoffDelivery } from './handoff-delivery.service.js';
@@ -15,7 +16,13 @@ import { HandoffTokens } from './handoff-tokens.js';
 
 /** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Handoff]), SettingsModule, AuthModule, DynamicsClientModule],
+  imports: [
+    TypeOrmModule.forFeature([Handoff]),
+    SettingsModule,
+    AuthModule,
+    DynamicsClientModule,
+    MessagingClientModule,
+  ],
   controllers: [HandoffController],
   providers: [
     HandoffRepository,

@@ -22,6 +22,11 @@ export interface DeliveryProgress {
   contactCreated?: boolean;
   ticketNumber?: string;
   queueItemId?: string;
+  conversationId?: string;
+  conversationState?: 'open' | 'closed';
+  conversationPartsSent?: number;
+  route?: Handoff['route'];
+  routeReason?: string | null;
 }
 
 /** How an attempt ended, as written onto the row. */
@@ -35,6 +40,11 @@ const COLUMNS = {
   contactCreated: 'contact_created',
   ticketNumber: 'ticket_number',
   queueItemId: 'queue_item_id',
+  conversationId: 'conversation_id',
+  conversationState: 'conversation_state',
+  conversationPartsSent: 'conversation_parts_sent',
+  route: 'route',
+  routeReason: 'route_reason',
 } as const satisfies Record<keyof DeliveryProgress, string>;
 
 @Injectable()
@@ -153,6 +163,22 @@ export class HandoffRepository {
       manager,
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Records a step at once, while the attempt owns the row (for steps that must not be repeated,
+   * such as a follow-up message); false when the row moved on.
+   */
+  async saveProgress(id: string, attempt: number, progress: DeliveryProgress): Promise<boolean> {
+    const entries = (Object.entries(progress) as [keyof DeliveryProgress, unknown][]).filter(
+      ([, value]) => value !== undefined,
+    );
+    const rows = await this.update(
+      `UPDATE handoffs SET ${entries.map(([key], i) => `${COLUMNS[key]} = $${i + 3}`).join(', ')}, updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING id`,
+      [id, attempt, ...entries.map(([, value]) => value)],
+    );
+    return rows.length > 0;
   }
 
   /** What an attempt created after its handoff was cancelled meanwhile: shown on the cancelled row. */
@@ -293,6 +319,8 @@ interface RawRow {
   ticket_number: string | null;
   queue_item_id: string | null;
   conversation_id: string | null;
+  conversation_state: 'open' | 'closed' | null;
+  conversation_parts_sent: number;
   created_at: Date;
   updated_at: Date;
   delivered_at: Date | null;
@@ -321,6 +349,8 @@ function fromRaw(row: RawRow): Handoff {
     ticketNumber: row.ticket_number,
     queueItemId: row.queue_item_id,
     conversationId: row.conversation_id,
+    conversationState: row.conversation_state,
+    conversationPartsSent: row.conversation_parts_sent,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deliveredAt: row.delivered_at,

@@ -63,14 +63,15 @@ export class HandoffService implements OnModuleInit {
       );
     }
     const chat = CHAT_CHANNELS.includes(request.channel);
+    const conversation = chat && settings.messagingEndpoint !== null;
     const held = settings.status === 'invalid';
     const row: Handoff = Object.assign(new Handoff(), {
       id: randomUUID(),
       orgId,
       sessionId: request.session_id,
       channel: request.channel,
-      route: 'incident',
-      routeReason: chat ? 'messaging_not_configured' : null,
+      route: conversation ? 'conversation' : 'incident',
+      routeReason: chat && !conversation ? 'messaging_not_configured' : null,
       state: held ? 'held' : 'pending',
       reason: held ? 'connection_invalid' : null,
       attempts: 0,
@@ -86,6 +87,8 @@ export class HandoffService implements OnModuleInit {
       ticketNumber: null,
       queueItemId: null,
       conversationId: null,
+      conversationState: null,
+      conversationPartsSent: 0,
       deliveredAt: null,
     } satisfies Partial<Handoff>);
 
@@ -253,6 +256,7 @@ function toDocument(row: Handoff): HandoffDocumentDto {
       contact_created: row.contactCreated,
       queue_item_id: row.queueItemId,
       conversation_id: row.conversationId,
+      conversation_state: row.conversationState,
     },
     created_at: row.createdAt.toISOString(),
     delivered_at: row.deliveredAt?.toISOString() ?? null,

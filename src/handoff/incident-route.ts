@@ -135,7 +135,7 @@ function headerLines(request: HandoffRequest): string[] {
   ];
 }
 
-function transcriptLines(transcript: TranscriptEntry[] | undefined): string[] {
+export function transcriptLines(transcript: TranscriptEntry[] | undefined): string[] {
   return (transcript ?? []).map((entry) => `[${entry.at}] ${ROLE_NAMES[entry.role]}: ${entry.text}`);
 }
 
