@@ -9,6 +9,7 @@ import { Handoffs1764220000000 } from './1764220000000-Handoffs.js';
 import { DeliveryQueue1764230000000 } from './1764230000000-DeliveryQueue.js';
 import { MessagingSettings1764240000000 } from './1764240000000-MessagingSettings.js';
 import { HandoffConversations1764250000000 } from './1764250000000-HandoffConversations.js';
+import { HandoffEvents1764260000000 } from './1764260000000-HandoffEvents.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -25,4 +26,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DeliveryQueue1764230000000,
   MessagingSettings1764240000000,
   HandoffConversations1764250000000,
+  HandoffEvents1764260000000,
 ];

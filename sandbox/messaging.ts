@@ -363,7 +363,7 @@ export async function representativeActivity(
 }
 
 /** The token the platform sends to a channel's webhook (its shape is inferred: see representativeActivity). */
-async function webhookToken(
+export async function webhookToken(
   key: SigningKey,
   tenantId: string,
   appId: string,

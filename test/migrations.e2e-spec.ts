@@ -4,6 +4,7 @@ import { MIGRATIONS } from '../migrations/index.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { AuditChainHead, AuditEvent } from '../src/audit/audit-event.entity.js';
 import { VerificationRateLimit } from '../src/integration/verification-rate-limit.entity.js';
+import { HandoffEvent } from '../src/handoff/handoff-event.entity.js';
 import { Handoff } from '../src/handoff/handoff.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
 import { IntegrationSettings } from '../src/settings/settings.entity.js';
@@ -19,6 +20,7 @@ const ENTITIES = [
   RevalidationRunRow,
   VerificationRateLimit,
   Handoff,
+  HandoffEvent,
 ];
 
 async function tables(url: string): Promise<string[]> {

@@ -15,11 +15,13 @@ import {
   keyring,
   KeyringKey,
   KeySpec,
+  list,
   oneOf,
   origins,
   postgresUrl,
   text,
   trustProxy,
+  webhookSecret,
 } from './env-keys.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -63,6 +65,15 @@ const KEYS = {
   HANDOFF_MAX_AGE: key(duration(60_000, 30 * 86_400_000), 86_400_000),
   HANDOFF_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
   HANDOFF_ATTEMPT_TIMEOUT: key(duration(5_000, 3_600_000), 300_000),
+  HANDOFF_EVENTS_URL: key(httpUrl, none),
+  HANDOFF_EVENTS_SECRET: key(webhookSecret, none),
+  HANDOFF_EVENTS_HEARTBEAT: key(duration(1_000, 300_000), 15_000),
+  MESSAGING_WEBHOOK_ISSUERS: key(list, [
+    'https://login.microsoftonline.com/{tenant}/v2.0',
+    'https://sts.windows.net/{tenant}/',
+  ]),
+  MESSAGING_WEBHOOK_AUDIENCES: key(list, ['{client_id}', 'api://{client_id}']),
+  MESSAGING_WEBHOOK_JWKS_URL: key(text, '{authority}/{tenant}/discovery/v2.0/keys'),
   METRICS_PORT: key(integer(1, 65535), undefined as number | undefined),
   METRICS_TOKEN: key(
     (raw) => (raw.length >= 16 ? raw : new Invalid(`must be at least 16 characters (got ${raw.length})`)),
@@ -117,6 +128,17 @@ export class AppConfig {
   handoffRetryBaseMs!: number;
   /** An attempt not finished within this (a crashed instance) is taken over by another instance. */
   handoffAttemptTimeoutMs!: number;
+  /** Where each handoff event is also posted, signed per Standard Webhooks with handoffEventsSecret. */
+  handoffEventsUrl?: string;
+  handoffEventsSecret?: string;
+  /** Comment lines on open event streams, so proxies keep them. */
+  handoffEventsHeartbeatMs!: number;
+  /**
+   * How tokens on the messaging webhook are checked (Microsoft does not document how it signs
+   * them): issuers and audiences with `{tenant}` / `{client_id}` of the org, keys from the URL
+   * with `{authority}` (the org's cloud, or MICROSOFT_LOGIN_URL) and `{tenant}`.
+   */
+  messagingWebhook!: { issuers: string[]; audiences: string[]; jwksUrl: string };
   /** A separate listener for /metrics (then not served on PORT). */
   metricsPort?: number;
   /** Bearer token /metrics requires, wherever it is served. */
@@ -191,6 +213,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffMaxAgeMs: values.HANDOFF_MAX_AGE,
     handoffRetryBaseMs: values.HANDOFF_RETRY_BASE_MS,
     handoffAttemptTimeoutMs: values.HANDOFF_ATTEMPT_TIMEOUT,
+    handoffEventsUrl: values.HANDOFF_EVENTS_URL,
+    handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
+    handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,
+    messagingWebhook: {
+      issuers: values.MESSAGING_WEBHOOK_ISSUERS,
+      audiences: values.MESSAGING_WEBHOOK_AUDIENCES,
+      jwksUrl: values.MESSAGING_WEBHOOK_JWKS_URL,
+    },
     metricsPort: values.METRICS_PORT,
     metricsToken: values.METRICS_TOKEN,
     generatedSecrets: secrets.generated,
@@ -223,6 +253,15 @@ function combinationProblems(v: EnvValues): ConfigProblem[] {
   const problem = (name: string, message: string) => problems.push({ key: name, message });
   if (v.AUTH_JWT_SECRET !== undefined && v.AUTH_JWKS_URL !== undefined) {
     problem('AUTH_JWKS_URL', 'set either AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL, not both');
+  }
+  if ((v.HANDOFF_EVENTS_URL === undefined) !== (v.HANDOFF_EVENTS_SECRET === undefined)) {
+    problem(
+      v.HANDOFF_EVENTS_URL === undefined ? 'HANDOFF_EVENTS_URL' : 'HANDOFF_EVENTS_SECRET',
+      'HANDOFF_EVENTS_URL and HANDOFF_EVENTS_SECRET go together (events are always signed)',
+    );
+  }
+  if (v.NODE_ENV === 'production' && v.HANDOFF_EVENTS_URL?.startsWith('http:')) {
+    problem('HANDOFF_EVENTS_URL', 'must use https in production');
   }
   if (v.METRICS_PORT !== undefined && v.METRICS_PORT === v.PORT) {
     problem('METRICS_PORT', 'must differ from PORT');

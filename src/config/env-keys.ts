@@ -143,3 +143,21 @@ export const keyring: Parse<KeyringKey[]> = (raw) => {
   }
   return keys;
 };
+
+/** Comma-separated values, blanks dropped. */
+export const list: Parse<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** A Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes. */
+export const webhookSecret: Parse<string> = (raw) => {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(raw);
+  if (!match || Buffer.from(match[1], 'base64').length < 24) {
+    return new Invalid(
+      'must be whsec_ followed by base64 of at least 24 random bytes (e.g. whsec_$(openssl rand -base64 32))',
+    );
+  }
+  return raw;
+};

@@ -1,15 +1,17 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Roles } from '../access/access.decorators.js';
 import type { Principal } from '../access/principal.js';
 import { AppError } from '../common/errors.js';
@@ -22,6 +24,7 @@ import {
   SubmitHandoffDto,
 } from './handoff.dto.js';
 import { HandoffService } from './handoff.service.js';
+import { HandoffStreams } from './handoff-stream.js';
 
 /** Transcripts make handoff bodies the largest this API takes; every other route keeps 64 KB. */
 const HANDOFF_BODY_LIMIT = 1024 * 1024;
@@ -36,7 +39,10 @@ const SESSION_PARAM = {
 @ApiBearerAuth()
 @Controller('api/v1/handoffs')
 export class HandoffController {
-  constructor(private readonly handoffs: HandoffService) {}
+  constructor(
+    private readonly handoffs: HandoffService,
+    private readonly streams: HandoffStreams,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -85,6 +91,36 @@ export class HandoffController {
     @Param('session_id') sessionId: string,
   ): Promise<HandoffDocumentDto> {
     return this.handoffs.get(principal, checkSessionId(sessionId));
+  }
+
+  @Get(':session_id/events')
+  @Roles('admin', 'handoff')
+  @ApiOperation({
+    summary:
+      'Conversation handoffs: Server-Sent Events of the representative’s messages and the conversation’s state',
+    description:
+      'Every event after Last-Event-ID (header, or the last_event_id query parameter), then each new one; `: keep-alive` comments while idle; the stream ends after conversation.closed. Event types: agent.message, agent.typing, conversation.event, conversation.closed.',
+  })
+  @ApiParam(SESSION_PARAM)
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'text/event-stream' })
+  @ApiErrors(400, 403, 404, 409)
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session_id') sessionId: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Query('last_event_id') lastEventQuery: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.streams.stream(
+      principal.org_id,
+      checkSessionId(sessionId),
+      lastEventId ?? lastEventQuery,
+      request,
+      reply,
+    );
   }
 
   @Post(':session_id/retry')

@@ -4,7 +4,13 @@ import { AuthModule } from '../microsoft/auth/auth.module.js';
 import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-client.module.js';
 import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { ConversationActivities } from './conversation-activities.js';
 import { HandoffController } from './handoff.controller.js';
+import { HandoffEvent } from './handoff-event.entity.js';
+import { HandoffEvents } from './handoff-events.js';
+import { HandoffStreams } from './handoff-stream.js';
+import { MessagingWebhookController } from './messaging-webhook.controller.js';
+import { WebhookTokenVerifier } from './webhook-token.js';
 import { HandoffDelivery } from './handoff-delivery.service.js';
 import { Handoff } from './handoff.entity.js';
 import { HandoffMaintenance } from './handoff-maintenance.js';
@@ -17,13 +23,13 @@ import { HandoffTokens } from './handoff-tokens.js';
 /** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Handoff]),
+    TypeOrmModule.forFeature([Handoff, HandoffEvent]),
     SettingsModule,
     AuthModule,
     DynamicsClientModule,
     MessagingClientModule,
   ],
-  controllers: [HandoffController],
+  controllers: [HandoffController, MessagingWebhookController],
   providers: [
     HandoffRepository,
     HandoffQueue,
@@ -32,6 +38,10 @@ import { HandoffTokens } from './handoff-tokens.js';
     HandoffService,
     HandoffDelivery,
     HandoffMaintenance,
+    HandoffEvents,
+    HandoffStreams,
+    ConversationActivities,
+    WebhookTokenVerifier,
   ],
 })
 export class HandoffModule {}

@@ -63,6 +63,17 @@ export class HandoffRepository {
     return manager.findOneBy(Handoff, { orgId, sessionId });
   }
 
+  findByConversation(orgId: string, conversationId: string): Promise<Handoff | null> {
+    return this.dataSource.manager.findOneBy(Handoff, { orgId, conversationId });
+  }
+
+  async closeConversation(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(
+      "UPDATE handoffs SET conversation_state = 'closed', updated_at = now() WHERE id = $1 AND conversation_state IS DISTINCT FROM 'closed'",
+      [id],
+    );
+  }
+
   /** Inserts a new handoff; null when the session exists already (a concurrent submit won). */
   async insert(manager: EntityManager, row: Handoff): Promise<Handoff | null> {
     const result = await manager

@@ -4,9 +4,9 @@
  * authority each one signs in with. The authority is derived from the environment URL, never
  * from user input, so both always belong to the same cloud.
  */
-export type MicrosoftCloud = 'public' | 'usgov' | 'china';
+type MicrosoftCloud = 'public' | 'usgov' | 'china';
 
-export const AUTHORITY_HOSTS: Record<MicrosoftCloud, string> = {
+const AUTHORITY_HOSTS: Record<MicrosoftCloud, string> = {
   public: 'https://login.microsoftonline.com',
   usgov: 'https://login.microsoftonline.us',
   china: 'https://login.chinacloudapi.cn',
@@ -57,4 +57,9 @@ export function messagingScopeFor(environmentUrl: string, organizationId: string
   if (!host || host.cloud !== 'public') return undefined;
   const region = host.suffix.slice(0, -'.dynamics.com'.length);
   return `https://${organizationId.replace(/-/g, '').toLowerCase()}-c.${region}.dynamics.com/.default`;
+}
+
+/** The Entra ID authority of an environment's cloud, or the configured override (sandbox, tests). */
+export function authorityFor(environmentUrl: string, override: string | undefined): string {
+  return override ?? AUTHORITY_HOSTS[parseDynamicsHost(new URL(environmentUrl).hostname)?.cloud ?? 'public'];
 }

@@ -3,7 +3,7 @@
 // tested) and every answer must map to an exact stage/outcome/AADSTS code.
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import { AUTHORITY_HOSTS, parseDynamicsHost } from '../dynamics-domains.js';
+import { authorityFor } from '../dynamics-domains.js';
 import { parseJson } from '../json.js';
 import { RetryPolicy, UpstreamHttp } from '../upstream-http.service.js';
 import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
@@ -37,9 +37,7 @@ export class EntraTokenClient {
 
   /** `{authority}/{tenant}/oauth2/v2.0/token`; the authority follows the environment's cloud. */
   tokenUrl(tenantId: string, environmentUrl: string): string {
-    const authority =
-      this.config.microsoftLoginUrl ??
-      AUTHORITY_HOSTS[parseDynamicsHost(new URL(environmentUrl).hostname)?.cloud ?? 'public'];
+    const authority = authorityFor(environmentUrl, this.config.microsoftLoginUrl);
     return `${authority}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
   }
 

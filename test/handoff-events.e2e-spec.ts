@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { generateKeyPair, SignJWT } from 'jose';
+import { representativeActivity, webhookToken } from '../sandbox/messaging.js';
+import { startTestApp, TestApp } from './support/app.js';
+import {
+  connect,
+  countRows,
+  HANDOFF_TEST_ENV,
+  handoffBody,
+  HANDOFFS,
+  submit,
+  waitForState,
+} from './support/handoff.js';
+import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+import { openStream } from './support/sse.js';
+
+const CHANNEL = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
+
+describe('Conversation events: the messaging webhook in, Server-Sent Events out, on any instance', () => {
+  let ms: MicrosoftWorld;
+  let a: TestApp;
+  let b: TestApp;
+  let token: () => Promise<string>;
+
+  const reply = (conversationId: string, input: Parameters<typeof representativeActivity>[4]) =>
+    representativeActivity(ms.sandbox.model, ms.sandbox.key, ms.environment, conversationId, input);
+  const eventsStored = () => countRows(a.databaseUrl, 'SELECT count(*) AS n FROM handoff_events');
+  const webhookUrl = (t: TestApp, conversationId: string, org = 'chat') =>
+    `${t.baseUrl}/webhooks/dynamics365/messaging/${org}/v3/conversations/${conversationId}/activities`;
+  const post = (url: string, body: unknown, headers: Record<string, string>) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  async function startConversation(session: string): Promise<string> {
+    await submit(a, await token(), handoffBody(session, { channel: 'web' }));
+    return (await waitForState(a, await token(), session, ['delivered'])).dynamics.conversation_id as string;
+  }
+
+  beforeAll(async () => {
+    ms = await startMicrosoft();
+    const origin = ms.environment.messaging!.origin;
+    const shared = {
+      ...ms.env,
+      ...HANDOFF_TEST_ENV,
+      HANDOFF_EVENTS_HEARTBEAT: '1s',
+      DYNAMICS_ALLOWED_ORIGINS: `${ms.environment.origin},${origin}`,
+      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
+    };
+    a = await startTestApp({ env: shared });
+    b = await startTestApp({ env: shared, databaseUrl: a.databaseUrl });
+    token = () => a.token({ org: 'chat', roles: ['handoff'] });
+    ms.environment.messaging!.channels.set(CHANNEL, {
+      id: CHANNEL,
+      appId: ms.app.clientId,
+      webhookUrl: `${a.baseUrl}/webhooks/dynamics365/messaging/chat`,
+      workstreamLinked: true,
+    });
+    await connect(a, ms, 'chat', {
+      messaging_endpoint: origin,
+      messaging_channel_id: CHANNEL,
+      messaging_organization_id: ms.environment.organizationId,
+      messaging_scope: `${ms.environment.messagingResource}/.default`,
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await ms.sandbox.close();
+  });
+
+  it("streams a representative's reply, received by one instance, from another within a second", async () => {
+    const conversation = await startConversation('ev-1');
+    // The stream is on instance b; Microsoft's webhook call reaches instance a.
+    const stream = await openStream(`${b.baseUrl}${HANDOFFS}/ev-1/events`, await token());
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('cache-control')).toBe('no-store');
+    const entry = await reply(conversation, { type: 'message', text: 'Hi, this is Dana', from: 'Dana' });
+    expect(entry.webhook).toEqual([200]);
+    await stream.waitFor(1, 1000);
+    expect(stream.events[0]).toMatchObject({
+      event: 'agent.message',
+      data: {
+        type: 'agent.message',
+        session_id: 'ev-1',
+        conversation_id: conversation,
+        data: { text: 'Hi, this is Dana', from: { name: 'Dana' }, text_format: 'markdown' },
+      },
+    });
+    expect(stream.events[0].id).toBe(stream.events[0].data.id);
+    // Heartbeats keep an idle stream open.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(stream.comments).toBeGreaterThanOrEqual(1);
+    await reply(conversation, { type: 'message', name: 'ConversationClosed' });
+    await stream.waitForEnd();
+    expect(stream.events.map((e) => e.event)).toEqual(['agent.message', 'conversation.closed']);
+    expect(stream.events[1].data.data).toEqual({ reason: 'ConversationClosed' });
+    expect((await waitForState(a, await token(), 'ev-1', ['delivered'])).dynamics.conversation_state).toBe(
+      'closed',
+    );
+    // A closed conversation's stream, resumed after its last event, ends at once.
+    const after = await openStream(`${a.baseUrl}${HANDOFFS}/ev-1/events`, await token(), stream.events[1].id);
+    await after.waitForEnd();
+    expect(after.events).toEqual([]);
+  });
+
+  it('resumes with Last-Event-ID without losing or repeating an event', async () => {
+    const conversation = await startConversation('ev-2');
+    const first = await openStream(`${a.baseUrl}${HANDOFFS}/ev-2/events`, await token());
+    await reply(conversation, { type: 'message', text: 'one' });
+    await first.waitFor(1);
+    first.close();
+    await reply(conversation, { type: 'message', text: 'two' });
+    await reply(conversation, { type: 'typing' });
+    await reply(conversation, { type: 'message', name: 'AgentAccepted' });
+    const resumed = await openStream(
+      `${b.baseUrl}${HANDOFFS}/ev-2/events`,
+      await token(),
+      first.events[0].id,
+    );
+    await resumed.waitFor(3);
+    await reply(conversation, { type: 'message', text: 'three' });
+    await resumed.waitFor(4);
+    expect(resumed.events.map((e) => [e.event, e.data.data.text ?? e.data.data.name ?? null])).toEqual([
+      ['agent.message', 'two'],
+      ['agent.typing', null],
+      ['conversation.event', 'AgentAccepted'],
+      ['agent.message', 'three'],
+    ]);
+    const ids = [first.events[0].id, ...resumed.events.map((e) => e.id)].map(Number);
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    resumed.close();
+    const everything = await openStream(`${a.baseUrl}${HANDOFFS}/ev-2/events`, await token());
+    await everything.waitFor(5);
+    expect(everything.events.map((e) => e.id)).toEqual(ids.map(String));
+    everything.close();
+  });
+
+  it('refuses forged, expired, other-tenant and wrong-audience tokens with 401, storing nothing', async () => {
+    const conversation = await startConversation('ev-3');
+    const url = webhookUrl(a, conversation);
+    const activity = { type: 'message', text: 'forged', conversation: { id: conversation } };
+    const before = await eventsStored();
+    const { privateKey } = await generateKeyPair('RS256');
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new SignJWT({ tid: ms.tenant.id, azp: ms.app.clientId })
+      .setProtectedHeader({ alg: 'RS256', kid: ms.sandbox.key.kid })
+      .setIssuer(`https://login.microsoftonline.com/${ms.tenant.id}/v2.0`)
+      .setAudience(ms.app.clientId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(privateKey);
+    const otherTenant = ms.sandbox.model.createTenant({ name: 'Fabrikam' });
+    const tokens: [string, Record<string, string>][] = [
+      ['none', {}],
+      ['not a JWT', { 'x-ms-token': 'hello' }],
+      ['forged signature', { 'x-ms-token': forged }],
+      [
+        'expired',
+        {
+          'x-ms-token': await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId, {
+            expiresInSeconds: -600,
+          }),
+        },
+      ],
+      ['other tenant', { 'x-ms-token': await webhookToken(ms.sandbox.key, otherTenant.id, ms.app.clientId) }],
+      [
+        'wrong audience',
+        {
+          authorization: `Bearer ${await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId, { audience: 'https://other.example' })}`,
+        },
+      ],
+    ];
+    for (const [label, headers] of tokens) {
+      const response = await post(url, activity, headers);
+      const body = (await response.json()) as { error: { code: string } };
+      expect({ label, status: response.status, code: body.error.code }).toEqual({
+        label,
+        status: 401,
+        code: 'unauthorized',
+      });
+    }
+    // Another org's path with a valid token of this tenant: refused as well.
+    const good = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId);
+    expect((await post(webhookUrl(a, conversation, 'nobody'), activity, { 'x-ms-token': good })).status).toBe(
+      401,
+    );
+    expect(await eventsStored()).toBe(before);
+    // The real token in either header is accepted.
+    expect((await post(url, activity, { 'x-ms-token': good })).status).toBe(200);
+    expect(
+      (await post(url, { ...activity, text: 'bearer' }, { authorization: `Bearer ${good}` })).status,
+    ).toBe(200);
+    expect(await eventsStored()).toBe(before + 2);
+    const unknown = await post(webhookUrl(a, '55555555-5555-4555-8555-555555555555'), activity, {
+      'x-ms-token': good,
+    });
+    expect(unknown.status).toBe(404);
+    const notActivity = await post(url, { type: 'invoke' }, { 'x-ms-token': good });
+    expect(notActivity.status).toBe(400);
+  });
+
+  it('stores an activity Microsoft sends twice (a retried webhook call) once', async () => {
+    const conversation = await startConversation('ev-4');
+    const good = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId);
+    const activity = { type: 'message', id: 'activity-1', text: 'once', conversation: { id: conversation } };
+    const before = await eventsStored();
+    for (let i = 0; i < 3; i++) {
+      expect((await post(webhookUrl(b, conversation), activity, { 'x-ms-token': good })).status).toBe(200);
+    }
+    expect(await eventsStored()).toBe(before + 1);
+  });
+
+  it('streams only conversation handoffs of the caller’s org', async () => {
+    await submit(a, await token(), handoffBody('ev-case', { channel: 'email' }));
+    const caseStream = await fetch(`${a.baseUrl}${HANDOFFS}/ev-case/events`, {
+      headers: { authorization: `Bearer ${await token()}` },
+    });
+    expect(caseStream.status).toBe(409);
+    const other = await a.token({ org: 'other', roles: ['handoff'] });
+    expect(
+      (await fetch(`${a.baseUrl}${HANDOFFS}/ev-1/events`, { headers: { authorization: `Bearer ${other}` } }))
+        .status,
+    ).toBe(404);
+    const badId = await fetch(`${a.baseUrl}${HANDOFFS}/ev-1/events`, {
+      headers: { authorization: `Bearer ${await token()}`, 'last-event-id': 'abc' },
+    });
+    expect(badId.status).toBe(400);
+  });
+});
