@@ -5,6 +5,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ORG_ID_PATTERN } from '../access/principal.js';
 import { AppError } from '../common/errors.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
+import { HandoffEventPoster } from './handoff-event-poster.js';
 import { HandoffEventDocument, HandoffEvents } from './handoff-events.js';
 import { HandoffRepository } from './handoff.repository.js';
 import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
@@ -24,6 +25,7 @@ export class ConversationActivities {
     private readonly handoffs: HandoffRepository,
     private readonly events: HandoffEvents,
     private readonly tokens: WebhookTokenVerifier,
+    private readonly poster: HandoffEventPoster,
   ) {}
 
   /** Stores one activity; returns the event id (null when it was stored before). */
@@ -59,10 +61,13 @@ export class ConversationActivities {
       typeof (activity as { id?: unknown }).id === 'string' ? (activity as { id: string }).id : null;
     const id = await this.handoffs.transaction(async (manager) => {
       const stored = await this.events.record(manager, handoff, mapped.type, mapped.data, activityId);
-      if (stored && mapped.type === 'conversation.closed')
+      if (stored) await this.poster.enqueue(manager, stored);
+      if (stored && mapped.type === 'conversation.closed') {
         await this.handoffs.closeConversation(manager, handoff.id);
+      }
       return stored;
     });
+    if (id) this.poster.wake();
     this.logger.log(
       { session_id: handoff.sessionId, org_id: orgId, event: mapped.type },
       'Conversation activity received',

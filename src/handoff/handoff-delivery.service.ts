@@ -13,7 +13,7 @@ import { SettingsRepository } from '../settings/settings.repository.js';
 import { PlainCredentials, StoredCredentials } from '../settings/stored-credentials.service.js';
 import { hintFor } from '../verification/hints.js';
 import { CONNECTION_CODES, deliveryHint } from './delivery-hints.js';
-import { HandoffQueue } from './handoff-queue.js';
+import { HandoffQueue, QUEUE } from './handoff-queue.js';
 import { HandoffMetrics } from './handoff.metrics.js';
 import { AttemptEnd, DeliveryProgress, HandoffRepository } from './handoff.repository.js';
 import type { Handoff } from './handoff.entity.js';
@@ -69,7 +69,9 @@ export class HandoffDelivery implements OnModuleInit {
 
   /** Registered before the application starts: the queue's pump starts once it is up. */
   onModuleInit(): void {
-    this.queue.process((jobId, job) => this.attempt(jobId, job.handoff_id));
+    this.queue.process(QUEUE, this.config.handoffConcurrency, (jobId, job) =>
+      this.attempt(jobId, job.handoff_id),
+    );
   }
 
   /** One attempt for a queue job; returns when its outcome is recorded. */

@@ -1,9 +1,11 @@
-// The delivery queue: pg-boss (its 10.x line, the last on Node 20) in its own schema of the
-// service's database (created by a migration), over the service's own connection pool. A job is one delivery attempt of
-// one handoff; it is written in the same transaction as the handoff row it serves, so an
-// accepted handoff always has its job and a rolled-back one never does. A worker that dies
-// mid-attempt leaves its job active until it expires (HANDOFF_ATTEMPT_TIMEOUT); pg-boss then
-// hands the same job to any instance.
+// The work queues of handoffs: pg-boss (its 10.x line, the last on Node 20) in its own schema of
+// the service's database (created by a migration), over the service's own connection pool.
+//  - handoff-delivery: one job per delivery attempt of a handoff, written in the same transaction
+//    as the row it serves; the delivery fences its writes itself and schedules the next attempt.
+//  - handoff-event-post: posts one event to HANDOFF_EVENTS_URL; retried by pg-boss with backoff.
+//  - handoff-message: relays one customer message to the conversation; retried by pg-boss.
+// A worker that dies mid-job leaves the job active until it expires; pg-boss then hands the same
+// job to any instance.
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -11,35 +13,52 @@ import PgBoss from 'pg-boss';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 
-/** pg-boss's schema: its tables, created and upgraded by pg-boss at start. */
+/** pg-boss's schema: its tables, created by the DeliveryQueue migration. */
 export const QUEUE_SCHEMA = 'pgboss';
 export const QUEUE = 'handoff-delivery';
-/** How often an idle instance looks for due jobs (a submit on this instance wakes it at once). */
+export const EVENT_POST_QUEUE = 'handoff-event-post';
+export const MESSAGE_QUEUE = 'handoff-message';
+/** How often an idle instance looks for due jobs (a commit on this instance wakes it at once). */
 const POLL_MS = 500;
-/** A job whose worker crashed is retried this often before pg-boss gives it up (maintenance then requeues the handoff). */
-const CRASH_RETRIES = 20;
 
-export interface DeliveryJob {
+interface DeliveryJob {
   handoff_id: string;
 }
+interface EventPostJob {
+  event_id: string;
+}
+export interface MessageJob {
+  handoff_id: string;
+  message_id: string;
+  text: string;
+}
+interface JobData {
+  [QUEUE]: DeliveryJob;
+  [EVENT_POST_QUEUE]: EventPostJob;
+  [MESSAGE_QUEUE]: MessageJob;
+}
+type QueueName = keyof JobData;
 
-type Handler = (jobId: string, job: DeliveryJob) => Promise<void>;
+interface Worker<Q extends QueueName> {
+  handler: (jobId: string, job: JobData[Q]) => Promise<void>;
+  concurrency: number;
+  inFlight: number;
+  wakeUp?: () => void;
+  pumping?: Promise<void>;
+}
 
 @Injectable()
 export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(HandoffQueue.name);
   private readonly boss: PgBoss;
-  private handler?: Handler;
+  private readonly workers = new Map<QueueName, Worker<QueueName>>();
   private running = false;
-  private inFlight = 0;
   private readonly finishing = new Set<Promise<void>>();
-  private pumping?: Promise<void>;
-  private wakeUp?: () => void;
   private drained?: () => void;
 
   constructor(
     private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
   ) {
     const pool = (dataSource.driver as unknown as { master: { query: PgBoss.Db['executeSql'] } }).master;
     this.boss = new PgBoss({
@@ -55,55 +74,68 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
         Math.max(1, Math.round(config.handoffAttemptTimeoutMs / 4000)),
       ),
     });
-    this.boss.on('error', (error) => this.logger.error(`Delivery queue: ${error.message}`));
+    this.boss.on('error', (error) => this.logger.error(`Handoff queue: ${error.message}`));
   }
 
   async onModuleInit(): Promise<void> {
     await this.boss.start();
-    const options = {
-      name: QUEUE,
-      retryLimit: CRASH_RETRIES,
-      retryDelay: 1,
-      retryBackoff: true,
-      expireInSeconds: Math.ceil(this.config.handoffAttemptTimeoutMs / 1000),
-    };
-    if (await this.boss.getQueue(QUEUE)) await this.boss.updateQueue(QUEUE, options);
-    else await this.boss.createQueue(QUEUE, options);
+    const expireInSeconds = Math.ceil(this.config.handoffAttemptTimeoutMs / 1000);
+    const queues: PgBoss.Queue[] = [
+      // Delivery attempts schedule their own retries; pg-boss retries only crashed workers' jobs.
+      { name: QUEUE, retryLimit: 20, retryDelay: 1, retryBackoff: true, expireInSeconds },
+      // Posts and relayed messages: pg-boss's retries with exponential backoff from 2 s.
+      { name: EVENT_POST_QUEUE, retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 60 },
+      {
+        name: MESSAGE_QUEUE,
+        retryLimit: this.config.handoffMaxAttempts,
+        retryDelay: Math.max(1, Math.round(this.config.handoffRetryBaseMs / 1000)),
+        retryBackoff: true,
+        expireInSeconds,
+      },
+    ];
+    for (const queue of queues) {
+      if (await this.boss.getQueue(queue.name)) await this.boss.updateQueue(queue.name, queue);
+      else await this.boss.createQueue(queue.name, queue);
+    }
   }
 
-  /** Registers the delivery; the pump starts once the application is up. */
-  process(handler: Handler): void {
-    this.handler = handler;
+  /** Registers a queue's worker; pumps start once the application is up. */
+  process<Q extends QueueName>(queue: Q, concurrency: number, handler: Worker<Q>['handler']): void {
+    this.workers.set(queue, { handler, concurrency, inFlight: 0 } as unknown as Worker<QueueName>);
   }
 
   onApplicationBootstrap(): void {
     // HANDOFF_CONCURRENCY=0: an instance that only accepts (the API tier of a split deployment).
-    if (!this.handler || this.config.handoffConcurrency === 0) return;
+    if (this.config.handoffConcurrency === 0) return;
     this.running = true;
-    this.pumping = this.pump();
+    for (const [queue, worker] of this.workers) worker.pumping = this.pump(queue, worker);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
-    await this.pumping;
-    // Attempts under way finish (bounded by the upstream timeouts); jobs not fetched stay queued.
-    if (this.inFlight > 0 || this.finishing.size > 0) {
-      await new Promise<void>((resolve) => (this.drained = resolve));
-    }
+    for (const worker of this.workers.values()) worker.wakeUp?.();
+    await Promise.all([...this.workers.values()].map((w) => w.pumping ?? Promise.resolve()));
+    // Jobs under way finish (bounded by the upstream timeouts); jobs not fetched stay queued.
+    if (this.busy()) await new Promise<void>((resolve) => (this.drained = resolve));
     await this.boss.stop({ graceful: false, wait: true, close: false });
   }
 
-  /**
-   * Queues an attempt of a handoff inside the caller's transaction (it commits or rolls back
-   * with the row), to start at `startAfter`. Returns the job id.
-   */
-  async enqueue(manager: EntityManager, handoffId: string, startAfter?: Date): Promise<string> {
+  /** Queues a delivery attempt in the caller's transaction, to start at `startAfter`. Returns the job id. */
+  enqueue(manager: EntityManager, handoffId: string, startAfter?: Date): Promise<string> {
+    return this.send(manager, QUEUE, { handoff_id: handoffId }, startAfter);
+  }
+
+  /** Queues a job of another queue in the caller's transaction. */
+  async send<Q extends QueueName>(
+    manager: EntityManager,
+    queue: Q,
+    data: JobData[Q],
+    startAfter?: Date,
+  ): Promise<string> {
     const runner = manager.queryRunner;
-    if (!runner) throw new Error('enqueue needs a transaction');
+    if (!runner) throw new Error('jobs are queued inside a transaction');
     const id = randomUUID();
-    const data: DeliveryJob = { handoff_id: handoffId };
-    await this.boss.send(QUEUE, data, {
+    await this.boss.send(queue, data as object, {
       id,
       ...(startAfter ? { startAfter } : {}),
       db: {
@@ -114,60 +146,64 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   /** After a commit that queued work due now: look at once instead of at the next poll. */
-  wake(): void {
-    this.wakeUp?.();
+  wake(queue: QueueName = QUEUE): void {
+    this.workers.get(queue)?.wakeUp?.();
   }
 
-  private async pump(): Promise<void> {
+  private busy(): boolean {
+    return this.finishing.size > 0 || [...this.workers.values()].some((w) => w.inFlight > 0);
+  }
+
+  private async pump(queue: QueueName, worker: Worker<QueueName>): Promise<void> {
     while (this.running) {
-      const free = this.config.handoffConcurrency - this.inFlight;
+      const free = worker.concurrency - worker.inFlight;
       let fetched = 0;
       if (free > 0) {
         try {
-          const jobs = await this.boss.fetch<DeliveryJob>(QUEUE, { batchSize: free });
+          const jobs = await this.boss.fetch<JobData[QueueName]>(queue, { batchSize: free });
           fetched = jobs.length;
-          for (const job of jobs) this.run(job.id, job.data);
+          for (const job of jobs) this.run(queue, worker, job.id, job.data);
         } catch (error) {
-          this.logger.warn(`Could not fetch delivery jobs: ${(error as Error).message}`);
+          this.logger.warn(`Could not fetch ${queue} jobs: ${(error as Error).message}`);
         }
       }
       if (fetched > 0 && fetched === free) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, POLL_MS);
-        this.wakeUp = () => {
+        worker.wakeUp = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      this.wakeUp = undefined;
+      worker.wakeUp = undefined;
     }
   }
 
-  private run(jobId: string, job: DeliveryJob): void {
-    this.inFlight += 1;
-    const settled = this.handler!(jobId, job).then(
+  private run(queue: QueueName, worker: Worker<QueueName>, jobId: string, job: JobData[QueueName]): void {
+    worker.inFlight += 1;
+    const settled = worker.handler(jobId, job).then(
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error: error as Error }),
     );
-    // The slot is free as soon as the attempt's outcome is recorded; marking the job done
-    // follows in the background (a job left active by a crash here expires and finds nothing to do).
+    // The slot is free as soon as the job's outcome is recorded; marking the job done follows
+    // in the background (a job left active by a crash here expires and finds nothing to do).
     const finishing = settled
       .then(async (result) => {
-        this.inFlight -= 1;
-        this.wakeUp?.();
+        worker.inFlight -= 1;
+        worker.wakeUp?.();
         if (result.ok) {
-          await this.boss.complete(QUEUE, jobId);
+          await this.boss.complete(queue, jobId);
         } else {
-          this.logger.error(`Delivery job ${jobId} failed: ${result.error.message}`);
-          await this.boss.fail(QUEUE, jobId, { message: result.error.message });
+          this.logger.warn(`${queue} job ${jobId} failed (pg-boss retries it): ${result.error.message}`);
+          await this.boss.fail(queue, jobId, { message: result.error.message });
         }
       })
       .catch((error: unknown) =>
-        this.logger.warn(`Could not settle delivery job ${jobId}: ${(error as Error).message}`),
+        this.logger.warn(`Could not settle ${queue} job ${jobId}: ${(error as Error).message}`),
       )
       .finally(() => {
         this.finishing.delete(finishing);
-        if (this.inFlight === 0 && this.finishing.size === 0) this.drained?.();
+        if (!this.busy()) this.drained?.();
       });
     this.finishing.add(finishing);
   }

@@ -16,10 +16,13 @@ import { CurrentPrincipal, Roles } from '../access/access.decorators.js';
 import type { Principal } from '../access/principal.js';
 import { AppError } from '../common/errors.js';
 import { ApiErrors } from '../common/api-docs.js';
+import { CustomerMessages } from './customer-messages.js';
 import {
+  CustomerMessageDto,
   HandoffDocumentDto,
   HandoffPageDto,
   HandoffQueryDto,
+  QueuedMessageDto,
   SESSION_ID_PATTERN,
   SubmitHandoffDto,
 } from './handoff.dto.js';
@@ -42,6 +45,7 @@ export class HandoffController {
   constructor(
     private readonly handoffs: HandoffService,
     private readonly streams: HandoffStreams,
+    private readonly messages: CustomerMessages,
   ) {}
 
   @Post()
@@ -91,6 +95,26 @@ export class HandoffController {
     @Param('session_id') sessionId: string,
   ): Promise<HandoffDocumentDto> {
     return this.handoffs.get(principal, checkSessionId(sessionId));
+  }
+
+  @Post(':session_id/messages')
+  @HttpCode(202)
+  @Roles('admin', 'handoff')
+  @ApiOperation({
+    summary: 'Conversation handoffs: relay a later message of the customer to the representative',
+    description:
+      'Queued, then sent to the Omnichannel conversation (retried while Microsoft does not answer).',
+  })
+  @ApiParam(SESSION_PARAM)
+  @ApiBody({ type: CustomerMessageDto })
+  @ApiAcceptedResponse({ type: QueuedMessageDto })
+  @ApiErrors(400, 403, 404, 409, 413, 415)
+  relay(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session_id') sessionId: string,
+    @Body() dto: CustomerMessageDto,
+  ): Promise<QueuedMessageDto> {
+    return this.messages.submit(principal, checkSessionId(sessionId), dto.text);
   }
 
   @Get(':session_id/events')

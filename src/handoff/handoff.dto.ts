@@ -234,3 +234,16 @@ export class HandoffPageDto {
   @ApiProperty({ type: [HandoffDocumentDto] }) items!: HandoffDocumentDto[];
   @ApiProperty({ nullable: true, type: String }) next_cursor!: string | null;
 }
+
+export class CustomerMessageDto {
+  @ApiProperty({ maxLength: 6000, example: 'I have the tracking number now: 1Z999.' })
+  @IsString({ message: 'text must be a string' })
+  @IsNotEmpty({ message: 'text must not be empty' })
+  @MaxLength(6000, { message: 'text must be at most 6000 characters (the Messaging API limit)' })
+  text!: string;
+}
+
+export class QueuedMessageDto {
+  @ApiProperty({ format: 'uuid', description: 'Sent to Microsoft as the activity id' }) message_id!: string;
+  @ApiProperty({ enum: ['queued'] }) state!: 'queued';
+}

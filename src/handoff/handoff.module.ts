@@ -5,6 +5,8 @@ import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-clie
 import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { ConversationActivities } from './conversation-activities.js';
+import { CustomerMessages } from './customer-messages.js';
+import { HandoffEventPoster } from './handoff-event-poster.js';
 import { HandoffController } from './handoff.controller.js';
 import { HandoffEvent } from './handoff-event.entity.js';
 import { HandoffEvents } from './handoff-events.js';
@@ -42,6 +44,8 @@ import { HandoffTokens } from './handoff-tokens.js';
     HandoffStreams,
     ConversationActivities,
     WebhookTokenVerifier,
+    HandoffEventPoster,
+    CustomerMessages,
   ],
 })
 export class HandoffModule {}

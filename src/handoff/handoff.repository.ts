@@ -63,6 +63,10 @@ export class HandoffRepository {
     return manager.findOneBy(Handoff, { orgId, sessionId });
   }
 
+  findById(id: string): Promise<Handoff | null> {
+    return this.dataSource.manager.findOneBy(Handoff, { id });
+  }
+
   findByConversation(orgId: string, conversationId: string): Promise<Handoff | null> {
     return this.dataSource.manager.findOneBy(Handoff, { orgId, conversationId });
   }
