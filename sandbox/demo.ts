@@ -37,6 +37,10 @@ export const DEMO = {
   },
   ownerId: 'c0c0c0c0-0000-4000-8000-00000000000a',
   queueId: 'c0c0c0c0-0000-4000-8000-00000000000b',
+  /** The demo's custom messaging channel (msdyn_occustommessagingchannel), linked to a workstream. */
+  messagingChannelId: 'c0c0c0c0-0000-4000-8000-00000000000c',
+  /** The org the printed commands use; the channel's webhook points at the service's URL for it. */
+  org: 'demo',
 } as const;
 
 export interface DemoCase {
@@ -48,7 +52,11 @@ export interface DemoCase {
   expect: string;
 }
 
-export async function seedDemo(sandbox: Sandbox, environmentPort = 0): Promise<DemoCase[]> {
+export async function seedDemo(
+  sandbox: Sandbox,
+  environmentPort = 0,
+  options: { messagingPort?: number; serviceUrl?: string } = {},
+): Promise<DemoCase[]> {
   const { model } = sandbox;
   const tenant = model.createTenant({
     id: DEMO.tenantId,
@@ -59,6 +67,7 @@ export async function seedDemo(sandbox: Sandbox, environmentPort = 0): Promise<D
     name: DEMO.environment,
     tenantId: tenant.id,
     port: environmentPort,
+    messagingPort: options.messagingPort ?? 0,
   });
   const year = 365 * 24 * 3600 * 1000;
 
@@ -94,6 +103,12 @@ export async function seedDemo(sandbox: Sandbox, environmentPort = 0): Promise<D
       internalemailaddress: 'dana@contosodemo.example',
       isdisabled: false,
     },
+  });
+  environment.messaging!.channels.set(DEMO.messagingChannelId, {
+    id: DEMO.messagingChannelId,
+    appId: working.clientId,
+    webhookUrl: `${options.serviceUrl ?? 'http://127.0.0.1:3000'}/webhooks/dynamics365/messaging/${DEMO.org}`,
+    workstreamLinked: true,
   });
   environment.records.queues.set(DEMO.queueId, {
     id: DEMO.queueId,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { seedDemo } from './demo.js';
+import { DEMO, seedDemo } from './demo.js';
 import { startSandbox } from './server.js';
 
 /** `npm run sandbox [-- --port 4010 --environment-port 4011]`: the simulated Microsoft cloud with a demo tenant. */
@@ -7,23 +7,31 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4010' },
     'environment-port': { type: 'string', default: '4011' },
+    'messaging-port': { type: 'string', default: '4012' },
+    'service-url': { type: 'string', default: 'http://127.0.0.1:3000' },
     host: { type: 'string', default: '127.0.0.1' },
   },
 });
 
 const sandbox = await startSandbox({ port: Number(values.port), host: values.host });
-const cases = await seedDemo(sandbox, Number(values['environment-port']));
+const cases = await seedDemo(sandbox, Number(values['environment-port']), {
+  messagingPort: Number(values['messaging-port']),
+  serviceUrl: values['service-url'],
+});
 const origin = cases[0].environment_url;
+const environment = sandbox.model.environment(DEMO.environment);
+const messagingOrigin = environment.messaging!.origin;
 
 const lines = [
   '',
   'Simulated Microsoft cloud (Entra ID token endpoint + Dataverse Web API) is running.',
   `  login (token endpoint):  ${sandbox.loginUrl}/{tenant}/oauth2/v2.0/token`,
   `  Dataverse environment:   ${origin}/api/data/v9.2/`,
+  `  Messaging API:           ${messagingOrigin}/api/v1.0/consumer/ (channel ${DEMO.messagingChannelId})`,
   `  control API:             ${sandbox.loginUrl}/_sandbox/state`,
   '',
   'Start the service against it (in another terminal):',
-  `  MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin} npm start`,
+  `  MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} npm start`,
   '',
   'App registrations to paste into Test & Save:',
 ];
@@ -59,6 +67,34 @@ lines.push(
   `  curl -s -X POST localhost:3000/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${handoff}'`,
   `  curl -s localhost:3000/api/v1/handoffs/demo-session-1 -H "Authorization: Bearer $TOKEN"`,
   `  curl -s ${sandbox.loginUrl}/_sandbox/state    # environments[0].records: the case, the contact, the note`,
+);
+const messaging = JSON.stringify({
+  client_id: working.client_id,
+  tenant_id: working.tenant_id,
+  environment_url: working.environment_url,
+  messaging_endpoint: messagingOrigin,
+  messaging_channel_id: DEMO.messagingChannelId,
+  messaging_organization_id: environment.organizationId,
+  messaging_scope: `${environment.messagingResource}/.default`,
+});
+const chat = JSON.stringify({
+  session_id: 'demo-chat-1',
+  channel: 'web',
+  customer: { name: 'Grace Hopper', email: 'grace@example.com' },
+  summary: 'Wants to change the delivery address.',
+  transcript: [{ role: 'customer', text: 'Can I change my delivery address?', at: '2026-11-30T10:00:00Z' }],
+});
+const control = `${sandbox.loginUrl}/_sandbox/environments/${DEMO.environment}/messaging`;
+lines.push(
+  '',
+  'Chat handoff as an Omnichannel conversation (same terminal, after the above):',
+  `  curl -s -X PUT localhost:3000/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${messaging}'`,
+  `  curl -s -X POST localhost:3000/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${chat}'`,
+  `  curl -sN localhost:3000/api/v1/handoffs/demo-chat-1/events -H "Authorization: Bearer $TOKEN" &    # the stream`,
+  `  CONVERSATION=$(curl -s localhost:3000/api/v1/handoffs/demo-chat-1 -H "Authorization: Bearer $TOKEN" | grep -o '"conversation_id":"[^"]*"' | cut -d'"' -f4)`,
+  `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","text":"Hi Grace, Dana here."}'`,
+  `  curl -s -X POST localhost:3000/api/v1/handoffs/demo-chat-1/messages -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"text":"Thanks!"}'`,
+  `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","name":"ConversationClosed"}'`,
 );
 lines.push('', 'Press Ctrl+C to stop.', '');
 console.log(lines.join('\n'));
