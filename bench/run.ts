@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditBench } from './audit.bench.js';
+import { eventsBench } from './events.bench.js';
 import { handoffBench } from './handoff.bench.js';
 import { BenchResult, machine, ROOT, startPostgres } from './lib.js';
 import { readPathBench } from './read-path.bench.js';
@@ -9,7 +10,7 @@ import { sweepBench } from './sweep.bench.js';
 import { testAndSaveBench } from './test-and-save.bench.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff]`: every figure measured side by
+ * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff,events]`: every figure measured side by
  * side in this one run, on loopback, written to bench/results/latest.json.
  */
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const benches: [
   ['save', testAndSaveBench],
   ['audit', auditBench],
   ['handoff', handoffBench],
+  ['events', eventsBench],
 ];
 
 const started = Date.now();

@@ -258,6 +258,13 @@ describe('the compiled service process', () => {
         ).rows.map((r) => [r.state, r.n]),
       ) as Record<string, number>;
     // Same DATA_DIR: both instances use the same generated development keys, as one deployment's instances share theirs.
+    const channel = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
+    ms.environment.messaging!.channels.set(channel, {
+      id: channel,
+      appId: ms.app.clientId,
+      webhookUrl: null,
+      workstreamLinked: true,
+    });
     const env = {
       NODE_ENV: 'development',
       DATA_DIR: ownDir,
@@ -267,6 +274,7 @@ describe('the compiled service process', () => {
       HANDOFF_ATTEMPT_TIMEOUT: '5s',
       HANDOFF_RETRY_BASE_MS: '50',
       ...ms.env,
+      DYNAMICS_ALLOWED_ORIGINS: `${ms.environment.origin},${ms.environment.messaging!.origin}`,
     };
     try {
       const [portA, portB] = [await findFreePort(), await findFreePort()];
@@ -284,17 +292,28 @@ describe('the compiled service process', () => {
           },
           body: body ? JSON.stringify(body) : undefined,
         });
-      expect((await api(portA, 'PUT', '/api/v1/integrations/dynamics365', credentialsOf(ms))).status).toBe(
-        200,
+      const messaging = {
+        messaging_endpoint: ms.environment.messaging!.origin,
+        messaging_channel_id: channel,
+        messaging_organization_id: ms.environment.organizationId,
+        messaging_scope: `${ms.environment.messagingResource}/.default`,
+      };
+      const connected = await api(
+        portA,
+        'PUT',
+        '/api/v1/integrations/dynamics365',
+        credentialsOf(ms, messaging),
       );
+      expect(connected.status).toBe(200);
 
       // Every Dataverse call takes 300 ms: a delivery (lookup, contact, case, note) about 1.2 s.
       ms.environment.latencyMs = 300;
       const before = { ...ms.environment.creates };
+      // Every fourth a web chat: an Omnichannel conversation (300 ms per Messaging API call too).
       for (let i = 0; i < 16; i++) {
         const accepted = await api(portA, 'POST', '/api/v1/handoffs', {
           session_id: `kill-${i}`,
-          channel: 'email',
+          channel: i % 4 === 0 ? 'web' : 'email',
           customer: { name: `Customer ${i}`, email: `kill-${i}@example.com` },
           transcript: [{ role: 'customer', text: `Help ${i}`, at: '2026-11-30T09:00:00Z' }],
         });
@@ -321,13 +340,19 @@ describe('the compiled service process', () => {
           throw new Error(`not finished: ${JSON.stringify(await states())}\n${second.output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      expect(ms.environment.creates.incidents - before.incidents).toBe(16);
-      expect(ms.environment.creates.contacts - before.contacts).toBe(16);
-      expect(ms.environment.creates.annotations - before.annotations).toBe(16);
+      expect(ms.environment.creates.incidents - before.incidents).toBe(12);
+      expect(ms.environment.creates.contacts - before.contacts).toBe(12);
+      expect(ms.environment.creates.annotations - before.annotations).toBe(12);
       const tickets = await db.query<{ n: number }>(
         'SELECT count(DISTINCT ticket_number)::int AS n FROM handoffs WHERE ticket_number IS NOT NULL',
       );
-      expect(tickets.rows[0].n).toBe(16);
+      expect(tickets.rows[0].n).toBe(12);
+      // Conversations: one per chat session, however the crash fell.
+      expect(ms.environment.messaging!.created).toBe(4);
+      const conversations = [...ms.environment.messaging!.conversations.values()]
+        .map((c) => c.customerId)
+        .sort();
+      expect(conversations).toEqual(['kill-0', 'kill-12', 'kill-4', 'kill-8']);
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {
