@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, AppModuleOptions } from './app.module.js';
+import { registerConsole } from './console/serve-console.js';
 import { clientErrorHandler, collectRoutes, registerJsonBodies } from './common/http-edge.js';
 import { clientRequestIdOf, requestIdFor } from './common/request-id.js';
 import { createValidationPipe } from './common/validation.js';
@@ -40,6 +41,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     if (typeof limit === 'number') route.bodyLimit = limit;
   });
   logger.attach(fastify);
+  await registerConsole(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const clientRequestId = clientRequestIdOf(request.raw);

@@ -4,9 +4,12 @@ import { ORG_ID_PATTERN } from '../access/principal.js';
 import { loadConfigFromProcess } from '../config/environment.js';
 import { runCli } from './run-cli.js';
 
-/** `npm run token -- --org acme --role admin [--sub alice] [--name "Alice"] [--ttl 3600]` */
+/**
+ * `npm run token -- --org acme --role admin [--sub alice] [--name "Alice"] [--ttl 3600]`;
+ * `--console` prints the admin console's address with an admin token in its fragment instead.
+ */
 const USAGE =
-  'usage: npm run token -- --org <org_id> [--role admin]... [--sub alice] [--name "Alice"] [--ttl 3600]';
+  'usage: npm run token -- --org <org_id> [--role admin]... [--sub alice] [--name "Alice"] [--ttl 3600] [--console]';
 
 runCli(async () => {
   const { values } = parseArgs({
@@ -17,8 +20,15 @@ runCli(async () => {
       name: { type: 'string' },
       ttl: { type: 'string' },
       help: { type: 'boolean' },
+      console: { type: 'boolean' },
     },
   });
+  // The console is an admin's page: an org and the admin role unless given.
+  if (values.console) {
+    values.org ??= 'demo';
+    values.role ??= ['admin'];
+    values.name ??= 'Console admin';
+  }
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -56,6 +66,11 @@ runCli(async () => {
     name: values.name,
     ttlSeconds: ttl,
   });
+  if (values.console) {
+    const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+    console.log(`http://${host.includes(':') ? `[${host}]` : host}:${config.port}/console/#token=${token}`);
+    return 0;
+  }
   console.log(token);
   return 0;
 });

@@ -1,0 +1,271 @@
+import { html, LitElement, nothing, TemplateResult } from 'lit';
+import { Api, ApiError, TokenProvider, when } from './api.js';
+import { base } from './styles.js';
+
+interface AuditEvent {
+  id: string;
+  occurred_at: string;
+  action: string;
+  actor: { type: 'user' | 'system'; id: string | null; name: string | null };
+  request_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+const ACTIONS = [
+  'integration.saved',
+  'integration.save_rejected',
+  'integration.disconnected',
+  'integration.status_changed',
+];
+
+/** `<dynamics365-audit-log>`: every change to the connection, filtered, paged, exported, and the chain checked. */
+export class Dynamics365AuditLog extends LitElement {
+  static styles = [base];
+  static properties = {
+    apiBase: { type: String, attribute: 'api-base' },
+    tokenProvider: { attribute: false },
+    items: { state: true },
+    cursors: { state: true },
+    next: { state: true },
+    error: { state: true },
+    verification: { state: true },
+    loading: { state: true },
+  };
+
+  declare apiBase: string;
+  declare tokenProvider: TokenProvider | undefined;
+  declare items: AuditEvent[];
+  /** Cursors of the pages before this one (for Previous). */
+  declare cursors: (string | undefined)[];
+  declare next: string | null;
+  declare error: string | null;
+  declare verification: { ok: boolean; checked: number; first_broken_id: string | null } | null;
+  declare loading: boolean;
+  private current?: string;
+
+  constructor() {
+    super();
+    this.apiBase = '';
+    this.items = [];
+    this.cursors = [];
+    this.next = null;
+    this.error = null;
+    this.verification = null;
+    this.loading = false;
+  }
+
+  private get api(): Api {
+    return new Api(this.tokenProvider ?? (() => ''), this.apiBase, this);
+  }
+
+  /** Loads once a token provider is set (by the console, or by a host at any time). */
+  protected updated(changed: Map<PropertyKey, unknown>): void {
+    if (
+      changed.has('tokenProvider') &&
+      changed.get('tokenProvider') === undefined &&
+      this.tokenProvider &&
+      this.isConnected
+    ) {
+      void this.page(undefined);
+    }
+  }
+
+  /** The filters as a query string (without the cursor). */
+  private filters(): URLSearchParams {
+    const query = new URLSearchParams();
+    const value = (id: string) =>
+      this.renderRoot.querySelector<HTMLInputElement>(`#${id}`)?.value.trim() ?? '';
+    if (value('audit-action')) query.set('action', value('audit-action'));
+    if (value('audit-actor')) query.set('actor_id', value('audit-actor'));
+    if (value('audit-since')) query.set('since', new Date(value('audit-since')).toISOString());
+    if (value('audit-until')) query.set('until', new Date(value('audit-until')).toISOString());
+    return query;
+  }
+
+  async page(cursor: string | undefined): Promise<void> {
+    this.loading = true;
+    this.error = null;
+    try {
+      const query = this.filters();
+      query.set('limit', '25');
+      if (cursor) query.set('cursor', cursor);
+      const page = await this.api.json<{ items: AuditEvent[]; next_cursor: string | null }>(
+        'GET',
+        `/api/v1/audit-events?${query.toString()}`,
+      );
+      this.items = page.body.items;
+      this.next = page.body.next_cursor;
+      this.current = cursor;
+    } catch (error) {
+      this.error =
+        error instanceof ApiError
+          ? error.message
+          : `The service could not be reached: ${(error as Error).message}`;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  render(): TemplateResult {
+    return html`
+      <section aria-label="Audit log">
+        <h2>Audit log</h2>
+        <form class="row" @submit=${this.applyFilters} aria-label="Filter the audit log">
+          <div>
+            <label for="audit-action">Action</label>
+            <select id="audit-action">
+              <option value="">All actions</option>
+              ${ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
+            </select>
+          </div>
+          <div>
+            <label for="audit-actor">Actor id</label>
+            <input id="audit-actor" autocomplete="off" />
+          </div>
+          <div>
+            <label for="audit-since">From</label>
+            <input id="audit-since" type="datetime-local" />
+          </div>
+          <div>
+            <label for="audit-until">Until</label>
+            <input id="audit-until" type="datetime-local" />
+          </div>
+          <div class="align-end"><button type="submit">Apply filters</button></div>
+        </form>
+        ${this.error ? html`<div class="alert" role="alert">${this.error}</div>` : nothing}
+        <div class="table-wrap">
+          <table aria-label="Audit events" aria-busy=${this.loading ? 'true' : 'false'}>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Action</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${
+                this.items.length === 0
+                  ? html`<tr>
+                      <td colspan="4">${this.loading ? 'Loading…' : 'No events.'}</td>
+                    </tr>`
+                  : this.items.map(
+                      (e) =>
+                        html`<tr>
+                          <td>${when(e.occurred_at)}</td>
+                          <td><code>${e.action}</code></td>
+                          <td>
+                            ${e.actor.type === 'system' ? 'System' : (e.actor.name ?? e.actor.id ?? '—')}
+                          </td>
+                          <td>${summary(e)}</td>
+                        </tr>`,
+                    )
+              }
+            </tbody>
+          </table>
+        </div>
+        <div class="row gap-top">
+          <button @click=${this.previous} ?disabled=${this.cursors.length === 0 || this.loading}>
+            Previous page
+          </button>
+          <button @click=${this.more} ?disabled=${!this.next || this.loading}>Next page</button>
+          <button @click=${this.exportCsv}>Export CSV</button>
+          <button @click=${this.verify}>Verify the chain</button>
+        </div>
+        <div role="status" aria-live="polite" data-testid="audit-verification">
+          ${
+            this.verification
+              ? this.verification.ok
+                ? html`<p class="success">
+                    The audit chain is intact: ${this.verification.checked} events checked.
+                  </p>`
+                : html`<p class="alert">
+                    The audit chain is broken at event ${this.verification.first_broken_id}.
+                  </p>`
+              : nothing
+          }
+        </div>
+      </section>
+    `;
+  }
+
+  private applyFilters = (event: Event) => {
+    event.preventDefault();
+    this.cursors = [];
+    void this.page(undefined);
+  };
+
+  private more = () => {
+    this.cursors = [...this.cursors, this.current];
+    void this.page(this.next ?? undefined);
+  };
+
+  private previous = () => {
+    const cursors = [...this.cursors];
+    const cursor = cursors.pop();
+    this.cursors = cursors;
+    void this.page(cursor);
+  };
+
+  private exportCsv = async () => {
+    try {
+      const response = await this.api.send(
+        'GET',
+        `/api/v1/audit-events?${this.filters().toString()}`,
+        undefined,
+        {
+          accept: 'text/csv',
+        },
+      );
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = 'dynamics365-audit-log.csv';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  };
+
+  private verify = async () => {
+    try {
+      this.verification = (
+        await this.api.json<{ ok: boolean; checked: number; first_broken_id: string | null }>(
+          'GET',
+          '/api/v1/audit-events/verify',
+        )
+      ).body;
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  };
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+    : value === undefined || value === null
+      ? ''
+      : JSON.stringify(value);
+}
+
+/** The few details worth a glance; never a secret (the API never stores one). */
+function summary(event: AuditEvent): string {
+  const d = event.details;
+  switch (event.action) {
+    case 'integration.saved':
+      return `${d.created ? 'Connected' : 'Changed'}: ${(d.changed_fields as string[] | undefined)?.join(', ') ?? ''}${d.secret_rotated ? ' (secret rotated)' : ''}`;
+    case 'integration.save_rejected':
+      return `Rejected at ${text(d.stage)}${d.code ? ` (${text(d.code)})` : ''}`;
+    case 'integration.status_changed':
+      return `${text(d.from)} → ${text(d.to)}${d.code ? ` (${text(d.code)})` : ''}`;
+    case 'integration.disconnected':
+      return `Disconnected ${text(d.environment_url)}`;
+    default:
+      return '';
+  }
+}
+
+customElements.define('dynamics365-audit-log', Dynamics365AuditLog);

@@ -1,0 +1,170 @@
+import { css, html, LitElement, nothing, TemplateResult } from 'lit';
+import { Api, ApiError, UNAUTHORIZED_EVENT } from './api.js';
+import { base } from './styles.js';
+import './dynamics365-audit-log.js';
+import './dynamics365-handoffs.js';
+import './dynamics365-integration.js';
+
+const STORAGE_KEY = 'dynamics365-console-token';
+type View = 'integration' | 'audit' | 'handoffs';
+
+interface Me {
+  sub: string;
+  org_id: string;
+  roles: string[];
+  name: string | null;
+}
+
+/**
+ * `<dynamics365-console>`: the page at /console — sign-in (a token from the URL fragment
+ * `#token=…`, removed from the address bar at once, or pasted; kept in sessionStorage), who is
+ * signed in, and the three views.
+ */
+export class Dynamics365Console extends LitElement {
+  static styles = [
+    base,
+    css`
+      :host {
+        max-width: 72rem;
+        margin: 0 auto;
+        padding: 0.5rem;
+      }
+    `,
+  ];
+  static properties = {
+    token: { state: true },
+    me: { state: true },
+    view: { state: true },
+    signInError: { state: true },
+  };
+
+  declare token: string | null;
+  declare me: Me | null;
+  declare view: View;
+  declare signInError: string | null;
+
+  constructor() {
+    super();
+    this.view = 'integration';
+    this.me = null;
+    this.signInError = null;
+    const fragment = new URLSearchParams(window.location.hash.slice(1)).get('token');
+    if (fragment) {
+      sessionStorage.setItem(STORAGE_KEY, fragment);
+      history.replaceState(null, '', window.location.pathname + window.location.search);
+    }
+    this.token = sessionStorage.getItem(STORAGE_KEY);
+    this.addEventListener(UNAUTHORIZED_EVENT, () =>
+      this.signOut('Your token was not accepted or has expired. Paste a new one.'),
+    );
+  }
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    if (this.token) void this.identify();
+  }
+
+  private provider = () => this.token ?? '';
+
+  private async identify(): Promise<void> {
+    try {
+      this.me = (await new Api(this.provider, '', this).json<Me>('GET', '/api/v1/me')).body;
+      this.signInError = null;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) this.signInError = (error as Error).message;
+    }
+  }
+
+  private signOut(message: string | null = null): void {
+    sessionStorage.removeItem(STORAGE_KEY);
+    this.token = null;
+    this.me = null;
+    this.signInError = message;
+  }
+
+  private signIn = (event: Event) => {
+    event.preventDefault();
+    const value = this.renderRoot
+      .querySelector<HTMLTextAreaElement>('#token')!
+      .value.trim()
+      .replace(/^Bearer\s+/i, '');
+    if (!value) {
+      this.signInError = 'Paste an API token first.';
+      return;
+    }
+    sessionStorage.setItem(STORAGE_KEY, value);
+    this.token = value;
+    void this.identify();
+  };
+
+  render(): TemplateResult {
+    return html`
+      <header class="row between gap-bottom">
+        <h1 class="title">Integrations</h1>
+        ${
+          this.me
+            ? html`<div class="row">
+                <span data-testid="signed-in"
+                  >Signed in as <strong>${this.me.name ?? this.me.sub}</strong> (${this.me.org_id})</span
+                >
+                <button @click=${() => this.signOut()}>Sign out</button>
+              </div>`
+            : nothing
+        }
+      </header>
+      ${this.token && this.me ? this.renderViews() : this.renderSignIn()}
+    `;
+  }
+
+  private renderSignIn(): TemplateResult {
+    return html`
+      <section aria-label="Sign in" class="narrow">
+        <h2>Sign in</h2>
+        <form @submit=${this.signIn}>
+          <label for="token">API token</label>
+          <textarea
+            id="token"
+            rows="4"
+            spellcheck="false"
+            autocomplete="off"
+            aria-describedby="token-help"
+          ></textarea>
+          <p class="help" id="token-help">
+            An admin token of your organisation (in development: <code>npm run token -- --console</code>).
+          </p>
+          <div role="alert">
+            ${this.signInError ? html`<p class="alert">${this.signInError}</p>` : nothing}
+          </div>
+          <button class="primary" type="submit">Sign in</button>
+        </form>
+      </section>
+    `;
+  }
+
+  private renderViews(): TemplateResult {
+    const tab = (view: View, label: string) =>
+      html`<button
+        aria-pressed=${this.view === view ? 'true' : 'false'}
+        class=${this.view === view ? 'primary' : ''}
+        @click=${() => (this.view = view)}
+      >
+        ${label}
+      </button>`;
+    return html`
+      <nav aria-label="Console" class="row gap-bottom">
+        ${tab('integration', 'Dynamics 365')} ${tab('audit', 'Audit log')} ${tab('handoffs', 'Handoffs')}
+      </nav>
+      <main>
+        ${
+          this.view === 'integration'
+            ? html`<dynamics365-integration .tokenProvider=${this.provider}></dynamics365-integration>`
+            : this.view === 'audit'
+              ? html`<dynamics365-audit-log .tokenProvider=${this.provider}></dynamics365-audit-log>`
+              : html`<dynamics365-handoffs .tokenProvider=${this.provider}></dynamics365-handoffs>`
+        }
+      </main>
+    `;
+  }
+}
+
+customElements.define('dynamics365-console', Dynamics365Console);

@@ -1,0 +1,202 @@
+import { html, LitElement, nothing, TemplateResult } from 'lit';
+import { Api, ApiError, TokenProvider, when } from './api.js';
+import { base } from './styles.js';
+
+interface Handoff {
+  session_id: string;
+  channel: string;
+  route: 'incident' | 'conversation';
+  route_reason: string | null;
+  state: string;
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: {
+    stage: string;
+    upstream_status: number | null;
+    upstream_code: string | null;
+    message: string;
+    hint: string | null;
+  } | null;
+  dynamics: {
+    incident_id: string | null;
+    ticket_number: string | null;
+    contact_id: string | null;
+    queue_item_id: string | null;
+    conversation_id: string | null;
+    conversation_state: string | null;
+  };
+  created_at: string;
+  delivered_at: string | null;
+}
+
+const STATES = ['pending', 'delivering', 'delivered', 'held', 'failed', 'cancelled'];
+
+/** `<dynamics365-handoffs>`: the org's handoffs, newest first, with what they created in Dynamics and Retry for failed ones. */
+export class Dynamics365Handoffs extends LitElement {
+  static styles = [base];
+  static properties = {
+    apiBase: { type: String, attribute: 'api-base' },
+    tokenProvider: { attribute: false },
+    items: { state: true },
+    next: { state: true },
+    error: { state: true },
+    notice: { state: true },
+    loading: { state: true },
+  };
+
+  declare apiBase: string;
+  declare tokenProvider: TokenProvider | undefined;
+  declare items: Handoff[];
+  declare next: string | null;
+  declare error: string | null;
+  declare notice: string | null;
+  declare loading: boolean;
+
+  constructor() {
+    super();
+    this.apiBase = '';
+    this.items = [];
+    this.next = null;
+    this.error = null;
+    this.notice = null;
+    this.loading = false;
+  }
+
+  private get api(): Api {
+    return new Api(this.tokenProvider ?? (() => ''), this.apiBase, this);
+  }
+
+  /** Loads once a token provider is set (by the console, or by a host at any time). */
+  protected updated(changed: Map<PropertyKey, unknown>): void {
+    if (
+      changed.has('tokenProvider') &&
+      changed.get('tokenProvider') === undefined &&
+      this.tokenProvider &&
+      this.isConnected
+    ) {
+      void this.load(false);
+    }
+  }
+
+  async load(more: boolean): Promise<void> {
+    this.loading = true;
+    this.error = null;
+    try {
+      const query = new URLSearchParams({ limit: '25' });
+      const state = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-state')?.value;
+      if (state) query.set('state', state);
+      if (more && this.next) query.set('cursor', this.next);
+      const page = await this.api.json<{ items: Handoff[]; next_cursor: string | null }>(
+        'GET',
+        `/api/v1/handoffs?${query.toString()}`,
+      );
+      this.items = more ? [...this.items, ...page.body.items] : page.body.items;
+      this.next = page.body.next_cursor;
+    } catch (error) {
+      this.error =
+        error instanceof ApiError
+          ? error.message
+          : `The service could not be reached: ${(error as Error).message}`;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  render(): TemplateResult {
+    return html`
+      <section aria-label="Handoffs">
+        <h2>Handoffs</h2>
+        <div class="row">
+          <div>
+            <label for="handoff-state">State</label>
+            <select id="handoff-state" @change=${() => void this.load(false)}>
+              <option value="">All states</option>
+              ${STATES.map((s) => html`<option value=${s}>${s}</option>`)}
+            </select>
+          </div>
+          <div class="align-end"><button @click=${() => void this.load(false)}>Refresh</button></div>
+        </div>
+        ${this.error ? html`<div class="alert" role="alert">${this.error}</div>` : nothing}
+        <div role="status" aria-live="polite">
+          ${this.notice ? html`<p class="success">${this.notice}</p>` : nothing}
+        </div>
+        <div class="table-wrap">
+          <table aria-label="Handoffs" aria-busy=${this.loading ? 'true' : 'false'}>
+            <thead>
+              <tr>
+                <th scope="col">Session</th>
+                <th scope="col">State</th>
+                <th scope="col">In Dynamics 365</th>
+                <th scope="col">Last error</th>
+                <th scope="col"><span class="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${
+                this.items.length === 0
+                  ? html`<tr>
+                      <td colspan="5">${this.loading ? 'Loading…' : 'No handoffs.'}</td>
+                    </tr>`
+                  : this.items.map((h) => this.row(h))
+              }
+            </tbody>
+          </table>
+        </div>
+        ${this.next ? html`<button @click=${() => void this.load(true)}>Load more</button>` : nothing}
+      </section>
+    `;
+  }
+
+  private row(h: Handoff): TemplateResult {
+    const d = h.dynamics;
+    return html`<tr>
+      <td>
+        <strong>${h.session_id}</strong><br />${h.channel} →
+        ${h.route === 'conversation' ? 'conversation' : 'case'} <br /><small>${when(h.created_at)}</small>
+      </td>
+      <td>
+        <span class="badge ${h.state}">${h.state}</span
+        >${h.reason ? html`<br /><small>${h.reason}</small>` : nothing}
+        ${h.attempts ? html`<br /><small>${h.attempts} attempt${h.attempts === 1 ? '' : 's'}</small>` : nothing}
+      </td>
+      <td>
+        ${d.ticket_number ? html`Case <strong>${d.ticket_number}</strong><br /><small>${d.incident_id}</small>` : nothing}
+        ${d.conversation_id ? html`Conversation <small>${d.conversation_id}</small> (${d.conversation_state})` : nothing}
+        ${!d.ticket_number && !d.conversation_id ? '—' : nothing}
+      </td>
+      <td>
+        ${
+          h.last_error
+            ? html`${h.last_error.stage}${h.last_error.upstream_code ? html` <code>${h.last_error.upstream_code}</code>` : nothing}:
+              ${h.last_error.message}${h.last_error.hint ? html`<p class="help">${h.last_error.hint}</p>` : nothing}`
+            : '—'
+        }
+      </td>
+      <td>
+        ${
+          h.state === 'failed'
+            ? html`<button
+                @click=${() => void this.retry(h.session_id)}
+                aria-label="Retry handoff ${h.session_id}"
+              >
+                Retry
+              </button>`
+            : nothing
+        }
+      </td>
+    </tr>`;
+  }
+
+  private async retry(sessionId: string): Promise<void> {
+    try {
+      await this.api.json('POST', `/api/v1/handoffs/${encodeURIComponent(sessionId)}/retry`);
+      this.notice = `Handoff ${sessionId} queued again.`;
+      await this.load(false);
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  }
+}
+
+customElements.define('dynamics365-handoffs', Dynamics365Handoffs);

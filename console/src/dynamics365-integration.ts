@@ -1,0 +1,723 @@
+import { html, LitElement, nothing, TemplateResult } from 'lit';
+import { Api, ApiError, StageResult, TokenProvider, when } from './api.js';
+import { base } from './styles.js';
+
+interface Status {
+  org_id: string;
+  status: 'active' | 'invalid' | 'unreachable';
+  client_id: string;
+  tenant_id: string;
+  environment_url: string;
+  client_secret_hint: string;
+  secret_expires_at: string | null;
+  warnings: string[];
+  default_priority: number;
+  default_owner_id: string | null;
+  default_queue_id: string | null;
+  default_workstream_id: string | null;
+  ticket_properties: Record<string, unknown>;
+  messaging_endpoint: string | null;
+  messaging_channel_id: string | null;
+  messaging_organization_id: string | null;
+  messaging_scope: string | null;
+  last_verified_at: string | null;
+  last_verification: (StageResult & { checked_at: string }) | null;
+  version: number;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const STAGE_NAMES: Record<StageResult['stage'], string> = {
+  token_exchange: 'Token from Microsoft Entra ID',
+  dynamics_probe: 'Dynamics 365 probe (read cases)',
+  messaging_token: 'Token for the Omnichannel Messaging API',
+};
+const STATUS_NAMES = {
+  none: 'Not connected',
+  active: 'Active',
+  invalid: 'Invalid',
+  unreachable: 'Unreachable',
+};
+const WARNINGS: Record<string, string> = {
+  secret_expires_soon:
+    'The client secret expires within 14 days: create a new one in Azure and save it here.',
+  secret_expired: 'The client secret has expired: create a new one in Azure and save it here.',
+  secret_undecryptable: 'The stored secret cannot be decrypted by this service: paste the secret again.',
+};
+
+type Field =
+  | 'client_id'
+  | 'client_secret'
+  | 'tenant_id'
+  | 'environment_url'
+  | 'secret_expires_at'
+  | 'default_priority'
+  | 'default_owner_id'
+  | 'default_queue_id'
+  | 'default_workstream_id'
+  | 'ticket_properties'
+  | 'messaging_endpoint'
+  | 'messaging_channel_id'
+  | 'messaging_organization_id'
+  | 'messaging_scope';
+
+/** A verification's stages as they came out: passed, the one that failed, and those not reached. */
+interface StageLine {
+  stage: StageResult['stage'];
+  state: 'ok' | 'failed' | 'skipped';
+  result?: StageResult;
+}
+
+/**
+ * `<dynamics365-integration>`: the Dynamics 365 card (status, environment, client, secret hint,
+ * last verification, warnings) with Configure (the modal: Test, Test & Save Configuration) and
+ * Disconnect (a confirmation). Set `tokenProvider` (and `api-base` when the API is elsewhere).
+ */
+export class Dynamics365Integration extends LitElement {
+  static styles = [base];
+  static properties = {
+    apiBase: { type: String, attribute: 'api-base' },
+    tokenProvider: { attribute: false },
+    status: { state: true },
+    loading: { state: true },
+    loadError: { state: true },
+    busy: { state: true },
+    stages: { state: true },
+    message: { state: true },
+    problems: { state: true },
+    notice: { state: true },
+  };
+
+  declare apiBase: string;
+  declare tokenProvider: TokenProvider | undefined;
+  declare status: Status | null;
+  declare loading: boolean;
+  declare loadError: string | null;
+  declare busy: 'test' | 'save' | 'disconnect' | null;
+  declare stages: StageLine[];
+  declare message: { kind: 'success' | 'error'; text: string; hint?: string | null; reload?: boolean } | null;
+  declare problems: Partial<Record<Field, string>>;
+  declare notice: string | null;
+  private opener: HTMLElement | null = null;
+
+  constructor() {
+    super();
+    this.apiBase = '';
+    this.status = null;
+    this.loading = true;
+    this.loadError = null;
+    this.busy = null;
+    this.stages = [];
+    this.message = null;
+    this.problems = {};
+    this.notice = null;
+  }
+
+  private get api(): Api {
+    return new Api(this.tokenProvider ?? (() => ''), this.apiBase, this);
+  }
+
+  /** Loads once a token provider is set (by the console, or by a host at any time). */
+  protected updated(changed: Map<PropertyKey, unknown>): void {
+    if (
+      changed.has('tokenProvider') &&
+      changed.get('tokenProvider') === undefined &&
+      this.tokenProvider &&
+      this.isConnected
+    ) {
+      void this.load();
+    }
+  }
+
+  async load(): Promise<void> {
+    this.loading = true;
+    this.loadError = null;
+    try {
+      this.status = (await this.api.json<Status>('GET', '/api/v1/integrations/dynamics365')).body;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) this.status = null;
+      else this.loadError = (error as Error).message;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  render(): TemplateResult {
+    const key = this.status?.status ?? 'none';
+    return html`
+      <section aria-label="Dynamics 365" class="card">
+        <div class="row between">
+          <h2 id="card-title">Dynamics 365</h2>
+          ${
+            this.loading
+              ? html`<span class="badge none">Loading…</span>`
+              : html`<span class="badge ${key}" data-testid="connection-status">${STATUS_NAMES[key]}</span>`
+          }
+        </div>
+        <p class="help">
+          Create cases and Omnichannel conversations in your Dynamics 365 when the AI hands a conversation to
+          a person.
+        </p>
+        ${this.loadError ? html`<div class="alert" role="alert">Could not load the connection: ${this.loadError}</div>` : nothing}
+        ${this.status ? this.renderDetails(this.status) : nothing}
+        <div role="status" aria-live="polite" class="sr-only" data-testid="card-announcement">
+          ${this.notice ?? ''}
+        </div>
+        <div class="row gap-top">
+          <button class="primary" @click=${this.openConfigure} ?disabled=${this.loading}>Configure</button>
+          ${this.status ? html`<button @click=${this.openDisconnect}>Disconnect</button>` : nothing}
+        </div>
+      </section>
+      ${this.renderModal()} ${this.renderDisconnect()}
+    `;
+  }
+
+  private renderDetails(status: Status): TemplateResult {
+    const last = status.last_verification;
+    return html`
+      <dl>
+        <dt>Environment</dt>
+        <dd>${status.environment_url}</dd>
+        <dt>Client ID</dt>
+        <dd>${status.client_id}</dd>
+        <dt>Client secret</dt>
+        <dd>${status.client_secret_hint}… (stored encrypted)</dd>
+        <dt>Last verified</dt>
+        <dd>${when(status.last_verified_at)}</dd>
+        ${
+          status.secret_expires_at
+            ? html`<dt>Secret expires</dt>
+                <dd>${when(status.secret_expires_at)}</dd>`
+            : nothing
+        }
+        ${
+          status.messaging_endpoint
+            ? html`<dt>Chats</dt>
+                <dd>Omnichannel conversations (${status.messaging_endpoint})</dd>`
+            : nothing
+        }
+      </dl>
+      ${
+        status.warnings.length
+          ? html`<ul class="alert" aria-label="Warnings">
+              ${status.warnings.map((w) => html`<li>${WARNINGS[w] ?? w}</li>`)}
+            </ul>`
+          : nothing
+      }
+      ${
+        last && last.outcome !== 'ok'
+          ? html`<div class="alert">
+              <strong
+                >Last check ${last.outcome === 'rejected' ? 'rejected' : 'could not reach Microsoft'}</strong
+              >
+              at
+              ${STAGE_NAMES[last.stage]}${last.upstream_code ? html` (<code>${last.upstream_code}</code>)` : nothing}.
+              ${last.hint ? html`<p>${last.hint}</p>` : nothing}
+            </div>`
+          : nothing
+      }
+    `;
+  }
+
+  private renderModal(): TemplateResult {
+    const s = this.status;
+    const field = (
+      name: Field,
+      label: string,
+      help: string | TemplateResult,
+      options: { type?: string; value?: string; placeholder?: string; autocomplete?: string } = {},
+    ) => html`
+      <label for=${name}>${label}</label>
+      <input
+        id=${name}
+        name=${name}
+        type=${options.type ?? 'text'}
+        .value=${options.value ?? ''}
+        placeholder=${options.placeholder ?? ''}
+        autocomplete=${options.autocomplete ?? 'off'}
+        spellcheck="false"
+        aria-describedby="${name}-help${this.problems[name] ? ` ${name}-error` : ''}"
+        aria-invalid=${this.problems[name] ? 'true' : 'false'}
+      />
+      <p class="help" id="${name}-help">${help}</p>
+      ${this.problems[name] ? html`<p class="field-error" id="${name}-error">${this.problems[name]}</p>` : nothing}
+    `;
+    return html`
+      <dialog
+        id="configure"
+        aria-labelledby="configure-title"
+        @cancel=${this.clearSecret}
+        @close=${this.restoreFocus}
+      >
+        <form method="dialog" @submit=${(e: Event) => e.preventDefault()} novalidate>
+          <h2 id="configure-title">Configure Dynamics 365</h2>
+          <p class="help">
+            Paste four values from your Azure app registration. They are checked live with Microsoft before
+            anything is saved.
+          </p>
+          ${field(
+            'client_id',
+            'Client ID',
+            'Azure portal → App registrations → your app → Overview → Application (client) ID.',
+            {
+              value: s?.client_id,
+              placeholder: '00000000-0000-0000-0000-000000000000',
+            },
+          )}
+          ${field(
+            'client_secret',
+            'Client Secret',
+            s
+              ? html`The secret's <strong>Value</strong>, not the Secret ID (Certificates &amp; secrets).
+                  Leave empty to keep the stored secret (${s.client_secret_hint}…).`
+              : html`The secret's <strong>Value</strong>, not the Secret ID: Azure shows it once, under
+                  Certificates &amp; secrets.`,
+            { type: 'password', autocomplete: 'new-password' },
+          )}
+          ${field(
+            'tenant_id',
+            'Tenant ID',
+            'Overview → Directory (tenant) ID — not the Object ID or the Application ID.',
+            {
+              value: s?.tenant_id,
+            },
+          )}
+          ${field(
+            'environment_url',
+            'Environment URL',
+            'As the browser shows it, e.g. https://yourorg.crm.dynamics.com — no path, no trailing slash.',
+            {
+              value: s?.environment_url,
+              placeholder: 'https://yourorg.crm.dynamics.com',
+            },
+          )}
+          ${field(
+            'secret_expires_at',
+            'Secret expires (optional)',
+            'The expiry Azure shows for the secret; you are warned 14 days before.',
+            {
+              type: 'date',
+              value: s?.secret_expires_at?.slice(0, 10),
+            },
+          )}
+          <details>
+            <summary>Case defaults</summary>
+            <label for="default_priority">Priority</label>
+            <select id="default_priority" name="default_priority" aria-describedby="default_priority-help">
+              ${[
+                [1, 'High'],
+                [2, 'Normal'],
+                [3, 'Low'],
+                [4, 'Low (4)'],
+              ].map(
+                ([v, t]) =>
+                  html`<option value=${v} ?selected=${(s?.default_priority ?? 2) === v}>${t}</option>`,
+              )}
+            </select>
+            <p class="help" id="default_priority-help">Priority of new cases.</p>
+            ${field(
+              'default_owner_id',
+              'Owner (user GUID)',
+              'New cases are assigned to this user; empty: the app user.',
+              {
+                value: s?.default_owner_id ?? '',
+              },
+            )}
+            ${field(
+              'default_queue_id',
+              'Queue (GUID)',
+              'New cases are added to this queue; empty: unified routing decides.',
+              {
+                value: s?.default_queue_id ?? '',
+              },
+            )}
+            ${field(
+              'default_workstream_id',
+              'Workstream (GUID)',
+              'Omnichannel workstream for chats (optional).',
+              {
+                value: s?.default_workstream_id ?? '',
+              },
+            )}
+            <label for="ticket_properties">Ticket properties (JSON)</label>
+            <textarea
+              id="ticket_properties"
+              name="ticket_properties"
+              rows="3"
+              spellcheck="false"
+              aria-describedby="ticket_properties-help${this.problems.ticket_properties ? ' ticket_properties-error' : ''}"
+              aria-invalid=${this.problems.ticket_properties ? 'true' : 'false'}
+              .value=${s && Object.keys(s.ticket_properties).length ? JSON.stringify(s.ticket_properties, null, 1) : ''}
+            ></textarea>
+            <p class="help" id="ticket_properties-help">Extra case columns, e.g. {"casetypecode": 1}.</p>
+            ${
+              this.problems.ticket_properties
+                ? html`<p class="field-error" id="ticket_properties-error">
+                    ${this.problems.ticket_properties}
+                  </p>`
+                : nothing
+            }
+          </details>
+          <details ?open=${!!s?.messaging_endpoint}>
+            <summary>Advanced: Omnichannel messaging (chats as conversations)</summary>
+            ${field(
+              'messaging_endpoint',
+              'Messaging API endpoint',
+              'https://m-<organization id>.<geo>.omnichannelengagementhub.com',
+              {
+                value: s?.messaging_endpoint ?? '',
+              },
+            )}
+            ${field(
+              'messaging_channel_id',
+              'Messaging channel ID',
+              'The id of your custom messaging channel record.',
+              {
+                value: s?.messaging_channel_id ?? '',
+              },
+            )}
+            ${field(
+              'messaging_organization_id',
+              'Organization ID',
+              'Power Platform admin center → your environment → Organization ID.',
+              {
+                value: s?.messaging_organization_id ?? '',
+              },
+            )}
+            ${field(
+              'messaging_scope',
+              'Messaging scope (optional)',
+              'Derived for *.dynamics.com environments; needed elsewhere.',
+              {
+                value: s?.messaging_scope ?? '',
+              },
+            )}
+          </details>
+          ${this.renderStages()}
+          <div role="status" aria-live="polite" data-testid="result">
+            ${this.message?.kind === 'success' ? html`<div class="success">${this.message.text}</div>` : nothing}
+          </div>
+          <div role="alert" data-testid="error">
+            ${
+              this.message?.kind === 'error'
+                ? html`<div class="alert">
+                    <strong>${this.message.text}</strong
+                    >${this.message.hint ? html`<p>${this.message.hint}</p>` : nothing}
+                    ${this.message.reload ? html`<button type="button" @click=${this.reloadAfterConflict}>Reload the connection</button>` : nothing}
+                  </div>`
+                : nothing
+            }
+          </div>
+          <div class="row end gap-top">
+            <button type="button" @click=${this.closeConfigure}>Cancel</button>
+            <button type="button" @click=${() => this.verify(false)} ?disabled=${this.busy !== null}>
+              ${this.busy === 'test' ? 'Testing…' : 'Test'}
+            </button>
+            <button
+              type="button"
+              class="primary"
+              @click=${() => this.verify(true)}
+              ?disabled=${this.busy !== null}
+            >
+              ${this.busy === 'save' ? 'Testing and saving…' : 'Test & Save Configuration'}
+            </button>
+          </div>
+        </form>
+      </dialog>
+    `;
+  }
+
+  private renderStages(): TemplateResult | typeof nothing {
+    if (!this.stages.length) return nothing;
+    return html`<ol aria-label="Checks" data-testid="stages">
+      ${this.stages.map(
+        (line) =>
+          html`<li>
+            <span class="badge ${line.state === 'ok' ? 'ok' : line.state === 'failed' ? 'rejected' : 'none'}">
+              ${line.state === 'ok' ? 'Passed' : line.state === 'failed' ? 'Failed' : 'Not reached'}
+            </span>
+            ${STAGE_NAMES[line.stage]}
+            ${
+              line.result && line.state === 'failed'
+                ? html`—
+                  ${line.result.upstream_code ? html`<code>${line.result.upstream_code}</code>` : html`HTTP ${line.result.upstream_status ?? '—'}`}
+                  ${line.result.hint ? html`<p class="help">${line.result.hint}</p>` : nothing}`
+                : nothing
+            }
+          </li>`,
+      )}
+    </ol>`;
+  }
+
+  private renderDisconnect(): TemplateResult {
+    return html`
+      <dialog
+        id="disconnect"
+        aria-labelledby="disconnect-title"
+        aria-describedby="disconnect-text"
+        @close=${this.restoreFocus}
+      >
+        <h2 id="disconnect-title">Disconnect Dynamics 365?</h2>
+        <p id="disconnect-text">
+          The stored credentials are deleted from this service. Cases, contacts, notes and conversations
+          already created in Dynamics 365 stay there; handoffs not yet delivered are cancelled.
+        </p>
+        <div class="row end">
+          <button type="button" @click=${() => this.dialog('disconnect').close()}>Cancel</button>
+          <button type="button" class="danger" @click=${this.disconnect} ?disabled=${this.busy !== null}>
+            Disconnect
+          </button>
+        </div>
+      </dialog>
+    `;
+  }
+
+  private dialog(id: 'configure' | 'disconnect'): HTMLDialogElement {
+    return this.renderRoot.querySelector<HTMLDialogElement>(`#${id}`)!;
+  }
+
+  private input(name: Field | 'default_priority'): HTMLInputElement {
+    return this.renderRoot.querySelector<HTMLInputElement>(`[name="${name}"]`)!;
+  }
+
+  private openConfigure = async (event: Event) => {
+    this.opener = event.currentTarget as HTMLElement;
+    this.stages = [];
+    this.message = null;
+    this.problems = {};
+    await this.updateComplete;
+    this.fill();
+    this.dialog('configure').showModal();
+    this.input('client_id').focus();
+  };
+
+  private closeConfigure = () => {
+    this.input('client_secret').value = '';
+    this.dialog('configure').close();
+  };
+
+  private openDisconnect = (event: Event) => {
+    this.opener = event.currentTarget as HTMLElement;
+    this.dialog('disconnect').showModal();
+  };
+
+  /** However the dialog closes (Cancel, Escape — before the browser closes it —, after a save), a typed secret does not stay in the page. */
+  private clearSecret = () => {
+    const secret = this.renderRoot.querySelector<HTMLInputElement>('[name="client_secret"]');
+    if (secret) secret.value = '';
+  };
+
+  private restoreFocus = () => {
+    this.clearSecret();
+    this.opener?.focus();
+    this.opener = null;
+  };
+
+  private reloadAfterConflict = async () => {
+    await this.load();
+    this.message = null;
+    await this.updateComplete;
+    this.fill();
+  };
+
+  /** The form as stored (the secret field always empty: a stored secret is never shown back). */
+  private fill(): void {
+    const s = this.status;
+    const values: Record<Field, string> = {
+      client_id: s?.client_id ?? '',
+      client_secret: '',
+      tenant_id: s?.tenant_id ?? '',
+      environment_url: s?.environment_url ?? '',
+      secret_expires_at: s?.secret_expires_at?.slice(0, 10) ?? '',
+      default_priority: String(s?.default_priority ?? 2),
+      default_owner_id: s?.default_owner_id ?? '',
+      default_queue_id: s?.default_queue_id ?? '',
+      default_workstream_id: s?.default_workstream_id ?? '',
+      ticket_properties:
+        s && Object.keys(s.ticket_properties).length ? JSON.stringify(s.ticket_properties) : '',
+      messaging_endpoint: s?.messaging_endpoint ?? '',
+      messaging_channel_id: s?.messaging_channel_id ?? '',
+      messaging_organization_id: s?.messaging_organization_id ?? '',
+      messaging_scope: s?.messaging_scope ?? '',
+    };
+    for (const [name, value] of Object.entries(values)) {
+      const element = this.renderRoot.querySelector<HTMLInputElement>(`[name="${name}"]`);
+      if (element) element.value = value;
+    }
+  }
+
+  /** The form as the API's body, with the checks the server will make again. */
+  private body(): Record<string, unknown> | null {
+    const value = (name: Field) => this.input(name).value.trim();
+    const problems: Partial<Record<Field, string>> = {};
+    const body: Record<string, unknown> = {
+      client_id: value('client_id'),
+      tenant_id: value('tenant_id'),
+      environment_url: value('environment_url').replace(/\/+$/, ''),
+    };
+    if (!GUID.test(body.client_id as string))
+      problems.client_id = 'Client ID must be a GUID such as 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b.';
+    if (!GUID.test(body.tenant_id as string) && !DOMAIN.test(body.tenant_id as string)) {
+      problems.tenant_id =
+        'Tenant ID must be the Directory (tenant) ID (a GUID) or a domain such as contoso.onmicrosoft.com.';
+    }
+    const url = body.environment_url as string;
+    if (!URL.canParse(url))
+      problems.environment_url = 'Environment URL must be a URL such as https://yourorg.crm.dynamics.com.';
+    else {
+      const parsed = new URL(url);
+      if (parsed.pathname !== '/' || parsed.search || parsed.hash) {
+        problems.environment_url = 'Environment URL must be only the address, without a path.';
+      }
+    }
+    const secret = this.input('client_secret').value;
+    if (secret) body.client_secret = secret;
+    else if (!this.status) problems.client_secret = "Paste the client secret's Value.";
+    const expires = value('secret_expires_at');
+    body.secret_expires_at = expires ? new Date(`${expires}T00:00:00Z`).toISOString() : null;
+    body.default_priority = Number((this.input('default_priority') as unknown as HTMLSelectElement).value);
+    for (const name of [
+      'default_owner_id',
+      'default_queue_id',
+      'default_workstream_id',
+      'messaging_channel_id',
+      'messaging_organization_id',
+    ] as const) {
+      const v = value(name);
+      if (v && !GUID.test(v)) problems[name] = 'Must be a GUID.';
+      body[name] = v || null;
+    }
+    body.messaging_endpoint = value('messaging_endpoint') || null;
+    body.messaging_scope = value('messaging_scope') || null;
+    const properties = this.renderRoot.querySelector<HTMLTextAreaElement>('#ticket_properties')!.value.trim();
+    if (properties) {
+      try {
+        const parsed = JSON.parse(properties) as unknown;
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('not an object');
+        body.ticket_properties = parsed;
+      } catch {
+        problems.ticket_properties = 'Ticket properties must be a JSON object, e.g. {"casetypecode": 1}.';
+      }
+    } else {
+      body.ticket_properties = null;
+    }
+    this.problems = problems;
+    return Object.keys(problems).length ? null : body;
+  }
+
+  private verify = async (save: boolean) => {
+    this.message = null;
+    this.stages = [];
+    const body = this.body();
+    if (!body) {
+      this.message = { kind: 'error', text: 'Some fields need attention (see below each field).' };
+      return;
+    }
+    const expected: StageResult['stage'][] = [
+      'token_exchange',
+      'dynamics_probe',
+      ...(body.messaging_endpoint ? (['messaging_token'] as const) : []),
+    ];
+    this.busy = save ? 'save' : 'test';
+    try {
+      if (save) {
+        const headers: Record<string, string> = this.status ? { 'if-match': `"${this.status.version}"` } : {};
+        const saved = await this.api.json<Status>('PUT', '/api/v1/integrations/dynamics365', body, headers);
+        this.stages = expected.map((stage) => ({ stage, state: 'ok' }));
+        this.status = saved.body;
+        this.message = {
+          kind: 'success',
+          text: 'Verified with Microsoft and saved. The connection is Active.',
+        };
+        this.input('client_secret').value = '';
+        this.notice = 'Dynamics 365 connection saved and active.';
+        this.dispatchEvent(new CustomEvent('dynamics365-changed', { bubbles: true, composed: true }));
+      } else {
+        const tested = await this.api.json<{ ok: true; stages: StageResult[] }>(
+          'POST',
+          '/api/v1/integrations/dynamics365/test',
+          body,
+        );
+        this.stages = tested.body.stages.map((result) => ({ stage: result.stage, state: 'ok', result }));
+        this.message = { kind: 'success', text: 'All checks passed. Nothing was saved yet.' };
+      }
+    } catch (error) {
+      this.showError(error as Error, expected, save);
+    } finally {
+      this.busy = null;
+    }
+  };
+
+  private showError(error: Error, expected: StageResult['stage'][], save: boolean): void {
+    if (!(error instanceof ApiError)) {
+      this.message = { kind: 'error', text: `The service could not be reached: ${error.message}` };
+      return;
+    }
+    if (error.verification) {
+      const failed = error.verification;
+      const at = expected.indexOf(failed.stage);
+      this.stages = expected.map((stage, i) =>
+        i < at
+          ? { stage, state: 'ok' }
+          : i === at
+            ? { stage, state: 'failed', result: failed }
+            : { stage, state: 'skipped' },
+      );
+      this.message = {
+        kind: 'error',
+        text:
+          failed.outcome === 'rejected'
+            ? `Failed to verify credentials: Microsoft rejected them at “${STAGE_NAMES[failed.stage]}”${failed.upstream_code ? ` (${failed.upstream_code})` : ''}.${save ? ' Nothing was saved.' : ''}`
+            : `Microsoft could not be reached at “${STAGE_NAMES[failed.stage]}”.${save ? ' Nothing was saved.' : ''} Try again shortly.`,
+        hint: failed.hint,
+      };
+      return;
+    }
+    if (error.code === 'validation_failed') {
+      const problems: Partial<Record<Field, string>> = {};
+      for (const detail of error.details) problems[detail.field as Field] = detail.message;
+      this.problems = problems;
+      this.message = { kind: 'error', text: 'Some fields need attention (see below each field).' };
+      return;
+    }
+    if (error.status === 409) {
+      this.message = {
+        kind: 'error',
+        text: 'Someone else changed this connection since you opened it. Reload it to see their change, then apply yours again.',
+        hint: error.message,
+        reload: true,
+      };
+      return;
+    }
+    if (error.status === 429) {
+      this.message = {
+        kind: 'error',
+        text: 'Too many checks for this organisation in the last minute. Wait a moment and try again.',
+      };
+      return;
+    }
+    this.message = { kind: 'error', text: error.message };
+  }
+
+  private disconnect = async () => {
+    if (!this.status) return;
+    this.busy = 'disconnect';
+    try {
+      await this.api.send('DELETE', '/api/v1/integrations/dynamics365', undefined, {
+        'if-match': `"${this.status.version}"`,
+      });
+      this.status = null;
+      this.notice = 'Dynamics 365 disconnected. Records in Dynamics 365 stay.';
+      this.dispatchEvent(new CustomEvent('dynamics365-changed', { bubbles: true, composed: true }));
+    } catch (error) {
+      this.notice = `Could not disconnect: ${(error as Error).message}`;
+      await this.load();
+    } finally {
+      this.busy = null;
+      this.dialog('disconnect').close();
+    }
+  };
+}
+
+customElements.define('dynamics365-integration', Dynamics365Integration);

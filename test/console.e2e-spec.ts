@@ -1,0 +1,332 @@
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startTestApp, TestApp } from './support/app.js';
+import {
+  buildConsole,
+  collectErrors,
+  everythingOnPage,
+  focusedElement,
+  launch,
+  SCREENSHOTS,
+} from './support/browser.js';
+import { connect, HANDOFF_TEST_ENV, handoffBody, submit, waitForState } from './support/handoff.js';
+import { call, credentialsOf, PATH, settingsRow } from './support/integration.js';
+import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+
+/** Waits until `read` gives `expected` (the page updates after its API calls). */
+async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (last === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`expected ${String(expected)}, last saw ${String(last)}`);
+}
+
+describe('Admin console in a real browser (Chromium, playwright-core)', () => {
+  let ms: MicrosoftWorld;
+  let t: TestApp;
+  let browser: Browser;
+  let admin: string;
+  let step = 0;
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({
+      path: join(SCREENSHOTS, `${String(++step).padStart(2, '0')}-${name}.png`),
+      fullPage: true,
+    });
+
+  async function openConsole(width = 1280): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    const errors = collectErrors(page);
+    await page.goto(`${t.baseUrl}/console/#token=${admin}`);
+    await page.getByText('Signed in as').waitFor();
+    return { page, errors };
+  }
+
+  /** Fills the four fields of the Configure modal (labels exactly as the original form's). */
+  async function fillCredentials(
+    page: Page,
+    values: { client_id: string; client_secret?: string; tenant_id: string },
+  ) {
+    await page.getByLabel('Client ID', { exact: true }).fill(values.client_id);
+    await page.getByLabel('Client Secret', { exact: true }).fill(values.client_secret ?? '');
+    await page.getByLabel('Tenant ID', { exact: true }).fill(values.tenant_id);
+    await page.getByLabel('Environment URL', { exact: true }).fill(ms.environment.origin);
+  }
+
+  beforeAll(async () => {
+    buildConsole();
+    ms = await startMicrosoft();
+    t = await startTestApp({ env: { ...ms.env, ...HANDOFF_TEST_ENV, VERIFY_RATE_LIMIT_PER_MINUTE: '1000' } });
+    admin = await t.token({ org: 'acme', roles: ['admin'], sub: 'alice', name: 'Alice Admin' });
+    browser = await launch();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await ms?.sandbox.close();
+  });
+
+  it('serves /console with a strict Content-Security-Policy and no inline script', async () => {
+    const response = await fetch(`${t.baseUrl}/console/`);
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    const page = await response.text();
+    expect(page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect((await fetch(`${t.baseUrl}/console`, { redirect: 'manual' })).headers.get('location')).toBe(
+      '/console/',
+    );
+  });
+
+  it('signs in from the URL fragment, configures, shows each broken app’s hint, saves, rotates and disconnects', async () => {
+    const { page, errors } = await openConsole();
+    expect(new URL(page.url()).hash).toBe('');
+    await expect(page.getByTestId('signed-in').textContent()).resolves.toContain('Alice Admin');
+    const card = page.getByRole('region', { name: 'Dynamics 365' });
+    await expect(card.getByTestId('connection-status').textContent()).resolves.toBe('Not connected');
+    await shot(page, 'not-connected');
+
+    await card.getByRole('button', { name: 'Configure' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Configure Dynamics 365' });
+    await dialog.waitFor();
+
+    // Client-side checks first: nothing is sent for a malformed client id.
+    const before = ms.mark();
+    await fillCredentials(page, { client_id: 'not-a-guid', client_secret: 'x', tenant_id: ms.tenant.id });
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+    await expect(dialog.getByText('Client ID must be a GUID').isVisible()).resolves.toBe(true);
+    expect(before()).toEqual([]);
+
+    const broken: [string, Record<string, string>, RegExp][] = [];
+    const wrongSecret = ms.addApp();
+    broken.push([
+      'secret-id-pasted',
+      { client_id: wrongSecret.app.clientId, client_secret: wrongSecret.secret.id, tenant_id: ms.tenant.id },
+      /AADSTS7000215[\s\S]*looks like the Secret ID/,
+    ]);
+    const expired = ms.addApp();
+    expired.secret.expiresAt = new Date(Date.now() - 86_400_000);
+    broken.push([
+      'expired-secret',
+      { client_id: expired.app.clientId, client_secret: expired.secret.value, tenant_id: ms.tenant.id },
+      /AADSTS7000222[\s\S]*has expired/,
+    ]);
+    const noUser = ms.addApp({ privileges: null });
+    broken.push([
+      'no-application-user',
+      { client_id: noUser.app.clientId, client_secret: noUser.secret.value, tenant_id: ms.tenant.id },
+      /0x80072560[\s\S]*Application User/,
+    ]);
+    const noPrivilege = ms.addApp({ privileges: ['prvReadContact'] });
+    broken.push([
+      'missing-privilege',
+      {
+        client_id: noPrivilege.app.clientId,
+        client_secret: noPrivilege.secret.value,
+        tenant_id: ms.tenant.id,
+      },
+      /0x80040220[\s\S]*prvReadIncident/,
+    ]);
+    const disabled = ms.addApp({ disabledUser: true });
+    broken.push([
+      'disabled-user',
+      { client_id: disabled.app.clientId, client_secret: disabled.secret.value, tenant_id: ms.tenant.id },
+      /0x80040225[\s\S]*disabled/,
+    ]);
+    for (const [name, values, expected] of broken) {
+      await fillCredentials(page, values as { client_id: string; client_secret: string; tenant_id: string });
+      await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+      const alert = dialog.getByTestId('error');
+      await alert.getByText('Failed to verify credentials').waitFor();
+      expect(await alert.textContent()).toMatch(expected);
+      expect(await dialog.getByTestId('stages').textContent()).toMatch(/Failed/);
+      await shot(page, `broken-${name}`);
+    }
+    expect(await settingsRow(t, 'acme')).toBeUndefined();
+
+    // Test only, then Test & Save with the working app.
+    await fillCredentials(page, {
+      client_id: ms.app.clientId,
+      client_secret: ms.secret.value,
+      tenant_id: ms.tenant.id,
+    });
+    await dialog.getByRole('button', { name: 'Test', exact: true }).click();
+    await dialog.getByText('All checks passed. Nothing was saved yet.').waitFor();
+    expect(await settingsRow(t, 'acme')).toBeUndefined();
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+    await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    const stages = await dialog.getByTestId('stages').textContent();
+    expect(stages).toMatch(/Passed\s*Token from Microsoft Entra ID/);
+    expect(stages).toMatch(/Passed\s*Dynamics 365 probe/);
+    await shot(page, 'saved');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await expect(card.getByTestId('connection-status').textContent()).resolves.toBe('Active');
+    expect(await card.textContent()).toContain(`${ms.secret.value.slice(0, 3)}…`);
+    await shot(page, 'card-active');
+    // The secret is nowhere on the page, the shadow roots and session storage included.
+    expect(await everythingOnPage(page)).not.toContain(ms.secret.value);
+
+    // Rotation keeping the stored secret: the field left empty, another default changed.
+    await card.getByRole('button', { name: 'Configure' }).click();
+    await dialog.waitFor();
+    expect(await page.getByLabel('Client Secret', { exact: true }).inputValue()).toBe('');
+    expect(await page.getByLabel('Client ID', { exact: true }).inputValue()).toBe(ms.app.clientId);
+    await dialog.getByText('Case defaults').click();
+    await page.getByLabel('Priority').selectOption('1');
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+    await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    const kept = await settingsRow(t, 'acme');
+    expect(kept).toMatchObject({ default_priority: 1, client_secret_hint: ms.secret.value.slice(0, 3) });
+    // A new secret: rotated.
+    const fresh = ms.sandbox.model.addSecret(ms.tenant.id, ms.app.clientId);
+    await page.getByLabel('Client Secret', { exact: true }).fill(fresh.value);
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+    await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    expect((await settingsRow(t, 'acme'))!.client_secret_hint).toBe(fresh.value.slice(0, 3));
+    expect(await everythingOnPage(page)).not.toContain(fresh.value);
+
+    // Another admin saves meanwhile: If-Match makes this one a 409 with a way out.
+    await call(t, 'PUT', PATH, admin, credentialsOf(ms, { client_secret: fresh.value, default_priority: 3 }));
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+    await dialog.getByText('Someone else changed this connection').waitFor();
+    await shot(page, 'conflict');
+    await dialog.getByRole('button', { name: 'Reload the connection' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).first().click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // Disconnect, with the confirmation naming what stays in Dynamics.
+    await card.getByRole('button', { name: 'Disconnect' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Disconnect Dynamics 365?' });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toMatch(/already created in\s+Dynamics 365 stay there/);
+    await shot(page, 'disconnect-confirm');
+    await confirm.getByRole('button', { name: 'Disconnect' }).click();
+    await eventually(() => card.getByTestId('connection-status').textContent(), 'Not connected');
+    expect(await settingsRow(t, 'acme')).toBeUndefined();
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('shows the audit log (filters, paging, CSV export, chain check) and the handoffs (ids, errors, retry)', async () => {
+    await connect(t, ms, 'acme');
+    // A handoff that fails for good (the case create refused), and one delivered.
+    ms.environment.fault = {
+      status: 400,
+      code: '0x80060891',
+      message: "Invalid property 'x'.",
+      method: 'PATCH',
+      path: '/incidents(',
+      count: 1,
+    };
+    await submit(t, await t.token({ org: 'acme', roles: ['handoff'] }), handoffBody('console-failed'));
+    await waitForState(t, admin, 'console-failed', ['failed']);
+    await submit(t, await t.token({ org: 'acme', roles: ['handoff'] }), handoffBody('console-ok'));
+    await waitForState(t, admin, 'console-ok', ['delivered']);
+
+    const { page, errors } = await openConsole();
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    const audit = page.getByRole('region', { name: 'Audit log' });
+    await audit.getByRole('cell', { name: 'integration.saved' }).first().waitFor();
+    expect(await audit.textContent()).toContain('integration.save_rejected');
+    await audit.getByLabel('Action').selectOption('integration.disconnected');
+    await audit.getByRole('button', { name: 'Apply filters' }).click();
+    await eventually(() => audit.getByRole('row').count(), 2);
+    const download = page.waitForEvent('download');
+    await audit.getByRole('button', { name: 'Export CSV' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('dynamics365-audit-log.csv');
+    await audit.getByRole('button', { name: 'Verify the chain' }).click();
+    await audit.getByText('The audit chain is intact').waitFor();
+    await shot(page, 'audit-log');
+
+    await page.getByRole('button', { name: 'Handoffs' }).click();
+    const handoffs = page.getByRole('region', { name: 'Handoffs' });
+    await handoffs.getByText('console-failed').waitFor();
+    const failedRow = handoffs.getByRole('row', { name: /console-failed/ });
+    expect(await failedRow.textContent()).toMatch(/failed[\s\S]*incident_create[\s\S]*0x80060891/);
+    const okRow = handoffs.getByRole('row', { name: /console-ok/ });
+    expect(await okRow.textContent()).toMatch(/Case\s*CAS-\d{5}/);
+    await shot(page, 'handoffs');
+    await failedRow.getByRole('button', { name: 'Retry handoff console-failed' }).click();
+    await handoffs.getByText('Handoff console-failed queued again.').waitFor();
+    await waitForState(t, admin, 'console-failed', ['delivered']);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('works by keyboard alone: sign in by pasting, open Configure, save, Escape returns focus', async () => {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const errors = collectErrors(page);
+    await page.goto(`${t.baseUrl}/console/`);
+    await page.getByLabel('API token').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focusedElement(page)).toBe('token');
+    await page.keyboard.type(admin);
+    await page.keyboard.press('Tab');
+    expect(await focusedElement(page)).toBe('Sign in');
+    await page.keyboard.press('Enter');
+    await page.getByText('Signed in as').waitFor();
+    // Configure is reachable with Tab (through Sign out and the three views).
+    for (let i = 0; i < 10 && (await focusedElement(page)) !== 'Configure'; i++)
+      await page.keyboard.press('Tab');
+    const focused = () => focusedElement(page);
+    expect(await focused()).toBe('Configure');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Configure Dynamics 365' });
+    await dialog.waitFor();
+    // Focus moved into the dialog (on Client ID); the secret field is next.
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ms.secret.value);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await focused()).toBe('Configure');
+    expect(await everythingOnPage(page)).not.toContain(ms.secret.value);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('embeds in a host page: the components module, a token provider set afterwards, the unauthorized event', async () => {
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    // A host page of the same origin (the service under the host's domain): an HTML page of it, replaced.
+    await page.goto(`${t.baseUrl}/console/`);
+    await page.setContent(
+      '<script type="module" src="/console/dynamics365-components.js"></script><dynamics365-integration></dynamics365-integration>',
+    );
+    await page.waitForFunction("customElements.get('dynamics365-integration') !== undefined");
+    await page.evaluate(
+      `window.unauthorized = 0; document.addEventListener('dynamics365-unauthorized', () => window.unauthorized++);
+       document.querySelector('dynamics365-integration').tokenProvider = () => ${JSON.stringify(admin)};`,
+    );
+    const card = page.getByRole('region', { name: 'Dynamics 365' });
+    await eventually(() => card.getByTestId('connection-status').textContent(), 'Active');
+    // An expired or wrong token: the host hears about it.
+    await page.evaluate(
+      "const el = document.querySelector('dynamics365-integration'); el.tokenProvider = () => 'wrong'; el.load();",
+    );
+    await eventually(() => page.evaluate<number>('window.unauthorized'), 1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a 360 px wide screen', async () => {
+    const { page, errors } = await openConsole(360);
+    await page
+      .getByRole('region', { name: 'Dynamics 365' })
+      .getByRole('button', { name: 'Configure' })
+      .click();
+    await page.getByRole('dialog', { name: 'Configure Dynamics 365' }).waitFor();
+    const overflow = await page.evaluate<number>('document.scrollingElement.scrollWidth');
+    expect(overflow).toBeLessThanOrEqual(360);
+    await shot(page, 'narrow-360px');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
