@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditChainKeys } from '../src/audit/audit-chain-keys.js';
+import { AuditChainService } from '../src/audit/audit-chain.service.js';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { loadConfig } from '../src/config/app-config.js';
@@ -8,7 +9,10 @@ import { BenchResult, freePort, keys, percentile, round, signToken, startServer,
 import type { startPostgres } from './lib.js';
 import { migrateAndSeedOrgs } from './seed.js';
 
-/** Generates a valid chain for one org inside PostgreSQL, hashed by the service's own audit_event_hash(). */
+/**
+ * Generates a valid chain for one org inside PostgreSQL, hashed by the service's own audit_event_hash();
+ * the service's own sealing (AuditChainService.sealLegacyChains) then gives every event and head its MAC.
+ */
 const GENERATOR = `
 CREATE OR REPLACE FUNCTION bench_generate_chain(p_org text, p_count int, p_start timestamptz) RETURNS void AS $$
 DECLARE prev text := NULL; h text; eid bigint; at timestamptz; act text; atype text; aid text; aname text; d jsonb;
@@ -20,8 +24,9 @@ BEGIN
     IF i % 7 = 0 THEN atype := 'system'; aid := NULL; aname := NULL;
     ELSE atype := 'user'; aid := 'actor-' || (i % 20); aname := 'Actor ' || (i % 20); END IF;
     d := jsonb_build_object('n', i, 'changed_fields', jsonb_build_array('default_priority'), 'secret_rotated', false);
-    h := audit_event_hash(prev, eid, p_org, at, act, atype, aid, aname, 'req-' || i, '203.0.113.7', 'bench/1.0', d);
-    INSERT INTO audit_events VALUES (eid, p_org, at, act, atype, aid, aname, 'req-' || i, '203.0.113.7', 'bench/1.0', d, prev, h);
+    h := audit_event_hash(prev, eid, p_org, at, act, atype, aid, aname, 'req-' || i, '203.0.113.7', 'bench/1.0', d, NULL);
+    INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip, user_agent, details, prev_hash, hash)
+      VALUES (eid, p_org, at, act, atype, aid, aname, 'req-' || i, '203.0.113.7', 'bench/1.0', d, prev, h);
     prev := h;
   END LOOP;
   INSERT INTO audit_chain_heads VALUES (p_org, eid, prev, p_count);
@@ -52,6 +57,11 @@ export async function auditBench(
     );
     const bigFirstId = Number(first);
     await dataSource.query('SELECT bench_generate_chain($1, $2, $3)', ['big', bigCount, start]);
+    const sealing = await new AuditChainService(
+      new AuditRepository(dataSource),
+      new AuditChainKeys(loadConfig({ ...secrets, NODE_ENV: 'test' })),
+    ).sealLegacyChains();
+    if (sealing.refused.length > 0) throw new Error(`chains not sealed: ${sealing.refused.join(', ')}`);
     await dataSource.query('VACUUM ANALYZE audit_events');
     const generateSeconds = round((performance.now() - generated) / 1000, 1);
 
@@ -80,7 +90,9 @@ export async function auditBench(
         return text;
       };
       const middle = bigFirstId + Math.floor(bigCount / 2);
-      const cursor = Buffer.from(`v1:${middle}`).toString('base64url');
+      // A cursor as the API makes it: the id of the last event seen and the listing's filters.
+      const cursor = (f: object) =>
+        Buffer.from(JSON.stringify({ v: 2, id: String(middle), f }), 'utf8').toString('base64url');
       const windowStart = new Date(start.getTime() + Math.floor(bigCount / 2) * 1000).toISOString();
       const windowEnd = new Date(start.getTime() + (Math.floor(bigCount / 2) + 3600) * 1000).toISOString();
       const scenarios: [string, string][] = [
@@ -91,12 +103,15 @@ export async function auditBench(
           '1-hour window in the middle',
           `/api/v1/audit-events?limit=50&since=${windowStart}&until=${windowEnd}`,
         ],
-        ['deep page (middle)', `/api/v1/audit-events?limit=50&cursor=${cursor}`],
+        ['deep page (middle)', `/api/v1/audit-events?limit=50&cursor=${cursor({})}`],
         [
           'deep page, action filter',
-          `/api/v1/audit-events?limit=50&cursor=${cursor}&action=integration.save_rejected`,
+          `/api/v1/audit-events?limit=50&cursor=${cursor({ action: ['integration.save_rejected'] })}`,
         ],
-        ['deep page, actor filter', `/api/v1/audit-events?limit=50&cursor=${cursor}&actor_id=actor-3`],
+        [
+          'deep page, actor filter',
+          `/api/v1/audit-events?limit=50&cursor=${cursor({ actor_id: 'actor-3' })}`,
+        ],
       ];
       const pageRows = [];
       for (const [label, path] of scenarios) {

@@ -1,22 +1,33 @@
 import autocannon from 'autocannon';
 import { BenchResult, freePort, keys, round, signToken, startServer, table } from './lib.js';
 import type { startPostgres } from './lib.js';
+import { profileReadPath } from './profile.js';
 import { migrateAndSeedOrgs } from './seed.js';
 
+type Server = 'floor: Fastify constant' | 'floor: Nest constant' | 'baseline' | 'service';
+
 interface Run {
-  server: 'service' | 'baseline';
+  server: Server;
+  connections: number;
   requests_per_s: number;
   p50_ms: number;
   p99_ms: number;
   non_2xx: number;
 }
 
+const SERVERS: Record<Server, { args: string[]; path: string }> = {
+  'floor: Fastify constant': { args: ['bench/floor-fastify.mjs'], path: '/constant' },
+  'floor: Nest constant': { args: ['bench/floor-nest.mjs'], path: '/constant' },
+  baseline: { args: ['bench/baseline-server.mjs'], path: '/api/v1/integrations/dynamics365' },
+  service: { args: ['dist/src/main.js'], path: '/api/v1/integrations/dynamics365' },
+};
+
 async function load(
   url: string,
   token: string,
   connections: number,
   seconds: number,
-): Promise<Omit<Run, 'server'>> {
+): Promise<Omit<Run, 'server' | 'connections'>> {
   const result = await autocannon({
     url,
     connections,
@@ -31,14 +42,18 @@ async function load(
   };
 }
 
-/** GET status through the service versus a bare Fastify + pg server doing the same work. */
+/**
+ * GET status through the service versus a bare Fastify + pg + jose server doing the same work, at 16
+ * and 64 connections, in interleaved rounds; and the floor under both: Fastify answering a constant
+ * versus Nest on Fastify answering a constant. Then a CPU profile of the service under the same load.
+ */
 export async function readPathBench(
   pg: Awaited<ReturnType<typeof startPostgres>>,
   quick: boolean,
 ): Promise<BenchResult> {
-  const connections = 16;
-  const seconds = quick ? 3 : 10;
-  const rounds = quick ? 1 : 2;
+  const connectionCounts = [16, 64];
+  const seconds = quick ? 3 : 8;
+  const rounds = quick ? 1 : 3;
   const secrets = keys();
   const url = await pg.createDatabase('bench_read');
   await migrateAndSeedOrgs(
@@ -65,48 +80,68 @@ export async function readPathBench(
 
   const runs: Run[] = [];
   for (let round_ = 0; round_ < rounds; round_++) {
-    for (const server of ['baseline', 'service'] as const) {
+    for (const server of Object.keys(SERVERS) as Server[]) {
       const port = await freePort();
-      const child = await startServer(
-        server === 'service' ? ['dist/src/main.js'] : ['bench/baseline-server.mjs'],
-        { ...env, PORT: String(port) },
-        port,
-      );
+      const child = await startServer(SERVERS[server].args, { ...env, PORT: String(port) }, port);
       try {
-        const path = `${child.baseUrl}/api/v1/integrations/dynamics365`;
-        await load(path, token, connections, 1); // warm-up
-        runs.push({ server, ...(await load(path, token, connections, seconds)) });
+        const path = `${child.baseUrl}${SERVERS[server].path}`;
+        await load(path, token, 16, 1); // warm-up
+        for (const connections of connectionCounts)
+          runs.push({ server, connections, ...(await load(path, token, connections, seconds)) });
       } finally {
         await child.stop();
       }
     }
   }
   table(
-    `Read path: GET /api/v1/integrations/dynamics365, ${connections} connections, ${seconds} s per run`,
+    `Read path: GET /api/v1/integrations/dynamics365, ${seconds} s per run, ${rounds} interleaved round(s)`,
     runs,
   );
-  const median = (server: Run['server'], key: 'requests_per_s' | 'p50_ms' | 'p99_ms') => {
+  const median = (server: Server, connections: number, key: 'requests_per_s' | 'p50_ms' | 'p99_ms') => {
     const values = runs
-      .filter((r) => r.server === server)
+      .filter((r) => r.server === server && r.connections === connections)
       .map((r) => r[key])
       .sort((a, b) => a - b);
     return values[Math.floor((values.length - 1) / 2)];
   };
-  const ratio = round(median('service', 'requests_per_s') / median('baseline', 'requests_per_s'), 3);
-  console.log(`service / baseline requests/s: ${ratio}`);
+  const figures: BenchResult['figures'] = {};
+  const ratios: BenchResult['ratios'] = {};
+  for (const c of connectionCounts) {
+    for (const server of Object.keys(SERVERS) as Server[]) {
+      const key = server.replace(/\W+/g, '_').replace(/_+$/, '').toLowerCase();
+      figures[`${key}_c${c}_requests_per_s`] = median(server, c, 'requests_per_s');
+      figures[`${key}_c${c}_p50_ms`] = median(server, c, 'p50_ms');
+      figures[`${key}_c${c}_p99_ms`] = median(server, c, 'p99_ms');
+    }
+    ratios[`service_over_baseline_c${c}`] = round(
+      median('service', c, 'requests_per_s') / median('baseline', c, 'requests_per_s'),
+      3,
+    );
+    ratios[`nest_floor_over_fastify_floor_c${c}`] = round(
+      median('floor: Nest constant', c, 'requests_per_s') /
+        median('floor: Fastify constant', c, 'requests_per_s'),
+      3,
+    );
+  }
+  figures.non_2xx = runs.reduce((s, r) => s + r.non_2xx, 0);
+  for (const [name, value] of Object.entries(ratios)) console.log(`${name}: ${value}`);
+  const layers = await profileReadPath(pg, quick ? 4 : 10);
   return {
     name: 'read_path_overhead',
-    parameters: { connections, seconds_per_run: seconds, rounds, service_log_level: 'info (JSON)' },
-    figures: {
-      service_requests_per_s: median('service', 'requests_per_s'),
-      service_p50_ms: median('service', 'p50_ms'),
-      service_p99_ms: median('service', 'p99_ms'),
-      baseline_requests_per_s: median('baseline', 'requests_per_s'),
-      baseline_p50_ms: median('baseline', 'p50_ms'),
-      baseline_p99_ms: median('baseline', 'p99_ms'),
-      non_2xx: runs.reduce((s, r) => s + r.non_2xx, 0),
+    parameters: {
+      connections: connectionCounts,
+      seconds_per_run: seconds,
+      rounds,
+      service_log_level: 'info (JSON, one line per request)',
     },
-    ratios: { service_over_baseline_requests_per_s: ratio },
-    targets: [{ description: 'service ≥ 0.8 × baseline requests/s', met: ratio >= 0.8 }],
+    figures,
+    ratios,
+    targets: connectionCounts.map((c) => ({
+      description: `read path at ${c} connections: service ≥ 0.85 × baseline requests/s (${ratios[`service_over_baseline_c${c}`]})`,
+      met: (ratios[`service_over_baseline_c${c}`] ?? 0) >= 0.85,
+    })),
+    notes: [
+      `CPU profile of the service, self time per layer: ${layers.map((l) => `${l.layer} ${l.percent}%`).join('; ')}`,
+    ],
   };
 }

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditService, AuditContext } from '../src/audit/audit.service.js';
 import type { AuditAction } from '../src/audit/audit-action.js';
 import { startTestApp, TestApp } from './support/app.js';
@@ -318,6 +319,45 @@ describe('audit log for admins', () => {
       }
       await c.query('COMMIT');
     });
+
+  it('reads MACs in chain order when ids cross a power of ten (ids sorted as numbers, not text)', async () => {
+    // Bug found in the benchmark: `SELECT id::text … ORDER BY id` sorted by the text alias, so the
+    // MAC pass skipped events once a batch straddled 9999 → 10000.
+    const [{ last }] = await dataSource.query<{ last: string }[]>(
+      'SELECT greatest(last_value, 9994)::text AS last FROM audit_events_id_seq',
+    );
+    await dataSource.query("SELECT setval('audit_events_id_seq', $1)", [last]);
+    const ids = await append('order-digits', 12);
+    expect(ids.some((id) => id.length > ids[0].length)).toBe(true);
+    const repository = t.app.get(AuditRepository);
+    const firstFive = await repository.macsAfter('order-digits', '0', 5);
+    expect(firstFive.map((row) => row.id)).toEqual(ids.slice(0, 5));
+    const rest = await repository.macsAfter('order-digits', ids[4], 100);
+    expect(rest.map((row) => row.id)).toEqual(ids.slice(5));
+  });
+
+  it('checks a chain inside a transaction one query at a time (its connection takes no concurrent queries)', async () => {
+    // Found in the benchmark: sealing ran the three content scans at once on the transaction's
+    // one connection, which pg queues with a deprecation warning (an error from pg 9).
+    await append('content-in-transaction', 3);
+    const repository = t.app.get(AuditRepository);
+    let inFlight = 0;
+    let most = 0;
+    const result = await dataSource.transaction(async (manager) => {
+      const query = manager.query.bind(manager);
+      manager.query = (async (sql: string, parameters?: unknown[]) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await query(sql, parameters);
+        } finally {
+          inFlight--;
+        }
+      }) as typeof manager.query;
+      return repository.checkContent('content-in-transaction', manager);
+    });
+    expect(result).toMatchObject({ total: 3, firstBrokenId: null });
+    expect(most).toBe(1);
+  });
 
   it('finds an edited event at its id', async () => {
     const ids = await append('tamper-edit', 20);

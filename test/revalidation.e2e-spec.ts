@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config/app-config.js';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { RevalidationRepository } from '../src/revalidation/revalidation.repository.js';
 import { RevalidationScheduler } from '../src/revalidation/revalidation.scheduler.js';
 import { RevalidationService } from '../src/revalidation/revalidation.service.js';
 import { runOneSweep } from '../src/revalidation/run-once.js';
@@ -312,6 +313,24 @@ describe('sweeps on many instances', () => {
     expect((await statusOf(instances[0], 'fleet-4')).status).toBe('active');
     const reconnected = await connect(instances[0], ms, 'fleet-4');
     clientIds.set('fleet-4', reconnected.app.clientId);
+  });
+
+  it('joins the newest unfinished run when run ids cross a power of ten (sorted as numbers, not text)', async () => {
+    const repository = instances[0].app.get(RevalidationRepository);
+    await withClient(databaseUrl, async (c) => {
+      await c.query('UPDATE revalidation_runs SET finished_at = now() WHERE finished_at IS NULL');
+      await c.query(
+        "INSERT INTO revalidation_runs (id, trigger, tick) VALUES (999999, 'manual', NULL), (1000000, 'manual', NULL)",
+      );
+    });
+    try {
+      const run = await repository.startOrJoinRun('manual', null, 60_000);
+      expect(run).toMatchObject({ id: '1000000', joined: true });
+    } finally {
+      await withClient(databaseUrl, (c) =>
+        c.query('UPDATE revalidation_runs SET finished_at = now() WHERE finished_at IS NULL'),
+      );
+    }
   });
 
   it('runs one sweep from the command-line entry point against the configured database', async () => {

@@ -184,23 +184,43 @@ export class AuditRepository {
    * stored value — a scan PostgreSQL may run in parallel — and link to the previous event's hash
    * (a cheap ordered pass). The two run at once on two pooled connections.
    */
-  async checkContent(orgId: string, manager: EntityManager = this.dataSource.manager): Promise<ContentCheck> {
-    const [[hashes], [links], [last]] = await Promise.all([
-      manager.query<{ first_bad_hash: string | null }[]>(
-        `SELECT min(id)::text AS first_bad_hash FROM audit_events e
+  async checkContent(orgId: string, manager?: EntityManager): Promise<ContentCheck> {
+    // Outside a transaction the three scans run at once on three pooled connections; inside one
+    // they share its connection, which takes one query at a time.
+    const all = manager
+      ? async <T extends unknown[]>(queries: (() => Promise<unknown>)[]) => {
+          const results: unknown[] = [];
+          for (const query of queries) results.push(await query());
+          return results as T;
+        }
+      : <T extends unknown[]>(queries: (() => Promise<unknown>)[]) =>
+          Promise.all(queries.map((query) => query())) as Promise<T>;
+    const on = manager ?? this.dataSource.manager;
+    const [[hashes], [links], [last]] = await all<
+      [
+        { first_bad_hash: string | null }[],
+        { total: number; first_bad_link: string | null }[],
+        { last_id: string; last_hash: string }[],
+      ]
+    >([
+      () =>
+        on.query<{ first_bad_hash: string | null }[]>(
+          `SELECT min(id)::text AS first_bad_hash FROM audit_events e
           WHERE org_id = $1 AND hash IS DISTINCT FROM ${HASH_OF('e')}`,
-        [orgId],
-      ),
-      manager.query<{ total: number; first_bad_link: string | null }[]>(
-        `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
+          [orgId],
+        ),
+      () =>
+        on.query<{ total: number; first_bad_link: string | null }[]>(
+          `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
          FROM (SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS broken
                  FROM audit_events WHERE org_id = $1) chain`,
-        [orgId],
-      ),
-      manager.query<{ last_id: string; last_hash: string }[]>(
-        'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
-        [orgId],
-      ),
+          [orgId],
+        ),
+      () =>
+        on.query<{ last_id: string; last_hash: string }[]>(
+          'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
+          [orgId],
+        ),
     ]);
     return {
       total: links.total,
@@ -218,7 +238,7 @@ export class AuditRepository {
   ): Promise<{ id: string; hash: string; mac: string | null; mac_key_id: string | null }[]> {
     return this.dataSource.query(
       `SELECT id::text, hash, mac, mac_key_id FROM audit_events
-        WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        WHERE org_id = $1 AND id > $2 ORDER BY audit_events.id LIMIT $3`,
       [orgId, afterId, limit],
     );
   }
@@ -256,7 +276,7 @@ export class AuditRepository {
     limit: number,
   ): Promise<{ id: string; hash: string }[]> {
     return manager.query(
-      'SELECT id::text, hash FROM audit_events WHERE org_id = $1 AND mac IS NULL ORDER BY id LIMIT $2',
+      'SELECT id::text, hash FROM audit_events WHERE org_id = $1 AND mac IS NULL ORDER BY audit_events.id LIMIT $2',
       [orgId, limit],
     );
   }

@@ -36,7 +36,7 @@ export class RevalidationRepository {
           ? 'SELECT id::text, started_at FROM revalidation_runs WHERE tick = $1'
           : `SELECT id::text, started_at FROM revalidation_runs
              WHERE finished_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1 / 1000.0)
-             ORDER BY id DESC LIMIT 1`,
+             ORDER BY revalidation_runs.id DESC LIMIT 1`,
         [tick ?? staleAfterMs],
       );
       if (existing[0]) {
