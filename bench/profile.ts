@@ -19,7 +19,7 @@ interface ProfileNode {
  * by package, Node's own code as one row. Self time (samples in the function itself) is counted,
  * so the rows add up to the whole.
  */
-export function layerOf(url: string, functionName: string): string {
+function layerOf(url: string, functionName: string): string {
   if (!url) {
     if (functionName === '(garbage collector)') return 'V8: garbage collection';
     if (functionName === '(idle)') return '(idle)';
@@ -87,7 +87,7 @@ export function layerOf(url: string, functionName: string): string {
 }
 
 /** Self time per layer of one `.cpuprofile`, in percent of the non-idle samples. */
-export function layersOf(profile: { nodes: ProfileNode[] }): { layer: string; percent: number }[] {
+function layersOf(profile: { nodes: ProfileNode[] }): { layer: string; percent: number }[] {
   const totals = new Map<string, number>();
   let all = 0;
   for (const node of profile.nodes) {
