@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditChainKeys, ChainHead } from './audit-chain-keys.js';
-import { AuditRepository, ChainHeadRow, smallestId } from './audit.repository.js';
+import { AuditRepository, ChainHeadRow, ContentCheck, smallestId } from './audit.repository.js';
 
 export interface ChainVerification {
   ok: boolean;
@@ -16,10 +16,12 @@ const MAC_BATCH = 20_000;
  * Checks an org's audit chain end to end, and seals chains written before it was keyed.
  *
  * What a successful check proves: every event's content hashes to its stored hash, every event
- * links to the one before it, every hash carries a MAC made with AUDIT_CHAIN_KEY, and the chain
- * head (last event and event count) carries one too. Someone with full database access but
- * without the key cannot edit, remove, reorder or add an event, or cut the newest ones off,
- * without this check failing at the first event affected.
+ * links to the one before it, and the chain head (last event, its hash and the event count)
+ * carries a MAC made with AUDIT_CHAIN_KEY — so the chain, which each hash commits to up to that
+ * event, is the one the service wrote. Someone with full database access but without the key
+ * cannot edit, remove, reorder or add an event, or cut the newest ones off, without this check
+ * failing. Every event also carries its own MAC: when the check fails, those name the first event
+ * affected even if every hash after it was recomputed.
  */
 @Injectable()
 export class AuditChainService implements OnApplicationBootstrap {
@@ -31,11 +33,21 @@ export class AuditChainService implements OnApplicationBootstrap {
   ) {}
 
   async verify(orgId: string): Promise<ChainVerification> {
-    const [content, macs, head] = await Promise.all([
+    const [content, head] = await Promise.all([
       this.repository.checkContent(orgId),
-      this.checkMacs(orgId),
       this.repository.chainHead(orgId),
     ]);
+    // Every event hashes to its stored hash, links to the one before, and the last one and the
+    // count are those of a head MAC'd with the key: then the whole chain is the one the service
+    // wrote (each hash commits to everything before it), and the per-event MACs have nothing to
+    // add. They are read only when something is wrong, to name the first event affected.
+    if (!content.firstBrokenId && head && this.headMatches(orgId, head, content)) {
+      return { ok: true, checked: content.total, firstBrokenId: null };
+    }
+    if (!content.firstBrokenId && !head && content.total === 0) {
+      return { ok: true, checked: 0, firstBrokenId: null };
+    }
+    const macs = await this.checkMacs(orgId);
     const firstBrokenId = smallestId([content.firstBrokenId, macs.firstBadId]);
     if (firstBrokenId) {
       const checked =
@@ -44,12 +56,7 @@ export class AuditChainService implements OnApplicationBootstrap {
           : await this.repository.countBefore(orgId, firstBrokenId);
       return { ok: false, checked, firstBrokenId };
     }
-    const headMatches = head
-      ? this.headIsGenuine(orgId, head) &&
-        head.last_id === content.lastId &&
-        head.last_hash === content.lastHash &&
-        Number(head.event_count) === content.total
-      : content.total === 0;
+    const headMatches = head ? this.headMatches(orgId, head, content) : content.total === 0;
     if (!headMatches) {
       return { ok: false, checked: content.total, firstBrokenId: head?.last_id ?? content.lastId };
     }
@@ -102,9 +109,15 @@ export class AuditChainService implements OnApplicationBootstrap {
     return { sealed, refused };
   }
 
-  private headIsGenuine(orgId: string, head: ChainHeadRow): boolean {
+  /** The head carries a valid MAC and names the chain's last event and its count. */
+  private headMatches(orgId: string, head: ChainHeadRow, content: ContentCheck): boolean {
     const mac = head.mac && head.mac_key_id ? { mac: head.mac, keyId: head.mac_key_id } : null;
-    return this.keys.checkHead(orgId, headOf(head), mac);
+    return (
+      this.keys.checkHead(orgId, headOf(head), mac) &&
+      head.last_id === content.lastId &&
+      head.last_hash === content.lastHash &&
+      Number(head.event_count) === content.total
+    );
   }
 
   /** Every event's MAC, in chain order: the first that does not verify, and how many did before it. */

@@ -205,8 +205,10 @@ export class AuditRepository {
     >([
       () =>
         on.query<{ first_bad_hash: string | null }[]>(
-          `SELECT min(id)::text AS first_bad_hash FROM audit_events e
-          WHERE org_id = $1 AND hash IS DISTINCT FROM ${HASH_OF('e')}`,
+          // An aggregate over every row (not min() over a filtered index scan, which PostgreSQL
+          // walks in id order on one core): the hashing is then spread over parallel workers.
+          `SELECT (min(id) FILTER (WHERE hash IS DISTINCT FROM ${HASH_OF('e')}))::text AS first_bad_hash
+             FROM audit_events e WHERE org_id = $1`,
           [orgId],
         ),
       () =>
