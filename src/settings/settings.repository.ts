@@ -20,6 +20,31 @@ const UPDATABLE = {
   version: 'version',
 } as const satisfies Partial<Record<keyof IntegrationSettings, string>>;
 
+/** The columns Test & Save writes (see save). */
+const SAVED_COLUMNS = [
+  ['clientId', 'client_id'],
+  ['tenantId', 'tenant_id'],
+  ['environmentUrl', 'environment_url'],
+  ['clientSecretEncrypted', 'client_secret_encrypted'],
+  ['clientSecretKeyId', 'client_secret_key_id'],
+  ['clientSecretHint', 'client_secret_hint'],
+  ['secretExpiresAt', 'secret_expires_at'],
+  ['defaultPriority', 'default_priority'],
+  ['defaultOwnerId', 'default_owner_id'],
+  ['defaultQueueId', 'default_queue_id'],
+  ['defaultWorkstreamId', 'default_workstream_id'],
+  ['ticketProperties', 'ticket_properties'],
+  ['messagingEndpoint', 'messaging_endpoint'],
+  ['messagingChannelId', 'messaging_channel_id'],
+  ['messagingOrganizationId', 'messaging_organization_id'],
+  ['messagingScope', 'messaging_scope'],
+  ['status', 'status'],
+  ['lastVerifiedAt', 'last_verified_at'],
+  ['lastVerification', 'last_verification'],
+  ['consecutiveUnreachable', 'consecutive_unreachable'],
+  ['version', 'version'],
+] as const satisfies readonly (readonly [keyof IntegrationSettings, string])[];
+
 export type SettingsChanges = Partial<Pick<IntegrationSettings, keyof typeof UPDATABLE>>;
 
 /** What a sweep needs of a claimed row to verify it. */
@@ -101,8 +126,33 @@ export class SettingsRepository {
     return rows[0].updated_at;
   }
 
+  /**
+   * Test & Save's write: the row as the admin set it and as it verified, created or updated in
+   * one statement (TypeORM's save reads the row back first and costs two round trips more; the
+   * row is already locked by lockByOrg). Sweep bookkeeping (last_swept_at, lease) stays as it is.
+   */
   async save(manager: EntityManager, settings: IntegrationSettings): Promise<IntegrationSettings> {
-    return manager.save(IntegrationSettings, settings);
+    const values = SAVED_COLUMNS.map(([property]) => {
+      const value = settings[property];
+      return value !== null &&
+        typeof value === 'object' &&
+        !(value instanceof Date) &&
+        !Buffer.isBuffer(value)
+        ? JSON.stringify(value)
+        : value;
+    });
+    const columns = SAVED_COLUMNS.map(([, column]) => column);
+    // An INSERT (also with ON CONFLICT … DO UPDATE) answers its rows; TypeORM pairs them with a
+    // count only for UPDATE and DELETE.
+    const rows = await manager.query<SettingsRow[]>(
+      `INSERT INTO dynamics365_integration_settings (org_id, ${columns.join(', ')})
+       VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')})
+       ON CONFLICT (org_id) DO UPDATE
+         SET ${columns.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}, updated_at = now()
+       RETURNING *`,
+      [settings.orgId, ...values],
+    );
+    return toEntity(rows[0]);
   }
 
   async deleteByOrg(manager: EntityManager, orgId: string): Promise<boolean> {
