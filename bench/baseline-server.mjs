@@ -5,7 +5,14 @@ import { jwtVerify } from 'jose';
 import pg from 'pg';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
-const secret = new TextEncoder().encode(process.env.AUTH_JWT_SECRET);
+// Imported once, as the service does (jose would import raw bytes on every call).
+const secret = await crypto.subtle.importKey(
+  'raw',
+  new TextEncoder().encode(process.env.AUTH_JWT_SECRET),
+  { name: 'HMAC', hash: 'SHA-256' },
+  false,
+  ['verify'],
+);
 const app = Fastify();
 
 app.get('/health/ready', async () => ({ status: 'ok' }));

@@ -16,13 +16,25 @@ export class AccessGuard implements CanActivate {
     private readonly verifier: TokenVerifier,
   ) {}
 
+  /** What each handler's decorators say, read once (metadata does not change at run time). */
+  private readonly rules = new WeakMap<object, { isPublic: boolean; required: Role[] | undefined }>();
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const handler = context.getHandler();
+    let rule = this.rules.get(handler);
+    if (!rule) {
+      const targets = [handler, context.getClass()];
+      rule = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        required: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets),
+      };
+      this.rules.set(handler, rule);
+    }
+    if (rule.isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = await this.verifier.verify(request.headers.authorization);
     request.principal = principal;
-    const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
+    const required = rule.required;
     if (required?.length && !required.some((role) => principal.roles.includes(role))) {
       throw new AppError('forbidden', `This action needs the ${required.join(' or ')} role.`);
     }

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, errors, jwtVerify, JWTPayload, JWTVerifyOptions, JWTVerifyResult } from 'jose';
 import { AppConfig } from '../config/app-config.js';
@@ -19,8 +20,14 @@ export class TokenVerifier {
   constructor(private readonly config: AppConfig) {
     const auth = config.auth;
     if (auth.mode === 'hs256') {
-      this.verifyJwt = (token, options) =>
-        jwtVerify(token, auth.secret, { ...options, algorithms: ['HS256'] });
+      // The key is imported once: given the raw bytes, jose imports a CryptoKey on every call,
+      // which cost more CPU than the signature check itself.
+      const key = webcrypto.subtle.importKey('raw', auth.secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'verify',
+      ]);
+      key.catch(() => undefined); // a failed import fails each verification instead, as 401
+      this.verifyJwt = async (token, options) =>
+        jwtVerify(token, await key, { ...options, algorithms: ['HS256'] });
     } else {
       const keys = createRemoteJWKSet(new URL(auth.jwksUrl));
       this.verifyJwt = (token, options) =>

@@ -20,8 +20,17 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** One child per label set (route patterns, methods and statuses are few): no label hashing per request. */
+  private readonly httpSeries = new Map<string, { observe(seconds: number): void }>();
+
   observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    this.httpRequestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+    const key = `${method} ${statusCode} ${route}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = this.httpRequestDuration.labels({ method, route, status_code: String(statusCode) });
+      this.httpSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
 
   /**

@@ -4,6 +4,7 @@
 // or the query is PostgreSQL-specific (advisory locks, the sweep's FOR UPDATE SKIP LOCKED).
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager, Not } from 'typeorm';
 import type { IntegrationStatus } from '../verification/verification.types.js';
 import { IntegrationSettings } from './settings.entity.js';
@@ -69,15 +70,20 @@ export class SettingsRepository {
     return this.dataSource.transaction(work);
   }
 
-  /** The hot read (every GET status): one plain query mapped by hand, a fraction of TypeORM's cost. */
-  async findByOrg(
-    orgId: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<IntegrationSettings | null> {
-    const rows = await manager.query<SettingsRow[]>(
-      'SELECT * FROM dynamics365_integration_settings WHERE org_id = $1',
-      [orgId],
-    );
+  /**
+   * The hot read (every GET status): one plain query mapped by hand. Outside a transaction it goes
+   * straight to the DataSource's own pg pool, skipping TypeORM's query runner (a third of this
+   * read's cost).
+   */
+  async findByOrg(orgId: string, manager?: EntityManager): Promise<IntegrationSettings | null> {
+    const sql = 'SELECT * FROM dynamics365_integration_settings WHERE org_id = $1';
+    const rows = manager
+      ? await manager.query<SettingsRow[]>(sql, [orgId])
+      : (
+          await (this.dataSource.driver as unknown as { master: Pool }).master.query<SettingsRow>(sql, [
+            orgId,
+          ])
+        ).rows;
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
