@@ -1,5 +1,6 @@
 // The bare baseline for the read-path benchmark: Fastify + pg, verifying the same HS256 JWT and
 // running the same indexed query as GET /api/v1/integrations/dynamics365, nothing else.
+import { webcrypto as crypto } from 'node:crypto';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
