@@ -11,6 +11,7 @@ import {
   seedSandbox,
   signToken,
   startSandboxProcess,
+  residentMb,
   startServer,
   table,
 } from './lib.js';
@@ -226,6 +227,7 @@ export async function handoffBench(
     );
     const deadline = Date.now() + 15 * 60_000;
     let counts: Record<string, number> = {};
+    let workerRss: number | null = null;
     try {
       for (;;) {
         const rows = await db.query<{ state: string; n: number }>(
@@ -236,9 +238,11 @@ export async function handoffBench(
         if (Date.now() > deadline) throw new Error(`not delivered in time: ${JSON.stringify(counts)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+      workerRss = residentMb(worker);
     } finally {
       await worker.stop();
     }
+    console.log(`resident memory of the delivering instance after ${count} handoffs: ${workerRss} MB`);
     const serviceCalls = await sandbox.control<LoggedCall[]>(
       'GET',
       `/requests?server=dataverse&origin=${encodeURIComponent(world.origins[0])}`,
@@ -314,10 +318,18 @@ export async function handoffBench(
         service_dataverse_calls_per_handoff: round(perHandoff, 2),
         service_sandbox_call_p50_ms: percentile(callTimes, 50),
         bare_wall_ms: bareWall,
+        worker_resident_mb: workerRss,
       },
       ratios: { delivery_efficiency: efficiency },
       targets: [
-        { description: 'delivery efficiency (bare time / service time) ≥ 0.9', met: efficiency >= 0.9 },
+        {
+          description: `handoff delivery: bare time / service time ≥ 0.9 (${efficiency})`,
+          met: efficiency >= 0.9,
+        },
+        {
+          description: `resident memory of the delivering instance after the benchmark ≤ 300 MB (${workerRss} MB)`,
+          met: workerRss === null ? null : workerRss <= 300,
+        },
         {
           description: `all ${count} delivered, none twice`,
           met: counts.delivered === count && perHandoff === 4,

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -234,4 +235,52 @@ export async function seedSandbox(
     names.push(name);
   }
   return { tenantId: tenant.id, clientId: app.client_id, secret: secret.value, origins, names };
+}
+
+/** Resident memory of a server process now, in MB (VmRSS), or null where /proc is not there. */
+export function residentMb(child: Child): number | null {
+  try {
+    const status = readFileSync(`/proc/${child.process.pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/**
+ * A lean HTTP client for latency measurements: node:http on a keep-alive agent (fetch adds about a
+ * millisecond of its own to every request, which would be counted as the service's).
+ */
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        agent: keepAlive,
+        headers: {
+          ...options.headers,
+          ...(options.body !== undefined
+            ? { 'content-length': String(Buffer.byteLength(options.body)) }
+            : {}),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }

@@ -1,6 +1,7 @@
 import {
   BenchResult,
   freePort,
+  httpRequest,
   keys,
   percentile,
   round,
@@ -53,18 +54,17 @@ export async function testAndSaveBench(
           default_priority: (i % 4) + 1,
         });
       const put = (i: number) =>
-        fetch(`${service.baseUrl}/api/v1/integrations/dynamics365`, {
+        httpRequest(`${service.baseUrl}/api/v1/integrations/dynamics365`, {
           method: 'PUT',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: body(i),
         });
-      for (let i = 0; i < 20; i++) await (await put(i)).text(); // warm-up
+      for (let i = 0; i < 20; i++) await put(i); // warm-up
       await sandbox.control('DELETE', '/requests');
       const totals: number[] = [];
       for (let i = 0; i < saves; i++) {
         const started = performance.now();
         const response = await put(i);
-        await response.text();
         totals.push(performance.now() - started);
         if (response.status !== 200) throw new Error(`save ${i} answered ${response.status}`);
       }
@@ -90,7 +90,12 @@ export async function testAndSaveBench(
         parameters: { saves, sequential: true, sandbox_latency_ms: 0 },
         figures: row,
         ratios: { overhead_share_of_total_p50: round(row.overhead_p50_ms / row.total_p50_ms, 3) },
-        targets: [{ description: 'overhead p99 ≤ 10 ms', met: row.overhead_p99_ms <= 10 }],
+        targets: [
+          {
+            description: `Test & Save overhead (service minus sandbox time): p99 ≤ 5 ms (${row.overhead_p99_ms} ms)`,
+            met: row.overhead_p99_ms <= 5,
+          },
+        ],
         notes: [
           'Overhead includes two loopback HTTP round trips to the sandbox, the database transaction (row + audit chain append) and request handling.',
         ],
