@@ -71,9 +71,32 @@ async function waitForReady(baseUrl: string, running: Running, timeoutMs = 60000
 }
 
 /** The application role's URL, from the start-up line and the generated credentials in DATA_DIR. */
-function embeddedUrl(output: string, dataDir: string): string {
-  const match = /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(output);
-  if (!match) throw new Error(`no embedded database line in:\n${output}`);
+/** Retries an assertion on log output for a few seconds (pino-pretty delivers lines from a worker). */
+async function eventually(assertion: () => void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/**
+ * The embedded database's address from the service's log. In development the log goes through
+ * pino-pretty's worker thread, so the line can arrive a moment after the service answers ready.
+ */
+async function embeddedUrl(running: Running, dataDir: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  let match = /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(running.output());
+  while (!match && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    match = /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(running.output());
+  }
+  if (!match) throw new Error(`no embedded database line in:\n${running.output()}`);
   const credentials = JSON.parse(readFileSync(join(dataDir, 'postgres-credentials.json'), 'utf8')) as {
     app_password: string;
   };
@@ -106,7 +129,7 @@ describe('the compiled service process', () => {
     const first = startService(env);
     await waitForReady(baseUrl, first);
     expect(existsSync(join(dataDir, 'dev-secrets.json'))).toBe(true);
-    const client = new pg.Client({ connectionString: embeddedUrl(first.output(), dataDir) });
+    const client = new pg.Client({ connectionString: await embeddedUrl(first, dataDir) });
     await client.connect();
     await client.query("CREATE TABLE restart_marker (note text); INSERT INTO restart_marker VALUES ('kept')");
     const migrations = await client.query('SELECT count(*)::int AS n FROM schema_migrations');
@@ -121,13 +144,15 @@ describe('the compiled service process', () => {
 
     const second = startService(env);
     await waitForReady(baseUrl, second);
-    const again = new pg.Client({ connectionString: embeddedUrl(second.output(), dataDir) });
+    const again = new pg.Client({ connectionString: await embeddedUrl(second, dataDir) });
     await again.connect();
     const marker = await again.query<{ note: string }>('SELECT note FROM restart_marker');
     await again.end();
     expect(marker.rows).toEqual([{ note: 'kept' }]);
     // the generated development keys were reused, not generated again
-    expect(second.output()).toContain('ENCRYPTION_KEYS not set: using a development value generated in');
+    await eventually(() =>
+      expect(second.output()).toContain('ENCRYPTION_KEYS not set: using a development value generated in'),
+    );
 
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
