@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, keys, round, signToken, startServer, table } from './lib.js';
+import { freePort, round, startServer, table } from './lib.js';
 import type { startPostgres } from './lib.js';
-import { migrateAndSeedOrgs } from './seed.js';
+import { seedReader } from './seed.js';
 
 /** One node of a V8 `.cpuprofile` (what `node --cpu-prof` writes). */
 interface ProfileNode {
@@ -110,21 +110,7 @@ export async function profileReadPath(
   pg: Awaited<ReturnType<typeof startPostgres>>,
   seconds: number,
 ): Promise<{ layer: string; percent: number }[]> {
-  const secrets = keys();
-  const url = await pg.createDatabase('bench_profile');
-  await migrateAndSeedOrgs(
-    url,
-    secrets,
-    1,
-    {
-      clientId: '11111111-1111-4111-8111-111111111111',
-      secret: 'Abc8Q~bench',
-      tenantId: 'contoso.onmicrosoft.com',
-      origins: ['https://bench.crm.dynamics.com'],
-    },
-    'reader',
-  );
-  const token = await signToken(secrets.AUTH_JWT_SECRET, 'reader-00000');
+  const { url, secrets, token } = await seedReader(pg, 'bench_profile');
   const dir = mkdtempSync(join(tmpdir(), 'd365-profile-'));
   const port = await freePort();
   const child = await startServer(

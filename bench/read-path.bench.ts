@@ -1,8 +1,8 @@
 import autocannon from 'autocannon';
-import { BenchResult, freePort, keys, round, signToken, startServer, table } from './lib.js';
+import { BenchResult, freePort, round, startServer, table } from './lib.js';
 import type { startPostgres } from './lib.js';
 import { profileReadPath } from './profile.js';
-import { migrateAndSeedOrgs } from './seed.js';
+import { seedReader } from './seed.js';
 
 type Server = 'floor: Fastify constant' | 'floor: Nest constant' | 'baseline' | 'service';
 
@@ -54,21 +54,7 @@ export async function readPathBench(
   const connectionCounts = [16, 64];
   const seconds = quick ? 3 : 8;
   const rounds = quick ? 1 : 3;
-  const secrets = keys();
-  const url = await pg.createDatabase('bench_read');
-  await migrateAndSeedOrgs(
-    url,
-    secrets,
-    1,
-    {
-      clientId: '11111111-1111-4111-8111-111111111111',
-      secret: 'Abc8Q~bench',
-      tenantId: 'contoso.onmicrosoft.com',
-      origins: ['https://bench.crm.dynamics.com'],
-    },
-    'reader',
-  );
-  const token = await signToken(secrets.AUTH_JWT_SECRET, 'reader-00000');
+  const { url, secrets, token } = await seedReader(pg, 'bench_read');
   const env = {
     ...secrets,
     DATABASE_URL: url,

@@ -2,6 +2,8 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { SecretCipher } from '../src/settings/secret-cipher.service.js';
+import { keys, signToken } from './lib.js';
+import type { startPostgres } from './lib.js';
 
 /** Migrates a bench database and inserts `count` connected orgs directly (faster than Test & Save). */
 export async function migrateAndSeedOrgs(
@@ -40,4 +42,26 @@ export async function migrateAndSeedOrgs(
   } finally {
     await dataSource.destroy();
   }
+}
+
+/** A database with one connected org, `reader-00000`, and a token of its admin: the read benchmarks' world. */
+export async function seedReader(
+  pg: Awaited<ReturnType<typeof startPostgres>>,
+  database: string,
+): Promise<{ url: string; secrets: ReturnType<typeof keys>; token: string }> {
+  const secrets = keys();
+  const url = await pg.createDatabase(database);
+  await migrateAndSeedOrgs(
+    url,
+    secrets,
+    1,
+    {
+      clientId: '11111111-1111-4111-8111-111111111111',
+      secret: 'Abc8Q~bench',
+      tenantId: 'contoso.onmicrosoft.com',
+      origins: ['https://bench.crm.dynamics.com'],
+    },
+    'reader',
+  );
+  return { url, secrets, token: await signToken(secrets.AUTH_JWT_SECRET, 'reader-00000') };
 }

@@ -1,6 +1,6 @@
-import { html, LitElement, nothing, TemplateResult } from 'lit';
-import { Api, ApiError, TokenProvider, when } from './api.js';
-import { base } from './styles.js';
+import { html, nothing, TemplateResult } from 'lit';
+import { ApiError, when } from './api.js';
+import { ApiElement } from './api-element.js';
 
 interface AuditEvent {
   id: string;
@@ -20,11 +20,8 @@ const ACTIONS = [
 ];
 
 /** `<dynamics365-audit-log>`: every change to the connection, filtered, paged, exported, and the chain checked. */
-export class Dynamics365AuditLog extends LitElement {
-  static styles = [base];
+export class Dynamics365AuditLog extends ApiElement {
   static properties = {
-    apiBase: { type: String, attribute: 'api-base' },
-    tokenProvider: { attribute: false },
     items: { state: true },
     cursors: { state: true },
     next: { state: true },
@@ -33,8 +30,6 @@ export class Dynamics365AuditLog extends LitElement {
     loading: { state: true },
   };
 
-  declare apiBase: string;
-  declare tokenProvider: TokenProvider | undefined;
   declare items: AuditEvent[];
   /** Cursors of the pages before this one (for Previous). */
   declare cursors: (string | undefined)[];
@@ -46,7 +41,6 @@ export class Dynamics365AuditLog extends LitElement {
 
   constructor() {
     super();
-    this.apiBase = '';
     this.items = [];
     this.cursors = [];
     this.next = null;
@@ -55,20 +49,8 @@ export class Dynamics365AuditLog extends LitElement {
     this.loading = false;
   }
 
-  private get api(): Api {
-    return new Api(this.tokenProvider ?? (() => ''), this.apiBase, this);
-  }
-
-  /** Loads once a token provider is set (by the console, or by a host at any time). */
-  protected updated(changed: Map<PropertyKey, unknown>): void {
-    if (
-      changed.has('tokenProvider') &&
-      changed.get('tokenProvider') === undefined &&
-      this.tokenProvider &&
-      this.isConnected
-    ) {
-      void this.page(undefined);
-    }
+  protected firstLoad(): Promise<void> {
+    return this.page(undefined);
   }
 
   /** The filters as a query string (without the cursor). */

@@ -1,6 +1,6 @@
-import { html, LitElement, nothing, TemplateResult } from 'lit';
-import { Api, ApiError, TokenProvider, when } from './api.js';
-import { base } from './styles.js';
+import { html, nothing, TemplateResult } from 'lit';
+import { ApiError, when } from './api.js';
+import { ApiElement } from './api-element.js';
 
 interface Handoff {
   session_id: string;
@@ -33,11 +33,8 @@ interface Handoff {
 const STATES = ['pending', 'delivering', 'delivered', 'held', 'failed', 'cancelled'];
 
 /** `<dynamics365-handoffs>`: the org's handoffs, newest first, with what they created in Dynamics and Retry for failed ones. */
-export class Dynamics365Handoffs extends LitElement {
-  static styles = [base];
+export class Dynamics365Handoffs extends ApiElement {
   static properties = {
-    apiBase: { type: String, attribute: 'api-base' },
-    tokenProvider: { attribute: false },
     items: { state: true },
     next: { state: true },
     error: { state: true },
@@ -45,8 +42,6 @@ export class Dynamics365Handoffs extends LitElement {
     loading: { state: true },
   };
 
-  declare apiBase: string;
-  declare tokenProvider: TokenProvider | undefined;
   declare items: Handoff[];
   declare next: string | null;
   declare error: string | null;
@@ -55,7 +50,6 @@ export class Dynamics365Handoffs extends LitElement {
 
   constructor() {
     super();
-    this.apiBase = '';
     this.items = [];
     this.next = null;
     this.error = null;
@@ -63,20 +57,8 @@ export class Dynamics365Handoffs extends LitElement {
     this.loading = false;
   }
 
-  private get api(): Api {
-    return new Api(this.tokenProvider ?? (() => ''), this.apiBase, this);
-  }
-
-  /** Loads once a token provider is set (by the console, or by a host at any time). */
-  protected updated(changed: Map<PropertyKey, unknown>): void {
-    if (
-      changed.has('tokenProvider') &&
-      changed.get('tokenProvider') === undefined &&
-      this.tokenProvider &&
-      this.isConnected
-    ) {
-      void this.load(false);
-    }
+  protected firstLoad(): Promise<void> {
+    return this.load(false);
   }
 
   async load(more: boolean): Promise<void> {

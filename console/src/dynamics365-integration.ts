@@ -1,6 +1,6 @@
-import { html, LitElement, nothing, TemplateResult } from 'lit';
-import { Api, ApiError, StageResult, TokenProvider, when } from './api.js';
-import { base } from './styles.js';
+import { html, nothing, TemplateResult } from 'lit';
+import { ApiError, StageResult, when } from './api.js';
+import { ApiElement } from './api-element.js';
 
 interface Status {
   org_id: string;
@@ -45,6 +45,31 @@ const WARNINGS: Record<string, string> = {
   secret_undecryptable: 'The stored secret cannot be decrypted by this service: paste the secret again.',
 };
 
+/** Optional ids among the case defaults, and the messaging settings: [field, label, help]. */
+const OPTIONAL_IDS = [
+  ['default_owner_id', 'Owner (user GUID)', 'New cases are assigned to this user; empty: the app user.'],
+  ['default_queue_id', 'Queue (GUID)', 'New cases are added to this queue; empty: unified routing decides.'],
+  ['default_workstream_id', 'Workstream (GUID)', 'Omnichannel workstream for chats (optional).'],
+] as const;
+const MESSAGING_FIELDS = [
+  [
+    'messaging_endpoint',
+    'Messaging API endpoint',
+    'https://m-<organization id>.<geo>.omnichannelengagementhub.com',
+  ],
+  ['messaging_channel_id', 'Messaging channel ID', 'The id of your custom messaging channel record.'],
+  [
+    'messaging_organization_id',
+    'Organization ID',
+    'Power Platform admin center → your environment → Organization ID.',
+  ],
+  [
+    'messaging_scope',
+    'Messaging scope (optional)',
+    'Derived for *.dynamics.com environments; needed elsewhere.',
+  ],
+] as const;
+
 type Field =
   | 'client_id'
   | 'client_secret'
@@ -73,11 +98,8 @@ interface StageLine {
  * last verification, warnings) with Configure (the modal: Test, Test & Save Configuration) and
  * Disconnect (a confirmation). Set `tokenProvider` (and `api-base` when the API is elsewhere).
  */
-export class Dynamics365Integration extends LitElement {
-  static styles = [base];
+export class Dynamics365Integration extends ApiElement {
   static properties = {
-    apiBase: { type: String, attribute: 'api-base' },
-    tokenProvider: { attribute: false },
     status: { state: true },
     loading: { state: true },
     loadError: { state: true },
@@ -88,8 +110,6 @@ export class Dynamics365Integration extends LitElement {
     notice: { state: true },
   };
 
-  declare apiBase: string;
-  declare tokenProvider: TokenProvider | undefined;
   declare status: Status | null;
   declare loading: boolean;
   declare loadError: string | null;
@@ -102,7 +122,6 @@ export class Dynamics365Integration extends LitElement {
 
   constructor() {
     super();
-    this.apiBase = '';
     this.status = null;
     this.loading = true;
     this.loadError = null;
@@ -113,20 +132,8 @@ export class Dynamics365Integration extends LitElement {
     this.notice = null;
   }
 
-  private get api(): Api {
-    return new Api(this.tokenProvider ?? (() => ''), this.apiBase, this);
-  }
-
-  /** Loads once a token provider is set (by the console, or by a host at any time). */
-  protected updated(changed: Map<PropertyKey, unknown>): void {
-    if (
-      changed.has('tokenProvider') &&
-      changed.get('tokenProvider') === undefined &&
-      this.tokenProvider &&
-      this.isConnected
-    ) {
-      void this.load();
-    }
+  protected firstLoad(): Promise<void> {
+    return this.load();
   }
 
   async load(): Promise<void> {
@@ -315,30 +322,7 @@ export class Dynamics365Integration extends LitElement {
               )}
             </select>
             <p class="help" id="default_priority-help">Priority of new cases.</p>
-            ${field(
-              'default_owner_id',
-              'Owner (user GUID)',
-              'New cases are assigned to this user; empty: the app user.',
-              {
-                value: s?.default_owner_id ?? '',
-              },
-            )}
-            ${field(
-              'default_queue_id',
-              'Queue (GUID)',
-              'New cases are added to this queue; empty: unified routing decides.',
-              {
-                value: s?.default_queue_id ?? '',
-              },
-            )}
-            ${field(
-              'default_workstream_id',
-              'Workstream (GUID)',
-              'Omnichannel workstream for chats (optional).',
-              {
-                value: s?.default_workstream_id ?? '',
-              },
-            )}
+            ${OPTIONAL_IDS.map(([name, label, help]) => field(name, label, help, { value: s?.[name] ?? '' }))}
             <label for="ticket_properties">Ticket properties (JSON)</label>
             <textarea
               id="ticket_properties"
@@ -360,38 +344,7 @@ export class Dynamics365Integration extends LitElement {
           </details>
           <details ?open=${!!s?.messaging_endpoint}>
             <summary>Advanced: Omnichannel messaging (chats as conversations)</summary>
-            ${field(
-              'messaging_endpoint',
-              'Messaging API endpoint',
-              'https://m-<organization id>.<geo>.omnichannelengagementhub.com',
-              {
-                value: s?.messaging_endpoint ?? '',
-              },
-            )}
-            ${field(
-              'messaging_channel_id',
-              'Messaging channel ID',
-              'The id of your custom messaging channel record.',
-              {
-                value: s?.messaging_channel_id ?? '',
-              },
-            )}
-            ${field(
-              'messaging_organization_id',
-              'Organization ID',
-              'Power Platform admin center → your environment → Organization ID.',
-              {
-                value: s?.messaging_organization_id ?? '',
-              },
-            )}
-            ${field(
-              'messaging_scope',
-              'Messaging scope (optional)',
-              'Derived for *.dynamics.com environments; needed elsewhere.',
-              {
-                value: s?.messaging_scope ?? '',
-              },
-            )}
+            ${MESSAGING_FIELDS.map(([name, label, help]) => field(name, label, help, { value: s?.[name] ?? '' }))}
           </details>
           ${this.renderStages()}
           <div role="status" aria-live="polite" data-testid="result">

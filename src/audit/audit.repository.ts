@@ -181,54 +181,39 @@ export class AuditRepository {
 
   /**
    * Recomputes the org's chain in the database: every event must hash (audit_event_hash) to its
-   * stored value — a scan PostgreSQL may run in parallel — and link to the previous event's hash
-   * (a cheap ordered pass). The two run at once on two pooled connections.
+   * stored value — an aggregate over the org's rows, which PostgreSQL spreads over parallel
+   * workers (min() over a filtered index walk would run on one core) — and link to the previous
+   * event's hash (a cheap ordered pass). Outside a transaction the scans run at once on pooled
+   * connections; inside one they take turns on its connection, which runs one query at a time.
    */
   async checkContent(orgId: string, manager?: EntityManager): Promise<ContentCheck> {
-    // Outside a transaction the three scans run at once on three pooled connections; inside one
-    // they share its connection, which takes one query at a time.
-    const all = manager
-      ? async <T extends unknown[]>(queries: (() => Promise<unknown>)[]) => {
-          const results: unknown[] = [];
-          for (const query of queries) results.push(await query());
-          return results as T;
-        }
-      : <T extends unknown[]>(queries: (() => Promise<unknown>)[]) =>
-          Promise.all(queries.map((query) => query())) as Promise<T>;
     const on = manager ?? this.dataSource.manager;
-    const [[hashes], [links], [last]] = await all<
-      [
-        { first_bad_hash: string | null }[],
-        { total: number; first_bad_link: string | null }[],
-        { last_id: string; last_hash: string }[],
-      ]
-    >([
-      () =>
-        on.query<{ first_bad_hash: string | null }[]>(
-          // An aggregate over every row (not min() over a filtered index scan, which PostgreSQL
-          // walks in id order on one core): the hashing is then spread over parallel workers.
-          `SELECT (min(id) FILTER (WHERE hash IS DISTINCT FROM ${HASH_OF('e')}))::text AS first_bad_hash
-             FROM audit_events e WHERE org_id = $1`,
-          [orgId],
-        ),
-      () =>
-        on.query<{ total: number; first_bad_link: string | null }[]>(
-          `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
-         FROM (SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS broken
-                 FROM audit_events WHERE org_id = $1) chain`,
-          [orgId],
-        ),
-      () =>
-        on.query<{ last_id: string; last_hash: string }[]>(
-          'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
-          [orgId],
-        ),
-    ]);
+    const hashes = () =>
+      on.query<{ first_bad_hash: string | null }[]>(
+        `SELECT (min(id) FILTER (WHERE hash IS DISTINCT FROM ${HASH_OF('e')}))::text AS first_bad_hash
+           FROM audit_events e WHERE org_id = $1`,
+        [orgId],
+      );
+    const links = () =>
+      on.query<{ total: number; first_bad_link: string | null }[]>(
+        `SELECT count(*)::int AS total, min(id) FILTER (WHERE broken)::text AS first_bad_link
+           FROM (SELECT id, prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS broken
+                   FROM audit_events WHERE org_id = $1) chain`,
+        [orgId],
+      );
+    const last = () =>
+      on.query<{ last_id: string; last_hash: string }[]>(
+        'SELECT id::text AS last_id, hash AS last_hash FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT 1',
+        [orgId],
+      );
+    const [[hashed], [linked], [newest]] = manager
+      ? [await hashes(), await links(), await last()]
+      : await Promise.all([hashes(), links(), last()]);
     return {
-      total: links.total,
-      firstBrokenId: smallestId([hashes.first_bad_hash, links.first_bad_link]),
-      lastId: last?.last_id ?? null,
-      lastHash: last?.last_hash ?? null,
+      total: linked.total,
+      firstBrokenId: smallestId([hashed.first_bad_hash, linked.first_bad_link]),
+      lastId: newest?.last_id ?? null,
+      lastHash: newest?.last_hash ?? null,
     };
   }
 

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { HandoffRepository } from './handoff.repository.js';
 import type { HandoffRoute } from './handoff.types.js';
+import { PeriodicRefresh } from '../common/periodic-refresh.js';
 
 const REFRESH_MS = 30_000;
 const OPEN_STATES = ['pending', 'delivering', 'held'];
@@ -19,8 +20,7 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly outcomes: Counter<'route' | 'outcome'>;
   private readonly deliverySeconds: Histogram<'route'>;
   private open?: Record<string, number>;
-  private timer?: NodeJS.Timeout;
-  private pending?: NodeJS.Timeout;
+  private readonly refresher = new PeriodicRefresh(() => this.refresh(), REFRESH_MS);
 
   constructor(
     metrics: MetricsService,
@@ -53,15 +53,12 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
-    this.timer.unref();
+  onApplicationBootstrap(): Promise<void> {
+    return this.refresher.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
-    clearTimeout(this.pending);
+    this.refresher.stop();
   }
 
   outcome(route: HandoffRoute, outcome: HandoffOutcome, count = 1): void {
@@ -76,12 +73,7 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** After a change: one count within a second, however many changes come meanwhile. */
   refreshSoon(): void {
-    if (this.pending) return;
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.refresh();
-    }, 1000);
-    this.pending.unref();
+    this.refresher.soon();
   }
 
   private async refresh(): Promise<void> {

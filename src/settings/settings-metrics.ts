@@ -3,6 +3,7 @@ import { Gauge } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { SettingsRepository } from './settings.repository.js';
+import { PeriodicRefresh } from '../common/periodic-refresh.js';
 
 export interface SettingsSnapshot {
   byStatus: Record<string, number>;
@@ -25,8 +26,7 @@ const STATUSES = ['active', 'invalid', 'unreachable'];
 @Injectable()
 export class SettingsMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SettingsMetrics.name);
-  private timer?: NodeJS.Timeout;
-  private pending?: NodeJS.Timeout;
+  private readonly refresher = new PeriodicRefresh(() => this.refresh(), REFRESH_MS);
   snapshot?: SettingsSnapshot;
 
   constructor(
@@ -66,25 +66,17 @@ export class SettingsMetrics implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
-    this.timer.unref();
+  onApplicationBootstrap(): Promise<void> {
+    return this.refresher.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
-    clearTimeout(this.pending);
+    this.refresher.stop();
   }
 
   /** After a change: one refresh within a second, however many changes come meanwhile. */
   refreshSoon(): void {
-    if (this.pending) return;
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      void this.refresh();
-    }, 1000);
-    this.pending.unref();
+    this.refresher.soon();
   }
 
   async refresh(): Promise<void> {

@@ -122,12 +122,7 @@ export class SettingsRepository {
     const [rows] = await manager.query<[{ updated_at: Date }[], number]>(
       `UPDATE dynamics365_integration_settings SET ${assignments.join(', ')}, updated_at = now()
         WHERE org_id = $1 RETURNING updated_at`,
-      [
-        orgId,
-        ...entries.map(([, v]) =>
-          v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v,
-        ),
-      ],
+      [orgId, ...entries.map(([, value]) => toParameter(value))],
     );
     return rows[0].updated_at;
   }
@@ -138,15 +133,7 @@ export class SettingsRepository {
    * row is already locked by lockByOrg). Sweep bookkeeping (last_swept_at, lease) stays as it is.
    */
   async save(manager: EntityManager, settings: IntegrationSettings): Promise<IntegrationSettings> {
-    const values = SAVED_COLUMNS.map(([property]) => {
-      const value = settings[property];
-      return value !== null &&
-        typeof value === 'object' &&
-        !(value instanceof Date) &&
-        !Buffer.isBuffer(value)
-        ? JSON.stringify(value)
-        : value;
-    });
+    const values = SAVED_COLUMNS.map(([property]) => toParameter(settings[property]));
     const columns = SAVED_COLUMNS.map(([, column]) => column);
     // An INSERT (also with ON CONFLICT … DO UPDATE) answers its rows; TypeORM pairs them with a
     // count only for UPDATE and DELETE.
@@ -319,4 +306,11 @@ function toEntity(row: SettingsRow): IntegrationSettings {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
+}
+
+/** A bound value for a column: jsonb values as JSON text; dates, buffers and scalars as they are. */
+function toParameter(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)
+    ? JSON.stringify(value)
+    : value;
 }
