@@ -347,10 +347,13 @@ describe('Handoffs: the API, and cases as Dynamics receives them', () => {
     expect(row!.request.customer).toEqual({ name: 'A B', email: 'a@b.example' });
     expect(row!.incident_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(row!.note_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Its delivery job was queued with it (found by its data: the row's job_id is cleared as soon
+    // as the handoff is delivered, which may already have happened).
     await withClient(t.databaseUrl, async (client) => {
-      const jobs = await client.query('SELECT count(*)::int AS n FROM pgboss.job WHERE id = $1', [
-        row!.job_id,
-      ]);
+      const jobs = await client.query(
+        "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'handoff-delivery' AND data->>'handoff_id' = $1",
+        [row!.id],
+      );
       expect(jobs.rows[0].n).toBe(1);
     });
   });
