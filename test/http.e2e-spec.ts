@@ -265,3 +265,23 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('log lines written while a request is handled', () => {
+  it('carry the request ids at LOG_LEVEL=debug (the request line carries them at every level)', async () => {
+    const t = await startTestApp({ env: { LOG_LEVEL: 'debug' }, extraModules: [ProbeModule] });
+    try {
+      const response = await t.request('/api/v1/_probe/log-nested', {
+        token: await t.token(),
+        headers: { 'x-request-id': 'debug-context' },
+      });
+      const id = response.headers.get('x-request-id');
+      const line = await t.waitForLog((l) => l.msg === 'nested secrets');
+      expect(line).toMatchObject({ request_id: id, client_request_id: 'debug-context' });
+      const done = await t.waitForLog((l) => l.msg === 'request completed' && l.request_id === id);
+      expect(done.client_request_id).toBe('debug-context');
+      expect(t.rawLogs()).not.toContain('nested-secret-2');
+    } finally {
+      await t.close();
+    }
+  });
+});
