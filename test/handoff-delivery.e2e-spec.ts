@@ -9,6 +9,7 @@ import {
   handoffRow,
   records,
   submit,
+  waitForAttempts,
   waitForState,
 } from './support/handoff.js';
 import { call, credentialsOf, PATH } from './support/integration.js';
@@ -269,10 +270,12 @@ describe('Handoff delivery: exactly once under faults, and its states', () => {
   });
 
   it('expires pending and held handoffs older than HANDOFF_MAX_AGE', async () => {
-    ms.environment.fault = { status: 503, method: 'PATCH', path: '/incidents(' };
+    // The first attempt fails and the second waits 30 s (Retry-After): the handoff stays pending, untouched
+    // by the worker, until the maintenance pass finds it too old. (Waiting for "pending" alone raced the
+    // first attempt: a handoff is pending from the moment it is accepted.)
+    ms.environment.fault = { status: 503, retryAfter: 30, method: 'PATCH', path: '/incidents(', count: 1 };
     await submit(t, await token(), handoffBody('old-1'));
-    await waitForState(t, await token(), 'old-1', ['pending']);
-    ms.environment.fault = undefined;
+    await waitForAttempts(t, await token(), 'old-1', 1);
     await withClient(t.databaseUrl, (client) =>
       client.query(
         "UPDATE handoffs SET created_at = now() - interval '25 hours', next_attempt_at = now() + interval '1 hour' WHERE session_id = 'old-1'",
@@ -290,14 +293,8 @@ describe('Handoff delivery: exactly once under faults, and its states', () => {
     // Retry-After 30 s: the next attempt's job waits, and is then lost.
     ms.environment.fault = { status: 503, retryAfter: 30, method: 'PATCH', path: '/incidents(', count: 1 };
     await submit(t, await token(), handoffBody('lost-job'));
-    const pending = await waitForState(t, await token(), 'lost-job', ['pending'], 5000).then(async (doc) => {
-      // The first attempt ran (attempts 1) and the second waits 30 s.
-      for (let i = 0; i < 50 && doc.attempts < 1; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        doc = (await call(t, 'GET', `${HANDOFFS}/lost-job`, await token())).body;
-      }
-      return doc;
-    });
+    // The first attempt ran (attempts 1) and the second waits 30 s.
+    const pending = await waitForAttempts(t, await token(), 'lost-job', 1, 5000);
     expect(pending.attempts).toBe(1);
     {
       const row = await handoffRow(t, 'lost-job');

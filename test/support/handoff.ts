@@ -56,14 +56,48 @@ export async function waitForState(
   states: string[],
   timeoutMs = 15_000,
 ): Promise<Record<string, any>> {
+  return waitForHandoff(t, token, sessionId, `in ${states.join('/')}`, timeoutMs, (doc) =>
+    states.includes(doc.state),
+  );
+}
+
+/**
+ * Polls until the handoff is pending after at least `attempts` attempts — a handoff is pending the
+ * moment it is accepted, so "pending" alone does not say an attempt has run yet.
+ */
+export async function waitForAttempts(
+  t: TestApp,
+  token: string,
+  sessionId: string,
+  attempts: number,
+  timeoutMs = 15_000,
+): Promise<Record<string, any>> {
+  return waitForHandoff(
+    t,
+    token,
+    sessionId,
+    `pending after ${attempts} attempt(s)`,
+    timeoutMs,
+    (doc) => doc.state === 'pending' && doc.attempts >= attempts,
+  );
+}
+
+async function waitForHandoff(
+  t: TestApp,
+  token: string,
+  sessionId: string,
+  what: string,
+  timeoutMs: number,
+  done: (doc: Record<string, any>) => boolean,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     const result = await call(t, 'GET', `${HANDOFFS}/${encodeURIComponent(sessionId)}`, token);
     last = result.body;
-    if (result.status === 200 && states.includes(result.body.state)) return result.body;
+    if (result.status === 200 && done(result.body)) return result.body;
     if (Date.now() > deadline) {
-      throw new Error(`handoff ${sessionId} not in ${states.join('/')}: ${JSON.stringify(last)}`);
+      throw new Error(`handoff ${sessionId} not ${what}: ${JSON.stringify(last)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
