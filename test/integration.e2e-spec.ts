@@ -334,6 +334,29 @@ describe('Test & Save, status, rotation and disconnect', () => {
     }
   });
 
+  it('serialises two first saves at once: one creates the row, the other updates it', async () => {
+    const org = 'first-race';
+    // Both wait on Dataverse, then reach the save transaction together with no row to lock yet.
+    ms.environment.latencyMs = 150;
+    try {
+      const token = await admin(org);
+      const results = await Promise.all(
+        [1, 3].map((priority) =>
+          call(t, 'PUT', PATH, token, credentialsOf(ms, { default_priority: priority })),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual([200, 200]);
+      expect(results.map((r) => r.body.version).sort()).toEqual([1, 2]);
+      const events = await auditEvents(t, org);
+      expect(events.map((e) => [e.action, e.details.created, e.details.version])).toEqual([
+        ['integration.saved', true, 1],
+        ['integration.saved', false, 2],
+      ]);
+    } finally {
+      ms.environment.latencyMs = 0;
+    }
+  });
+
   it('leaves no audit event behind when the save transaction fails after recording it', async () => {
     const org = 'fail-at-commit';
     // A deferred trigger fails the save's transaction at COMMIT, after the audit event was written.
@@ -357,6 +380,27 @@ describe('Test & Save, status, rotation and disconnect', () => {
         c.query(
           'DROP TRIGGER fail_at_commit ON dynamics365_integration_settings; DROP FUNCTION fail_at_commit()',
         ),
+      );
+    }
+  });
+
+  it('keeps reading and saving after a migration adds a column (prepared statements name their columns)', async () => {
+    const org = 'rolling-deploy';
+    const token = await admin(org);
+    expect((await call(t, 'PUT', PATH, token, credentialsOf(ms))).status).toBe(200);
+    // Sequential requests reuse the pool's connections, which have now prepared the status read,
+    // the lock and the save. Another instance's migration adds a column meanwhile:
+    for (let i = 0; i < 3; i++) expect((await call(t, 'GET', PATH, token)).status).toBe(200);
+    await withClient(t.databaseUrl, (c) =>
+      c.query('ALTER TABLE dynamics365_integration_settings ADD COLUMN added_by_a_later_release text'),
+    );
+    try {
+      for (let i = 0; i < 3; i++) expect((await call(t, 'GET', PATH, token)).status).toBe(200);
+      const saved = await call(t, 'PUT', PATH, token, credentialsOf(ms, { default_priority: 4 }));
+      expect([saved.status, saved.body.default_priority]).toEqual([200, 4]);
+    } finally {
+      await withClient(t.databaseUrl, (c) =>
+        c.query('ALTER TABLE dynamics365_integration_settings DROP COLUMN added_by_a_later_release'),
       );
     }
   });

@@ -4,6 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { PreparedStatement } from '../database/prepared-statement.js';
 import type { AuditAction } from './audit-action.js';
 import type { Mac } from './audit-chain-keys.js';
 
@@ -85,6 +86,42 @@ const HASH_OF = (alias: string, fields: Record<string, string> = {}) => {
 /** Namespace of the per-org advisory locks that serialise chain appends. */
 const CHAIN_LOCK_NAMESPACE = 7301;
 
+/**
+ * The append's three statements (lockChain, place, insert below), prepared once per connection:
+ * every save, verification and handoff writes an event (see PreparedStatement).
+ */
+const LOCK_CHAIN = new PreparedStatement('SELECT pg_advisory_xact_lock($1, hashtext($2))');
+
+const PLACE = new PreparedStatement(
+  `WITH v AS (
+     SELECT nextval('audit_events_id_seq') AS id,
+            date_trunc('milliseconds', clock_timestamp()) AS occurred_at,
+            h.last_hash AS prev_hash, COALESCE(h.event_count, 0) + 1 AS event_count
+       FROM (SELECT 1) one LEFT JOIN audit_chain_heads h ON h.org_id = $1
+   )
+   SELECT v.id::text, to_char(v.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
+          v.prev_hash, v.event_count::text,
+          ${HASH_OF('v', { org_id: '$1', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} AS hash
+     FROM v`,
+);
+
+const INSERT = new PreparedStatement(
+  `WITH inserted AS (
+     INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip,
+                               user_agent, details, client_request_id, prev_hash, hash, mac, mac_key_id)
+     SELECT $11::bigint, $1, $12::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $13, $14, $15, $16
+      WHERE ${HASH_OF('x', { prev_hash: '$13', id: '$11::bigint', org_id: '$1', occurred_at: '$12::timestamptz', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} = $14
+     RETURNING id
+   ), head AS (
+     INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count, mac, mac_key_id)
+     SELECT $1, id, $14, $17::bigint, $18, $19 FROM inserted
+     ON CONFLICT (org_id) DO UPDATE
+       SET last_id = EXCLUDED.last_id, last_hash = EXCLUDED.last_hash, event_count = EXCLUDED.event_count,
+           mac = EXCLUDED.mac, mac_key_id = EXCLUDED.mac_key_id
+   )
+   SELECT count(*)::int AS inserted FROM inserted`,
+);
+
 @Injectable()
 export class AuditRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -95,7 +132,7 @@ export class AuditRepository {
 
   /** Serialises appends to the org's chain until the caller's transaction ends. */
   async lockChain(manager: EntityManager, orgId: string): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHAIN_LOCK_NAMESPACE, orgId]);
+    await LOCK_CHAIN.rows(manager, [CHAIN_LOCK_NAMESPACE, orgId]);
   }
 
   /**
@@ -103,21 +140,13 @@ export class AuditRepository {
    * org, and a time window is an id range), the link to the chain head, and the event's hash.
    */
   async place(manager: EntityManager, event: NewAuditEvent): Promise<PlacedEvent> {
-    const [placed] = await manager.query<
-      { id: string; occurred_at: string; prev_hash: string | null; hash: string; event_count: string }[]
-    >(
-      `WITH v AS (
-         SELECT nextval('audit_events_id_seq') AS id,
-                date_trunc('milliseconds', clock_timestamp()) AS occurred_at,
-                h.last_hash AS prev_hash, COALESCE(h.event_count, 0) + 1 AS event_count
-           FROM (SELECT 1) one LEFT JOIN audit_chain_heads h ON h.org_id = $1
-       )
-       SELECT v.id::text, to_char(v.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
-              v.prev_hash, v.event_count::text,
-              ${HASH_OF('v', { org_id: '$1', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} AS hash
-         FROM v`,
-      eventParams(event),
-    );
+    const [placed] = await PLACE.rows<{
+      id: string;
+      occurred_at: string;
+      prev_hash: string | null;
+      hash: string;
+      event_count: string;
+    }>(manager, eventParams(event));
     return {
       id: placed.id,
       occurredAt: placed.occurred_at,
@@ -138,34 +167,18 @@ export class AuditRepository {
     mac: Mac,
     headMac: Mac,
   ): Promise<void> {
-    const [row] = await manager.query<{ inserted: number }[]>(
-      `WITH inserted AS (
-         INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip,
-                                   user_agent, details, client_request_id, prev_hash, hash, mac, mac_key_id)
-         SELECT $11::bigint, $1, $12::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $13, $14, $15, $16
-          WHERE ${HASH_OF('x', { prev_hash: '$13', id: '$11::bigint', org_id: '$1', occurred_at: '$12::timestamptz', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} = $14
-         RETURNING id
-       ), head AS (
-         INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count, mac, mac_key_id)
-         SELECT $1, id, $14, $17::bigint, $18, $19 FROM inserted
-         ON CONFLICT (org_id) DO UPDATE
-           SET last_id = EXCLUDED.last_id, last_hash = EXCLUDED.last_hash, event_count = EXCLUDED.event_count,
-               mac = EXCLUDED.mac, mac_key_id = EXCLUDED.mac_key_id
-       )
-       SELECT count(*)::int AS inserted FROM inserted`,
-      [
-        ...eventParams(event),
-        placed.id,
-        placed.occurredAt,
-        placed.prevHash,
-        placed.hash,
-        mac.mac,
-        mac.keyId,
-        placed.eventCount,
-        headMac.mac,
-        headMac.keyId,
-      ],
-    );
+    const [row] = await INSERT.rows<{ inserted: number }>(manager, [
+      ...eventParams(event),
+      placed.id,
+      placed.occurredAt,
+      placed.prevHash,
+      placed.hash,
+      mac.mac,
+      mac.keyId,
+      placed.eventCount,
+      headMac.mac,
+      headMac.keyId,
+    ]);
     if (row.inserted !== 1) throw new Error('audit event content changed between hashing and writing');
   }
 

@@ -5,6 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { PreparedStatement } from '../database/prepared-statement.js';
 import { QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
 import { Handoff } from './handoff.entity.js';
 import type { HandoffChannel, HandoffError, HandoffReason, HandoffState } from './handoff.types.js';
@@ -46,6 +47,11 @@ const COLUMNS = {
   route: 'route',
   routeReason: 'route_reason',
 } as const satisfies Record<keyof DeliveryProgress, string>;
+
+/** On every verification that passes (a save, a verify, the sweep): see hasHeld. */
+const HAS_HELD = new PreparedStatement(
+  `SELECT EXISTS (SELECT 1 FROM handoffs WHERE org_id = $1 AND state = 'held' AND updated_at <= $2) AS held`,
+);
 
 @Injectable()
 export class HandoffRepository {
@@ -230,6 +236,15 @@ export class HandoffRepository {
   }
 
   /** The org's handoffs held before `heldBefore` (when its connection was verified), locked, to be given jobs again. */
+  /**
+   * Whether the org has handoffs held before `heldBefore`, without a transaction: most
+   * verifications find none, and this answers that in one round trip on the open-handoffs index.
+   */
+  async hasHeld(orgId: string, heldBefore: Date): Promise<boolean> {
+    const [row] = await HAS_HELD.rows<{ held: boolean }>(this.dataSource, [orgId, heldBefore]);
+    return row.held;
+  }
+
   async lockHeld(manager: EntityManager, orgId: string, heldBefore: Date): Promise<{ id: string }[]> {
     return manager.query(
       `SELECT id FROM handoffs WHERE org_id = $1 AND state = 'held' AND updated_at <= $2

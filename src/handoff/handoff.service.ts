@@ -168,6 +168,7 @@ export class HandoffService implements OnModuleInit {
 
   /** The org's handoffs held before `heldBefore` go back to the queue. Returns how many. */
   async resumeHeld(orgId: string, heldBefore: Date): Promise<number> {
+    if (!(await this.handoffs.hasHeld(orgId, heldBefore))) return 0;
     const resumed = await this.handoffs.transaction(async (manager: EntityManager) => {
       const held = await this.handoffs.lockHeld(manager, orgId, heldBefore);
       for (const { id } of held)

@@ -3,6 +3,24 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
+import { PreparedStatement } from '../database/prepared-statement.js';
+
+/** See decide: one statement on every Test & Save, test and verify, prepared once per connection. */
+const DECIDE = new PreparedStatement(
+  `WITH current AS (
+     SELECT org_id,
+            ARRAY(SELECT a FROM unnest(attempts) a WHERE a > now() - interval '60 seconds' ORDER BY a) AS recent
+       FROM verification_rate_limits WHERE org_id = $1 FOR UPDATE
+   ), recorded AS (
+     UPDATE verification_rate_limits r
+        SET attempts = CASE WHEN cardinality(c.recent) < $2 THEN c.recent || now() ELSE c.recent END
+       FROM current c WHERE r.org_id = c.org_id
+   )
+   SELECT cardinality(recent) < $2 AS accepted,
+          GREATEST(1, ceil(extract(epoch FROM
+            (recent[GREATEST(1, cardinality(recent) - $2 + 1)] + interval '60 seconds' - now()))))::int AS retry_after
+     FROM current`,
+);
 
 /**
  * At most VERIFY_RATE_LIMIT_PER_MINUTE verification attempts per org in any rolling 60 seconds,
@@ -42,22 +60,10 @@ export class VerificationRateLimiter {
    * and when the oldest counted attempt leaves the window. No row yet: undefined.
    */
   private async decide(orgId: string): Promise<{ accepted: boolean; retry_after: number } | undefined> {
-    const rows = await this.dataSource.query<{ accepted: boolean; retry_after: number }[]>(
-      `WITH current AS (
-         SELECT org_id,
-                ARRAY(SELECT a FROM unnest(attempts) a WHERE a > now() - interval '60 seconds' ORDER BY a) AS recent
-           FROM verification_rate_limits WHERE org_id = $1 FOR UPDATE
-       ), recorded AS (
-         UPDATE verification_rate_limits r
-            SET attempts = CASE WHEN cardinality(c.recent) < $2 THEN c.recent || now() ELSE c.recent END
-           FROM current c WHERE r.org_id = c.org_id
-       )
-       SELECT cardinality(recent) < $2 AS accepted,
-              GREATEST(1, ceil(extract(epoch FROM
-                (recent[GREATEST(1, cardinality(recent) - $2 + 1)] + interval '60 seconds' - now()))))::int AS retry_after
-         FROM current`,
-      [orgId, this.config.verifyRateLimitPerMinute],
-    );
+    const rows = await DECIDE.rows<{ accepted: boolean; retry_after: number }>(this.dataSource, [
+      orgId,
+      this.config.verifyRateLimitPerMinute,
+    ]);
     return rows[0];
   }
 }

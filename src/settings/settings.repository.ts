@@ -1,11 +1,12 @@
-// Every statement on dynamics365_integration_settings. TypeORM where it reads well (saving a
-// whole row, deleting one, the key-rotation batches); plain SQL through the same DataSource
-// where a benchmark showed the need (the status read on every GET, the single-UPDATE recorder)
-// or the query is PostgreSQL-specific (advisory locks, the sweep's FOR UPDATE SKIP LOCKED).
+// Every statement on dynamics365_integration_settings. TypeORM where it reads well (deleting a
+// row, the key-rotation batches); plain SQL through the same DataSource where a benchmark showed
+// the need — prepared statements for the status read on every GET, Test & Save's lock and write,
+// the recorder's single UPDATE and the sweep's claim — or the query is PostgreSQL-specific
+// (advisory locks, the sweep's FOR UPDATE SKIP LOCKED).
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
 import { DataSource, EntityManager, Not } from 'typeorm';
+import { PreparedStatement } from '../database/prepared-statement.js';
 import type { IntegrationStatus } from '../verification/verification.types.js';
 import { IntegrationSettings } from './settings.entity.js';
 
@@ -46,6 +47,67 @@ const SAVED_COLUMNS = [
   ['version', 'version'],
 ] as const satisfies readonly (readonly [keyof IntegrationSettings, string])[];
 
+/** Every column of a row, named (a prepared statement never answers `*`: see PreparedStatement). */
+const ROW_COLUMNS = [
+  'org_id',
+  'client_id',
+  'tenant_id',
+  'environment_url',
+  'client_secret_encrypted',
+  'client_secret_key_id',
+  'client_secret_hint',
+  'secret_expires_at',
+  'default_priority',
+  'default_owner_id',
+  'default_queue_id',
+  'default_workstream_id',
+  'ticket_properties',
+  'messaging_endpoint',
+  'messaging_channel_id',
+  'messaging_organization_id',
+  'messaging_scope',
+  'status',
+  'last_verified_at',
+  'last_verification',
+  'consecutive_unreachable',
+  'last_swept_at',
+  'claimed_until',
+  'claimed_by',
+  'version',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof SettingsRow)[];
+
+const ROW = ROW_COLUMNS.join(', ');
+
+/** The hot statements, prepared once per connection. */
+const FIND = new PreparedStatement(`SELECT ${ROW} FROM dynamics365_integration_settings WHERE org_id = $1`);
+const LOCK = new PreparedStatement(
+  `SELECT ${ROW} FROM dynamics365_integration_settings WHERE org_id = $1 FOR UPDATE`,
+);
+const SAVE = new PreparedStatement(
+  `INSERT INTO dynamics365_integration_settings (org_id, ${SAVED_COLUMNS.map(([, column]) => column).join(', ')})
+   VALUES ($1, ${SAVED_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')})
+   ON CONFLICT (org_id) DO UPDATE
+     SET ${SAVED_COLUMNS.map(([, column]) => `${column} = EXCLUDED.${column}`).join(', ')}, updated_at = now()
+   RETURNING ${ROW}`,
+);
+const CLAIM = new PreparedStatement(
+  `UPDATE dynamics365_integration_settings s
+      SET claimed_until = now() + make_interval(secs => $3 / 1000.0), claimed_by = $2
+    WHERE s.org_id = (
+      SELECT org_id FROM dynamics365_integration_settings
+       WHERE (last_swept_at IS NULL OR last_swept_at < $1)
+         AND (claimed_until IS NULL OR claimed_until < now())
+       ORDER BY last_swept_at NULLS FIRST, org_id
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED)
+    RETURNING s.org_id AS "orgId", s.client_id AS "clientId", s.tenant_id AS "tenantId",
+              s.environment_url AS "environmentUrl", s.client_secret_encrypted AS "clientSecretEncrypted",
+              s.client_secret_key_id AS "clientSecretKeyId", s.messaging_organization_id AS "messagingOrganizationId",
+              s.messaging_scope AS "messagingScope", s.status`,
+);
+
 export type SettingsChanges = Partial<Pick<IntegrationSettings, keyof typeof UPDATABLE>>;
 
 /** What a sweep needs of a claimed row to verify it. */
@@ -70,39 +132,30 @@ export class SettingsRepository {
     return this.dataSource.transaction(work);
   }
 
-  /**
-   * The hot read (every GET status): one plain query mapped by hand. Outside a transaction it goes
-   * straight to the DataSource's own pg pool, skipping TypeORM's query runner (a third of this
-   * read's cost).
-   */
+  /** The hot read (every GET status): one prepared statement, mapped by hand. */
   async findByOrg(orgId: string, manager?: EntityManager): Promise<IntegrationSettings | null> {
-    const sql = 'SELECT * FROM dynamics365_integration_settings WHERE org_id = $1';
-    const rows = manager
-      ? await manager.query<SettingsRow[]>(sql, [orgId])
-      : (
-          await (this.dataSource.driver as unknown as { master: Pool }).master.query<SettingsRow>(sql, [
-            orgId,
-          ])
-        ).rows;
-    return rows[0] ? toEntity(rows[0]) : null;
+    const [row] = await FIND.rows<SettingsRow>(manager ?? this.dataSource, [orgId]);
+    return row ? toEntity(row) : null;
   }
 
   /**
-   * The org's row, locked until the transaction ends. An advisory lock on the org comes first so
-   * that concurrent first saves (no row to lock yet) are serialised too.
+   * The org's row, locked until the transaction ends. A row that exists is locked by itself (one
+   * round trip). With no row yet there is nothing to lock, so concurrent first saves are
+   * serialised by an advisory lock on the org, and the row is read again after it: a save that
+   * waited for another's creation finds (and locks) the row that save committed — the new
+   * statement's snapshot is taken after the lock was granted.
    */
   async lockByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
+    const existing = await this.lockExistingByOrg(manager, orgId);
+    if (existing) return existing;
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORG_LOCK_NAMESPACE, orgId]);
     return this.lockExistingByOrg(manager, orgId);
   }
 
   /** An existing row, locked until the transaction ends (no creation to serialise). */
   async lockExistingByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
-    const rows = await manager.query<SettingsRow[]>(
-      'SELECT * FROM dynamics365_integration_settings WHERE org_id = $1 FOR UPDATE',
-      [orgId],
-    );
-    return rows[0] ? toEntity(rows[0]) : null;
+    const [row] = await LOCK.rows<SettingsRow>(manager, [orgId]);
+    return row ? toEntity(row) : null;
   }
 
   /**
@@ -119,11 +172,11 @@ export class SettingsRepository {
     const assignments = entries.map(([key], i) => `${UPDATABLE[key]} = $${i + 2}`);
     if (options.releaseLease)
       assignments.push('last_swept_at = now(), claimed_until = NULL, claimed_by = NULL');
-    const [rows] = await manager.query<[{ updated_at: Date }[], number]>(
+    // A few fixed shapes (the recorder's, the sweep's): each prepared once per connection.
+    const rows = await PreparedStatement.of(
       `UPDATE dynamics365_integration_settings SET ${assignments.join(', ')}, updated_at = now()
         WHERE org_id = $1 RETURNING updated_at`,
-      [orgId, ...entries.map(([, value]) => toParameter(value))],
-    );
+    ).rows<{ updated_at: Date }>(manager, [orgId, ...entries.map(([, value]) => toParameter(value))]);
     return rows[0].updated_at;
   }
 
@@ -134,18 +187,8 @@ export class SettingsRepository {
    */
   async save(manager: EntityManager, settings: IntegrationSettings): Promise<IntegrationSettings> {
     const values = SAVED_COLUMNS.map(([property]) => toParameter(settings[property]));
-    const columns = SAVED_COLUMNS.map(([, column]) => column);
-    // An INSERT (also with ON CONFLICT … DO UPDATE) answers its rows; TypeORM pairs them with a
-    // count only for UPDATE and DELETE.
-    const rows = await manager.query<SettingsRow[]>(
-      `INSERT INTO dynamics365_integration_settings (org_id, ${columns.join(', ')})
-       VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')})
-       ON CONFLICT (org_id) DO UPDATE
-         SET ${columns.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}, updated_at = now()
-       RETURNING *`,
-      [settings.orgId, ...values],
-    );
-    return toEntity(rows[0]);
+    const [row] = await SAVE.rows<SettingsRow>(manager, [settings.orgId, ...values]);
+    return toEntity(row);
   }
 
   async deleteByOrg(manager: EntityManager, orgId: string): Promise<boolean> {
@@ -160,23 +203,7 @@ export class SettingsRepository {
    * given back by `update(…, { releaseLease: true })` or `releaseUnverified`.
    */
   async claimNextDue(cutoff: Date, instanceId: string, leaseMs: number): Promise<ClaimedRow | null> {
-    // TypeORM answers UPDATE … RETURNING with [rows, rowCount] on PostgreSQL.
-    const [rows] = await this.dataSource.query<[ClaimedRow[], number]>(
-      `UPDATE dynamics365_integration_settings s
-          SET claimed_until = now() + make_interval(secs => $3 / 1000.0), claimed_by = $2
-        WHERE s.org_id = (
-          SELECT org_id FROM dynamics365_integration_settings
-           WHERE (last_swept_at IS NULL OR last_swept_at < $1)
-             AND (claimed_until IS NULL OR claimed_until < now())
-           ORDER BY last_swept_at NULLS FIRST, org_id
-           LIMIT 1
-           FOR UPDATE SKIP LOCKED)
-        RETURNING s.org_id AS "orgId", s.client_id AS "clientId", s.tenant_id AS "tenantId",
-                  s.environment_url AS "environmentUrl", s.client_secret_encrypted AS "clientSecretEncrypted",
-                  s.client_secret_key_id AS "clientSecretKeyId", s.messaging_organization_id AS "messagingOrganizationId",
-                  s.messaging_scope AS "messagingScope", s.status`,
-      [cutoff, instanceId, leaseMs],
-    );
+    const rows = await CLAIM.rows<ClaimedRow>(this.dataSource, [cutoff, instanceId, leaseMs]);
     return rows[0] ?? null;
   }
 
