@@ -333,14 +333,19 @@ function whereClause(filter: AuditFilter): { where: string; params: unknown[] } 
   if (filter.actorId !== undefined) add('actor_id = ?', filter.actorId);
   // Times come from the database clock under the per-org chain lock, so they rise with the id:
   // the window's first ids, found through the (org_id, occurred_at) index, bound an id-ordered scan.
+  // The time conditions stay (an event outside the window is never listed, even if the clock once
+  // stepped back), written `IS TRUE` so the planner does not also scan the time index for them: it
+  // takes id and time for independent and, at a million events, chose to read the whole window
+  // through both indexes and sort it (3.6 ms for a 1-hour window) over reading the newest 50 by id
+  // (0.1 ms). occurred_at is NOT NULL, so `IS TRUE` changes no result.
   if (filter.since) {
-    add('occurred_at >= ?', filter.since);
+    add('(occurred_at >= ?) IS TRUE', filter.since);
     conditions.push(
       `id >= COALESCE((SELECT id FROM audit_events WHERE org_id = $1 AND occurred_at >= $${params.length} ORDER BY occurred_at, id LIMIT 1), ${MAX_ID})`,
     );
   }
   if (filter.until) {
-    add('occurred_at < ?', filter.until);
+    add('(occurred_at < ?) IS TRUE', filter.until);
     conditions.push(
       `id < COALESCE((SELECT id FROM audit_events WHERE org_id = $1 AND occurred_at >= $${params.length} ORDER BY occurred_at, id LIMIT 1), ${MAX_ID})`,
     );
