@@ -110,20 +110,12 @@ export async function profileReadPath(
   pg: Awaited<ReturnType<typeof startPostgres>>,
   seconds: number,
 ): Promise<{ layer: string; percent: number }[]> {
-  const { url, secrets, token } = await seedReader(pg, 'bench_profile');
+  const { token, env } = await seedReader(pg, 'bench_profile');
   const dir = mkdtempSync(join(tmpdir(), 'd365-profile-'));
   const port = await freePort();
   const child = await startServer(
     ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/src/main.js'],
-    {
-      ...secrets,
-      DATABASE_URL: url,
-      DB_SKIP_MIGRATIONS: 'true',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'info',
-      REVALIDATION_CRON: 'off',
-      PORT: String(port),
-    },
+    { ...env, PORT: String(port) },
     port,
   );
   try {

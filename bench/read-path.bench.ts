@@ -54,15 +54,7 @@ export async function readPathBench(
   const connectionCounts = [16, 64];
   const seconds = quick ? 3 : 8;
   const rounds = quick ? 1 : 3;
-  const { url, secrets, token } = await seedReader(pg, 'bench_read');
-  const env = {
-    ...secrets,
-    DATABASE_URL: url,
-    DB_SKIP_MIGRATIONS: 'true',
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    REVALIDATION_CRON: 'off',
-  };
+  const { token, env } = await seedReader(pg, 'bench_read');
 
   const runs: Run[] = [];
   for (let round_ = 0; round_ < rounds; round_++) {

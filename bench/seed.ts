@@ -48,7 +48,7 @@ export async function migrateAndSeedOrgs(
 export async function seedReader(
   pg: Awaited<ReturnType<typeof startPostgres>>,
   database: string,
-): Promise<{ url: string; secrets: ReturnType<typeof keys>; token: string }> {
+): Promise<{ url: string; secrets: ReturnType<typeof keys>; token: string; env: Record<string, string> }> {
   const secrets = keys();
   const url = await pg.createDatabase(database);
   await migrateAndSeedOrgs(
@@ -63,5 +63,14 @@ export async function seedReader(
     },
     'reader',
   );
-  return { url, secrets, token: await signToken(secrets.AUTH_JWT_SECRET, 'reader-00000') };
+  // How the read benchmarks run the service (and the baseline) against it; PORT is theirs to add.
+  const env = {
+    ...secrets,
+    DATABASE_URL: url,
+    DB_SKIP_MIGRATIONS: 'true',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    REVALIDATION_CRON: 'off',
+  };
+  return { url, secrets, token: await signToken(secrets.AUTH_JWT_SECRET, 'reader-00000'), env };
 }

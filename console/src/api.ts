@@ -104,6 +104,13 @@ async function toError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, 'error', `The service answered HTTP ${response.status}.`);
 }
 
+/** What to show for a failed call: the API's own message, or that the service was not reached. */
+export function failureText(error: unknown): string {
+  return error instanceof ApiError
+    ? error.message
+    : `The service could not be reached: ${(error as Error).message}`;
+}
+
 /** Local time, minutes precision; '—' for none. */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '—';

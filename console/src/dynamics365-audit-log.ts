@@ -1,5 +1,5 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { ApiError, when } from './api.js';
+import { failureText, when } from './api.js';
 import { ApiElement } from './api-element.js';
 
 interface AuditEvent {
@@ -80,10 +80,7 @@ export class Dynamics365AuditLog extends ApiElement {
       this.next = page.body.next_cursor;
       this.current = cursor;
     } catch (error) {
-      this.error =
-        error instanceof ApiError
-          ? error.message
-          : `The service could not be reached: ${(error as Error).message}`;
+      this.error = failureText(error);
     } finally {
       this.loading = false;
     }

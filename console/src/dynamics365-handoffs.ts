@@ -1,5 +1,5 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { ApiError, when } from './api.js';
+import { failureText, when } from './api.js';
 import { ApiElement } from './api-element.js';
 
 interface Handoff {
@@ -76,10 +76,7 @@ export class Dynamics365Handoffs extends ApiElement {
       this.items = more ? [...this.items, ...page.body.items] : page.body.items;
       this.next = page.body.next_cursor;
     } catch (error) {
-      this.error =
-        error instanceof ApiError
-          ? error.message
-          : `The service could not be reached: ${(error as Error).message}`;
+      this.error = failureText(error);
     } finally {
       this.loading = false;
     }

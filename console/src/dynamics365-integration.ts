@@ -1,5 +1,5 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { ApiError, StageResult, when } from './api.js';
+import { ApiError, failureText, StageResult, when } from './api.js';
 import { ApiElement } from './api-element.js';
 
 interface Status {
@@ -604,7 +604,7 @@ export class Dynamics365Integration extends ApiElement {
 
   private showError(error: Error, expected: StageResult['stage'][], save: boolean): void {
     if (!(error instanceof ApiError)) {
-      this.message = { kind: 'error', text: `The service could not be reached: ${error.message}` };
+      this.message = { kind: 'error', text: failureText(error) };
       return;
     }
     if (error.verification) {
