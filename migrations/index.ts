@@ -10,6 +10,7 @@ import { DeliveryQueue1764230000000 } from './1764230000000-DeliveryQueue.js';
 import { MessagingSettings1764240000000 } from './1764240000000-MessagingSettings.js';
 import { HandoffConversations1764250000000 } from './1764250000000-HandoffConversations.js';
 import { HandoffEvents1764260000000 } from './1764260000000-HandoffEvents.js';
+import { DeliveryQueue121764270000000 } from './1764270000000-DeliveryQueue12.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -27,4 +28,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   MessagingSettings1764240000000,
   HandoffConversations1764250000000,
   HandoffEvents1764260000000,
+  DeliveryQueue121764270000000,
 ];

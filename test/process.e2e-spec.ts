@@ -1,5 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,6 +9,8 @@ import { MIGRATIONS } from '../migrations/index.js';
 import { createTestDatabase } from './support/database.js';
 import { credentialsOf } from './support/integration.js';
 import { startMicrosoft } from './support/microsoft.js';
+import { poll } from './support/poll.js';
+import { representativeActivity } from '../sandbox/messaging.js';
 import { findFreePort } from '../src/database/embedded-postgres.js';
 
 /**
@@ -267,7 +271,7 @@ describe('the compiled service process', () => {
     }
   }, 120000);
 
-  it('a handoff instance killed with SIGKILL mid-delivery: another instance finishes everything, each case once', async () => {
+  it('a handoff instance killed with SIGKILL mid-delivery: within 30 s another instance has finished all it held — handoffs (each case once), event posts, customer messages', async () => {
     const ms = await startMicrosoft();
     const ownDir = mkdtempSync(join(tmpdir(), 'd365-kill-'));
     chmodSync(ownDir, 0o755);
@@ -282,6 +286,26 @@ describe('the compiled service process', () => {
           )
         ).rows.map((r) => [r.state, r.n]),
       ) as Record<string, number>;
+    const activeJobs = async (queue: string) =>
+      (
+        await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'active'",
+          [queue],
+        )
+      ).rows[0].n;
+    // The host platform's receiver of event posts: holds every post until the kill, then answers.
+    let holding = true;
+    const answered = new Map<string, number>();
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (holding) return; // never answered: the instance dies with the post in flight
+        const id = String(request.headers['webhook-id']);
+        answered.set(id, (answered.get(id) ?? 0) + 1);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     // Same DATA_DIR: both instances use the same generated development keys, as one deployment's instances share theirs.
     const channel = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
     ms.environment.messaging!.channels.set(channel, {
@@ -290,14 +314,16 @@ describe('the compiled service process', () => {
       webhookUrl: null,
       workstreamLinked: true,
     });
+    // The default attempt timeout (5 minutes) and lease (15 s): only the lease can bring the work back in time.
     const env = {
       NODE_ENV: 'development',
       DATA_DIR: ownDir,
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
       HANDOFF_CONCURRENCY: '4',
-      HANDOFF_ATTEMPT_TIMEOUT: '5s',
       HANDOFF_RETRY_BASE_MS: '50',
+      HANDOFF_EVENTS_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+      HANDOFF_EVENTS_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
       ...ms.env,
       DYNAMICS_ALLOWED_ORIGINS: `${ms.environment.origin},${ms.environment.messaging!.origin}`,
     };
@@ -305,6 +331,8 @@ describe('the compiled service process', () => {
       const [portA, portB] = [await findFreePort(), await findFreePort()];
       const first = startService({ ...env, PORT: String(portA) });
       await waitForReady(`http://127.0.0.1:${portA}`, first);
+      ms.environment.messaging!.channels.get(channel)!.webhookUrl =
+        `http://127.0.0.1:${portA}/webhooks/dynamics365/messaging/acme`;
       const token = (
         await runCommand('dist/src/cli/token.js', ['--org', 'acme', '--role', 'admin'], env)
       ).stdout.trim();
@@ -331,9 +359,41 @@ describe('the compiled service process', () => {
       );
       expect(connected.status).toBe(200);
 
+      // An open conversation, with three replies of the representative whose posts are in flight …
+      const chat = await api(portA, 'POST', '/api/v1/handoffs', {
+        session_id: 'kill-chat',
+        channel: 'web',
+        customer: { name: 'Chatting customer' },
+        transcript: [{ role: 'customer', text: 'Hello', at: '2026-11-30T09:00:00Z' }],
+      });
+      expect(chat.status).toBe(202);
+      const conversation = await poll(async () => {
+        const row = await db.query<{ conversation_id: string | null; state: string }>(
+          "SELECT conversation_id, state FROM handoffs WHERE session_id = 'kill-chat'",
+        );
+        return row.rows[0]?.state === 'delivered' ? row.rows[0].conversation_id : null;
+      }, 'the chat delivered');
+      for (const text of ['One', 'Two', 'Three']) {
+        await representativeActivity(ms.sandbox.model, ms.sandbox.key, ms.environment, conversation, {
+          type: 'message',
+          text,
+        });
+      }
+      // … and two messages of the customer whose relay hangs at Microsoft.
+      ms.environment.messagingFault = {
+        hang: true,
+        method: 'POST',
+        path: `/api/v1.0/consumer/conversation/${conversation}`,
+      };
+      for (const text of ['Customer one', 'Customer two']) {
+        const sent = await api(portA, 'POST', '/api/v1/handoffs/kill-chat/messages', { text });
+        expect(sent.status).toBe(202);
+      }
+
       // Every Dataverse call takes 300 ms: a delivery (lookup, contact, case, note) about 1.2 s.
       ms.environment.latencyMs = 300;
       const before = { ...ms.environment.creates };
+      const conversationsBefore = ms.environment.messaging!.created;
       // Every fourth a web chat: an Omnichannel conversation (300 ms per Messaging API call too).
       for (let i = 0; i < 16; i++) {
         const accepted = await api(portA, 'POST', '/api/v1/handoffs', {
@@ -344,27 +404,46 @@ describe('the compiled service process', () => {
         });
         expect(accepted.status).toBe(202);
       }
-      // Mid-delivery: some delivered, some being delivered by this instance right now.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
+      // Mid-delivery: some delivered, some being delivered by this instance right now, the posts and messages held.
+      await poll(async () => {
         const now = await states();
-        if ((now.delivered ?? 0) >= 1 && (now.delivering ?? 0) >= 1) break;
-        if (Date.now() > deadline) throw new Error(`never mid-delivery: ${JSON.stringify(now)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+        return (
+          (now.delivered ?? 0) >= 2 &&
+          (now.delivering ?? 0) >= 1 &&
+          (await activeJobs('handoff-event-post')) === 3 &&
+          (await activeJobs('handoff-message')) === 2
+        );
+      }, 'mid-delivery with the posts and messages in flight');
       first.child.kill('SIGKILL');
+      const killedAt = Date.now();
       await first.exited;
       const atKill = await states();
       expect(atKill.delivering).toBeGreaterThanOrEqual(1);
+      holding = false;
+      ms.environment.messagingFault = undefined;
 
       const second = startService({ ...env, PORT: String(portB) });
-      await waitForReady(`http://127.0.0.1:${portB}`, second);
-      const finish = Date.now() + 60_000;
-      while ((await states()).delivered !== 16) {
+      ms.environment.messaging!.channels.get(channel)!.webhookUrl =
+        `http://127.0.0.1:${portB}/webhooks/dynamics365/messaging/acme`;
+      const customerMessages = () =>
+        ms.environment
+          .messaging!.conversations.get(conversation)!
+          .activities.filter((a) => a.side === 'customer' && /^Customer /.test(String(a.activity.text)))
+          .map((a) => String(a.activity.text))
+          .sort();
+      const finish = killedAt + 60_000;
+      while ((await states()).delivered !== 17 || answered.size < 3 || customerMessages().length < 2) {
         if (Date.now() > finish)
-          throw new Error(`not finished: ${JSON.stringify(await states())}\n${second.output()}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+          throw new Error(
+            `not finished: ${JSON.stringify(await states())}, ${answered.size} posts, ${customerMessages().length} messages\n${second.output()}`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      const recoveredInMs = Date.now() - killedAt;
+      process.stdout.write(
+        `SIGKILL recovery: everything the killed instance held done in ${recoveredInMs} ms\n`,
+      );
+      expect(recoveredInMs).toBeLessThanOrEqual(30_000);
       expect(ms.environment.creates.incidents - before.incidents).toBe(12);
       expect(ms.environment.creates.contacts - before.contacts).toBe(12);
       expect(ms.environment.creates.annotations - before.annotations).toBe(12);
@@ -373,19 +452,23 @@ describe('the compiled service process', () => {
       );
       expect(tickets.rows[0].n).toBe(12);
       // Conversations: one per chat session, however the crash fell.
-      expect(ms.environment.messaging!.created).toBe(4);
+      expect(ms.environment.messaging!.created - conversationsBefore).toBe(4);
       const conversations = [...ms.environment.messaging!.conversations.values()]
         .map((c) => c.customerId)
         .sort();
-      expect(conversations).toEqual(['kill-0', 'kill-12', 'kill-4', 'kill-8']);
+      expect(conversations).toEqual(['kill-0', 'kill-12', 'kill-4', 'kill-8', 'kill-chat']);
+      // Each event post answered once (the held ones never were), each customer message relayed once.
+      expect([...answered.values()]).toEqual([1, 1, 1]);
+      expect(customerMessages()).toEqual(['Customer one', 'Customer two']);
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {
       await db.end();
       await ms.sandbox.close();
+      receiver.close();
       rmSync(ownDir, { recursive: true, force: true });
     }
-  }, 120000);
+  }, 150000);
 
   it('refuses to start with a bad environment, naming every bad key', async () => {
     const running = startService({ DATA_DIR: dataDir, PORT: 'eighty', UPSTREAM_TIMEOUT_MS: 'soon' });

@@ -65,6 +65,8 @@ const KEYS = {
   HANDOFF_MAX_AGE: key(duration(60_000, 30 * 86_400_000), 86_400_000),
   HANDOFF_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
   HANDOFF_ATTEMPT_TIMEOUT: key(duration(5_000, 3_600_000), 300_000),
+  // pg-boss takes a job's heartbeat interval in whole seconds, at least 10.
+  HANDOFF_LEASE: key(duration(10_000, 600_000), 15_000),
   HANDOFF_EVENTS_URL: key(httpUrl, none),
   HANDOFF_EVENTS_SECRET: key(webhookSecret, none),
   HANDOFF_EVENTS_HEARTBEAT: key(duration(1_000, 300_000), 15_000),
@@ -128,6 +130,8 @@ export class AppConfig {
   handoffRetryBaseMs!: number;
   /** An attempt not finished within this (a crashed instance) is taken over by another instance. */
   handoffAttemptTimeoutMs!: number;
+  /** A worker's hold on a job: renewed while it runs; once it lapses another instance resumes the job. */
+  handoffLeaseMs!: number;
   /** Where each handoff event is also posted, signed per Standard Webhooks with handoffEventsSecret. */
   handoffEventsUrl?: string;
   handoffEventsSecret?: string;
@@ -213,6 +217,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffMaxAgeMs: values.HANDOFF_MAX_AGE,
     handoffRetryBaseMs: values.HANDOFF_RETRY_BASE_MS,
     handoffAttemptTimeoutMs: values.HANDOFF_ATTEMPT_TIMEOUT,
+    handoffLeaseMs: values.HANDOFF_LEASE,
     handoffEventsUrl: values.HANDOFF_EVENTS_URL,
     handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
     handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,

@@ -1,25 +1,32 @@
-// The work queues of handoffs: pg-boss (its 10.x line, the last on Node 20) in its own schema of
-// the service's database (created by a migration), over the service's own connection pool.
+// The work queues of handoffs: pg-boss 12 in its own schema of the service's database (created by
+// our migrations), over the service's own connection pool.
 //  - handoff-delivery: one job per delivery attempt of a handoff, written in the same transaction
 //    as the row it serves; the delivery fences its writes itself and schedules the next attempt.
 //  - handoff-event-post: posts one event to HANDOFF_EVENTS_URL; retried by pg-boss with backoff.
 //  - handoff-message: relays one customer message to the conversation; retried by pg-boss.
-// A worker that dies mid-job leaves the job active until it expires; pg-boss then hands the same
-// job to any instance.
+// Every job a worker holds is leased (pg-boss's job heartbeat, HANDOFF_LEASE): the worker renews
+// the lease while the job runs, and once it lapses (the instance was killed, lost its database or
+// froze) pg-boss's supervisor on any instance puts the job back, to be resumed within seconds.
+// The pump is ours rather than pg-boss's work(): one fetch fills every free slot of a queue, a
+// slot is free again as soon as the job's outcome is recorded, and a commit that queued work
+// wakes it at once.
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import PgBoss from 'pg-boss';
+import { PgBoss } from 'pg-boss';
+import type { Db, Job, JobAttempt, Queue } from 'pg-boss';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 
-/** pg-boss's schema: its tables, created by the DeliveryQueue migration. */
+/** pg-boss's schema: its tables, created by the DeliveryQueue12 migration. */
 export const QUEUE_SCHEMA = 'pgboss';
 export const QUEUE = 'handoff-delivery';
 export const EVENT_POST_QUEUE = 'handoff-event-post';
 export const MESSAGE_QUEUE = 'handoff-message';
 /** How often an idle instance looks for due jobs (a commit on this instance wakes it at once). */
 const POLL_MS = 500;
+/** Leases are renewed this many times per lease, so one slow renewal never lets a live job lapse. */
+const RENEWALS_PER_LEASE = 3;
 
 interface DeliveryJob {
   handoff_id: string;
@@ -43,6 +50,8 @@ interface Worker<Q extends QueueName> {
   handler: (jobId: string, job: JobData[Q]) => Promise<void>;
   concurrency: number;
   inFlight: number;
+  /** The attempts this instance holds, by job id: their leases are renewed until they settle. */
+  held: Map<string, JobAttempt>;
   wakeUp?: () => void;
   pumping?: Promise<void>;
 }
@@ -53,6 +62,7 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
   private readonly boss: PgBoss;
   private readonly workers = new Map<QueueName, Worker<QueueName>>();
   private running = false;
+  private renewer?: NodeJS.Timeout;
   private readonly finishing = new Set<Promise<void>>();
   private drained?: () => void;
 
@@ -60,48 +70,43 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     private readonly config: AppConfig,
     @InjectDataSource() dataSource: DataSource,
   ) {
-    const pool = (dataSource.driver as unknown as { master: { query: PgBoss.Db['executeSql'] } }).master;
+    const pool = (dataSource.driver as unknown as { master: { query: Db['executeSql'] } }).master;
+    // The supervisor's pass, on whichever instance runs it first, fails jobs whose lease lapsed (and
+    // jobs past their attempt timeout): a fifth of the lease apart, a dead instance's jobs are back
+    // in the queue at most 1.2 leases after their last renewal.
+    const passSeconds = Math.max(1, Math.round(config.handoffLeaseMs / 5000));
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => pool.query(text, values) },
       schema: QUEUE_SCHEMA,
-      // Its schema is a migration of ours (DeliveryQueue): at start it is only checked.
+      // Its schema is a migration of ours (DeliveryQueue12): at start it is only checked.
       migrate: false,
       supervise: true,
       schedule: false,
-      // Expired jobs (their worker died) are found within a quarter of the attempt timeout.
-      maintenanceIntervalSeconds: Math.min(
-        60,
-        Math.max(1, Math.round(config.handoffAttemptTimeoutMs / 4000)),
-      ),
+      superviseIntervalSeconds: passSeconds,
+      monitorIntervalSeconds: passSeconds,
+      // Settled jobs are deleted after their retention; looking for them every few minutes is enough.
+      maintenanceIntervalSeconds: 300,
     });
     this.boss.on('error', (error) => this.logger.error(`Handoff queue: ${error.message}`));
   }
 
   async onModuleInit(): Promise<void> {
     await this.boss.start();
-    const expireInSeconds = Math.ceil(this.config.handoffAttemptTimeoutMs / 1000);
-    const queues: PgBoss.Queue[] = [
-      // Delivery attempts schedule their own retries; pg-boss retries only crashed workers' jobs.
-      { name: QUEUE, retryLimit: 20, retryDelay: 1, retryBackoff: true, expireInSeconds },
-      // Posts and relayed messages: pg-boss's retries with exponential backoff from 2 s.
-      { name: EVENT_POST_QUEUE, retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 60 },
-      {
-        name: MESSAGE_QUEUE,
-        retryLimit: this.config.handoffMaxAttempts,
-        retryDelay: Math.max(1, Math.round(this.config.handoffRetryBaseMs / 1000)),
-        retryBackoff: true,
-        expireInSeconds,
-      },
-    ];
-    for (const queue of queues) {
-      if (await this.boss.getQueue(queue.name)) await this.boss.updateQueue(queue.name, queue);
-      else await this.boss.createQueue(queue.name, queue);
+    for (const queue of queueSettings(this.config)) {
+      const { name, ...options } = queue;
+      if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, options);
+      else await this.boss.createQueue(name, options);
     }
   }
 
   /** Registers a queue's worker; pumps start once the application is up. */
   process<Q extends QueueName>(queue: Q, concurrency: number, handler: Worker<Q>['handler']): void {
-    this.workers.set(queue, { handler, concurrency, inFlight: 0 } as unknown as Worker<QueueName>);
+    this.workers.set(queue, {
+      handler,
+      concurrency,
+      inFlight: 0,
+      held: new Map(),
+    } as unknown as Worker<QueueName>);
   }
 
   onApplicationBootstrap(): void {
@@ -109,15 +114,38 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     if (this.config.handoffConcurrency === 0) return;
     this.running = true;
     for (const [queue, worker] of this.workers) worker.pumping = this.pump(queue, worker);
+    this.renewer = setInterval(
+      () => void this.renewLeases(),
+      this.config.handoffLeaseMs / RENEWALS_PER_LEASE,
+    );
+    this.renewer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     for (const worker of this.workers.values()) worker.wakeUp?.();
     await Promise.all([...this.workers.values()].map((w) => w.pumping ?? Promise.resolve()));
-    // Jobs under way finish (bounded by the upstream timeouts); jobs not fetched stay queued.
+    // Jobs under way finish (bounded by the upstream timeouts), their leases renewed meanwhile;
+    // jobs not fetched stay queued.
     if (this.busy()) await new Promise<void>((resolve) => (this.drained = resolve));
-    await this.boss.stop({ graceful: false, wait: true, close: false });
+    clearInterval(this.renewer);
+    await this.boss.stop({ graceful: false, close: false });
+  }
+
+  /**
+   * Renews the lease of every job this instance holds, one statement per queue. An attempt whose
+   * lease lapsed anyway (the database was out of reach longer than a lease) is not renewed: it was
+   * given back, and the row's attempt fence keeps this worker from recording over the new one.
+   */
+  private async renewLeases(): Promise<void> {
+    for (const [queue, worker] of this.workers) {
+      if (worker.held.size === 0) continue;
+      try {
+        await this.boss.touch(queue, [...worker.held.values()]);
+      } catch (error) {
+        this.logger.warn(`Could not renew the leases of ${queue} jobs: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Queues a delivery attempt in the caller's transaction, to start at `startAfter`. Returns the job id. */
@@ -162,7 +190,7 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
         try {
           const jobs = await this.boss.fetch<JobData[QueueName]>(queue, { batchSize: free });
           fetched = jobs.length;
-          for (const job of jobs) this.run(queue, worker, job.id, job.data);
+          for (const job of jobs) this.run(queue, worker, job);
         } catch (error) {
           this.logger.warn(`Could not fetch ${queue} jobs: ${(error as Error).message}`);
         }
@@ -179,9 +207,13 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     }
   }
 
-  private run(queue: QueueName, worker: Worker<QueueName>, jobId: string, job: JobData[QueueName]): void {
+  private run(queue: QueueName, worker: Worker<QueueName>, job: Job<JobData[QueueName]>): void {
+    const jobId = job.id;
+    // Settling names the attempt, so a worker whose lease lapsed cannot complete the job's next run.
+    const attempt: JobAttempt = { id: job.id, retryCount: job.retryCount };
     worker.inFlight += 1;
-    const settled = worker.handler(jobId, job).then(
+    worker.held.set(jobId, attempt);
+    const settled = worker.handler(jobId, job.data).then(
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error: error as Error }),
     );
@@ -192,19 +224,50 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
         worker.inFlight -= 1;
         worker.wakeUp?.();
         if (result.ok) {
-          await this.boss.complete(queue, jobId);
+          await this.boss.complete(queue, attempt);
         } else {
           this.logger.warn(`${queue} job ${jobId} failed (pg-boss retries it): ${result.error.message}`);
-          await this.boss.fail(queue, jobId, { message: result.error.message });
+          await this.boss.fail(queue, attempt, { message: result.error.message });
         }
       })
       .catch((error: unknown) =>
         this.logger.warn(`Could not settle ${queue} job ${jobId}: ${(error as Error).message}`),
       )
       .finally(() => {
+        worker.held.delete(jobId);
         this.finishing.delete(finishing);
         if (!this.busy()) this.drained?.();
       });
     this.finishing.add(finishing);
   }
+}
+
+/**
+ * Each queue's settings, written to pg-boss's queue table at start. Every job is leased
+ * (heartbeatSeconds); HANDOFF_ATTEMPT_TIMEOUT bounds a job that keeps its lease but never ends.
+ */
+function queueSettings(config: AppConfig): Queue[] {
+  const heartbeatSeconds = Math.ceil(config.handoffLeaseMs / 1000);
+  const expireInSeconds = Math.ceil(config.handoffAttemptTimeoutMs / 1000);
+  return [
+    // Delivery attempts schedule their own retries; pg-boss retries only jobs whose worker was lost.
+    { name: QUEUE, retryLimit: 20, retryDelay: 1, retryBackoff: true, expireInSeconds, heartbeatSeconds },
+    // Posts and relayed messages: pg-boss's retries with exponential backoff from 2 s.
+    {
+      name: EVENT_POST_QUEUE,
+      retryLimit: 12,
+      retryDelay: 2,
+      retryBackoff: true,
+      expireInSeconds: 60,
+      heartbeatSeconds,
+    },
+    {
+      name: MESSAGE_QUEUE,
+      retryLimit: config.handoffMaxAttempts,
+      retryDelay: Math.max(1, Math.round(config.handoffRetryBaseMs / 1000)),
+      retryBackoff: true,
+      expireInSeconds,
+      heartbeatSeconds,
+    },
+  ];
 }

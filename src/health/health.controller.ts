@@ -11,6 +11,10 @@ import { ApiErrorResponse } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
 import { SettingsMetrics } from '../settings/settings-metrics.js';
 
+// terminus documents its own failure body when it can load @nestjs/swagger (Node ≥ 22 can
+// require() it); our 503 goes through the error filter, so the document is ours.
+const HEALTH_CHECK = { noCache: true, swaggerDocumentation: false };
+
 @ApiTags('health')
 @Public()
 @Controller('health')
@@ -23,7 +27,7 @@ export class HealthController {
 
   /** The process is up and serving HTTP. */
   @Get('live')
-  @HealthCheck()
+  @HealthCheck(HEALTH_CHECK)
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
@@ -33,7 +37,7 @@ export class HealthController {
    * stored secrets no key of this instance decrypts; they do not make the instance unready.
    */
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck(HEALTH_CHECK)
   @ApiErrorResponse(503, 'unavailable: the database does not answer')
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
