@@ -1,4 +1,4 @@
-import { HandoffMaintenance } from '../src/handoff/handoff-maintenance.js';
+import { HandoffMaintenance } from '../src/handoff/delivery/handoff-maintenance.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { withClient } from './support/database.js';
 import {

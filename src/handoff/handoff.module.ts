@@ -4,23 +4,23 @@ import { AuthModule } from '../microsoft/auth/auth.module.js';
 import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-client.module.js';
 import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
-import { ConversationActivities } from './conversation-activities.js';
-import { CustomerMessages } from './customer-messages.js';
-import { HandoffEventPoster } from './handoff-event-poster.js';
-import { HandoffController } from './handoff.controller.js';
+import { ConversationActivities } from './conversation/conversation-activities.js';
+import { CustomerMessages } from './api/customer-messages.js';
+import { HandoffEventPoster } from './conversation/event-poster.js';
+import { HandoffController } from './api/handoff.controller.js';
 import { HandoffEvent } from './handoff-event.entity.js';
-import { HandoffEvents } from './handoff-events.js';
-import { HandoffStreams } from './handoff-stream.js';
-import { MessagingWebhookController } from './messaging-webhook.controller.js';
-import { WebhookTokenVerifier } from './webhook-token.js';
-import { HandoffDelivery } from './handoff-delivery.service.js';
+import { HandoffEvents } from './conversation/conversation-events.js';
+import { HandoffStreams } from './conversation/event-stream.js';
+import { MessagingWebhookController } from './conversation/messaging-webhook.controller.js';
+import { WebhookTokenVerifier } from './conversation/webhook-token.js';
+import { HandoffDelivery } from './delivery/delivery-worker.js';
 import { Handoff } from './handoff.entity.js';
-import { HandoffMaintenance } from './handoff-maintenance.js';
+import { HandoffMaintenance } from './delivery/handoff-maintenance.js';
 import { HandoffMetrics } from './handoff.metrics.js';
 import { HandoffQueue } from './handoff-queue.js';
 import { HandoffRepository } from './handoff.repository.js';
-import { HandoffService } from './handoff.service.js';
-import { HandoffTokens } from './handoff-tokens.js';
+import { HandoffService } from './api/handoff.service.js';
+import { HandoffTokens } from './delivery/handoff-tokens.js';
 
 /** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
 @Module({

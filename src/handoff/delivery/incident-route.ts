@@ -2,7 +2,7 @@
 // settings: the ids of the records (chosen before the first attempt, so every attempt writes the
 // same ones), the contact, the case and the transcript notes. No I/O here; the delivery sends it.
 import { v5 as uuidv5 } from 'uuid';
-import type { HandoffChannel, HandoffRequest, TranscriptEntry } from './handoff.types.js';
+import type { HandoffChannel, HandoffRequest, TranscriptEntry } from '../handoff.types.js';
 
 /** Namespace of every id this service derives (UUIDv5); fixed forever, or ids would change. */
 const ID_NAMESPACE = '5d0b7c1e-8f43-4a6e-9c25-3b1f0e7a9d64';

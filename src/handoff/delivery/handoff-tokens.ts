@@ -3,8 +3,8 @@
 // re-verification) so a changed connection never delivers with a token of the old one, and a
 // 401 from Dataverse must drop exactly the token it refused.
 import { Injectable } from '@nestjs/common';
-import { EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
-import type { PlainCredentials } from '../settings/stored-credentials.service.js';
+import { EntraTokenClient } from '../../microsoft/auth/entra-token.client.js';
+import type { PlainCredentials } from '../../settings/stored-credentials.service.js';
 
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 

@@ -12,7 +12,7 @@ import {
   splitName,
   transcriptNotes,
 } from './incident-route.js';
-import type { HandoffRequest } from './handoff.types.js';
+import type { HandoffRequest } from '../handoff.types.js';
 
 const base: HandoffRequest = { session_id: 's1', channel: 'email' };
 const settings = { defaultPriority: 2, defaultOwnerId: null, defaultQueueId: null, ticketProperties: {} };

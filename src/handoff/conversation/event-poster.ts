@@ -5,9 +5,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import type { EntityManager } from 'typeorm';
-import { AppConfig } from '../config/app-config.js';
-import { HandoffEvents } from './handoff-events.js';
-import { EVENT_POST_QUEUE, HandoffQueue } from './handoff-queue.js';
+import { AppConfig } from '../../config/app-config.js';
+import { HandoffEvents } from './conversation-events.js';
+import { EVENT_POST_QUEUE, HandoffQueue } from '../handoff-queue.js';
 
 const POST_TIMEOUT_MS = 10_000;
 const CONCURRENCY = 4;

@@ -4,9 +4,9 @@
 // exact issuer, audience and keys are inferred, so each is configurable (MESSAGING_WEBHOOK_*).
 import { Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify } from 'jose';
-import { AppConfig } from '../config/app-config.js';
-import { authorityFor } from '../microsoft/dynamics-domains.js';
-import type { IntegrationSettings } from '../settings/settings.entity.js';
+import { AppConfig } from '../../config/app-config.js';
+import { authorityFor } from '../../microsoft/dynamics-domains.js';
+import type { IntegrationSettings } from '../../settings/settings.entity.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT_CACHE_MS = 60 * 60_000;

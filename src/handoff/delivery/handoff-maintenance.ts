@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { SettingsRepository } from '../settings/settings.repository.js';
-import { expiredError } from './handoff-delivery.service.js';
-import { HandoffQueue } from './handoff-queue.js';
-import { HandoffMetrics } from './handoff.metrics.js';
-import { HandoffRepository } from './handoff.repository.js';
-import { HandoffService } from './handoff.service.js';
+import { AppConfig } from '../../config/app-config.js';
+import { SettingsRepository } from '../../settings/settings.repository.js';
+import { expiredError } from './delivery-worker.js';
+import { HandoffQueue } from '../handoff-queue.js';
+import { HandoffMetrics } from '../handoff.metrics.js';
+import { HandoffRepository } from '../handoff.repository.js';
+import { HandoffService } from '../api/handoff.service.js';
 
 /**
  * The periodic pass every instance makes (each step is one conditional statement, so instances

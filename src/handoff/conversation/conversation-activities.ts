@@ -2,12 +2,12 @@
 // Framework activities. Checked (token of the org's tenant for its app), mapped to the service's
 // event documents, stored once, and announced.
 import { Injectable, Logger } from '@nestjs/common';
-import { ORG_ID_PATTERN } from '../access/principal.js';
-import { AppError } from '../common/errors.js';
-import { SettingsRepository } from '../settings/settings.repository.js';
-import { HandoffEventPoster } from './handoff-event-poster.js';
-import { HandoffEventDocument, HandoffEvents } from './handoff-events.js';
-import { HandoffRepository } from './handoff.repository.js';
+import { ORG_ID_PATTERN } from '../../access/principal.js';
+import { AppError } from '../../common/errors.js';
+import { SettingsRepository } from '../../settings/settings.repository.js';
+import { HandoffEventPoster } from './event-poster.js';
+import { HandoffEventDocument, HandoffEvents } from './conversation-events.js';
+import { HandoffRepository } from '../handoff.repository.js';
 import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
 /** Event names that end the conversation (Microsoft's webhook page lists them). */

@@ -12,10 +12,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentPrincipal, Roles } from '../access/access.decorators.js';
-import type { Principal } from '../access/principal.js';
-import { AppError } from '../common/errors.js';
-import { ApiErrors } from '../common/api-docs.js';
+import { CurrentPrincipal, Roles } from '../../access/access.decorators.js';
+import type { Principal } from '../../access/principal.js';
+import { AppError } from '../../common/errors.js';
+import { ApiErrors } from '../../common/api-docs.js';
 import { CustomerMessages } from './customer-messages.js';
 import {
   CustomerMessageDto,
@@ -27,7 +27,7 @@ import {
   SubmitHandoffDto,
 } from './handoff.dto.js';
 import { HandoffService } from './handoff.service.js';
-import { HandoffStreams } from './handoff-stream.js';
+import { HandoffStreams } from '../conversation/event-stream.js';
 
 /** Transcripts make handoff bodies the largest this API takes; every other route keeps 64 KB. */
 const HANDOFF_BODY_LIMIT = 1024 * 1024;

@@ -1,9 +1,9 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppConfig } from '../config/app-config.js';
-import { AppError } from '../common/errors.js';
-import { HandoffEventDocument, HandoffEvents } from './handoff-events.js';
-import { HandoffRepository } from './handoff.repository.js';
+import { AppConfig } from '../../config/app-config.js';
+import { AppError } from '../../common/errors.js';
+import { HandoffEventDocument, HandoffEvents } from './conversation-events.js';
+import { HandoffRepository } from '../handoff.repository.js';
 
 const EVENT_ID = /^\d{1,18}$/;
 

@@ -1,18 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Principal } from '../access/principal.js';
-import { AppError } from '../common/errors.js';
-import { ConnectionEvents } from '../settings/connection-events.js';
-import { SettingsRepository } from '../settings/settings.repository.js';
-import { connectionInvalidError } from './handoff-delivery.service.js';
-import { HandoffQueue } from './handoff-queue.js';
-import { HandoffTokens } from './handoff-tokens.js';
+import type { Principal } from '../../access/principal.js';
+import { AppError } from '../../common/errors.js';
+import { ConnectionEvents } from '../../settings/connection-events.js';
+import { SettingsRepository } from '../../settings/settings.repository.js';
+import { connectionInvalidError } from '../delivery/delivery-worker.js';
+import { HandoffQueue } from '../handoff-queue.js';
+import { HandoffTokens } from '../delivery/handoff-tokens.js';
 import { HandoffDocumentDto, HandoffPageDto, HandoffQueryDto, SubmitHandoffDto } from './handoff.dto.js';
-import { Handoff } from './handoff.entity.js';
-import { HandoffMetrics } from './handoff.metrics.js';
-import { HandoffFilters, HandoffRepository } from './handoff.repository.js';
-import { CHAT_CHANNELS, HandoffRequest } from './handoff.types.js';
+import { Handoff } from '../handoff.entity.js';
+import { HandoffMetrics } from '../handoff.metrics.js';
+import { HandoffFilters, HandoffRepository } from '../handoff.repository.js';
+import { CHAT_CHANNELS, HandoffRequest } from '../handoff.types.js';
 
 const DEFAULT_LIMIT = 50;
 

@@ -1,7 +1,7 @@
 // What the conversation route sends to the Omnichannel Messaging API, as plain functions of the
 // handoff: the conversation's customer and context, the start message (summary and transcript
 // within 27 KB) and the rest of the transcript as follow-up messages of at most 6,000 characters.
-import type { HandoffRequest } from './handoff.types.js';
+import type { HandoffRequest } from '../handoff.types.js';
 import { splitName, transcriptLines } from './incident-route.js';
 
 /** Microsoft's limits: the start message (bytes), each later message (characters), customer fields. */

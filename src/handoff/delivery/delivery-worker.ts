@@ -2,22 +2,22 @@
 // the org's connection, create the records in Dataverse (each by the exactly-once PATCH rule),
 // record the outcome. Never called from a request handler.
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { AppError } from '../common/errors.js';
-import { retryDelayMs } from '../common/retry-delay.js';
-import { DataverseCall, DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
-import { MessagingCall, MessagingClient } from '../microsoft/messaging-client/messaging.client.js';
-import { UpstreamFailure, UpstreamStage } from '../microsoft/upstream.js';
-import type { IntegrationSettings } from '../settings/settings.entity.js';
-import { SettingsRepository } from '../settings/settings.repository.js';
-import { PlainCredentials, StoredCredentials } from '../settings/stored-credentials.service.js';
-import { hintFor } from '../verification/hints.js';
+import { AppConfig } from '../../config/app-config.js';
+import { AppError } from '../../common/errors.js';
+import { retryDelayMs } from '../../common/retry-delay.js';
+import { DataverseCall, DataverseClient } from '../../microsoft/dynamics-client/dataverse.client.js';
+import { MessagingCall, MessagingClient } from '../../microsoft/messaging-client/messaging.client.js';
+import { UpstreamFailure, UpstreamStage } from '../../microsoft/upstream.js';
+import type { IntegrationSettings } from '../../settings/settings.entity.js';
+import { SettingsRepository } from '../../settings/settings.repository.js';
+import { PlainCredentials, StoredCredentials } from '../../settings/stored-credentials.service.js';
+import { hintFor } from '../../verification/hints.js';
 import { CONNECTION_CODES, deliveryHint } from './delivery-hints.js';
-import { HandoffQueue, QUEUE } from './handoff-queue.js';
-import { HandoffMetrics } from './handoff.metrics.js';
-import { AttemptEnd, DeliveryProgress, HandoffRepository } from './handoff.repository.js';
-import type { Handoff } from './handoff.entity.js';
-import type { HandoffError, HandoffReason } from './handoff.types.js';
+import { HandoffQueue, QUEUE } from '../handoff-queue.js';
+import { HandoffMetrics } from '../handoff.metrics.js';
+import { AttemptEnd, DeliveryProgress, HandoffRepository } from '../handoff.repository.js';
+import type { Handoff } from '../handoff.entity.js';
+import type { HandoffError, HandoffReason } from '../handoff.types.js';
 import { HandoffTokens } from './handoff-tokens.js';
 import { AI_DISPLAY_NAME, conversationPlan } from './conversation-route.js';
 import {

@@ -1,7 +1,7 @@
 // What the Dynamics admin should do when a delivery step is refused, in the style of the
 // verification hints: keyed on the stage and Microsoft's code, never on its description text
 // (except to name the privilege or record Dataverse names in it).
-import type { UpstreamFailure, UpstreamStage } from '../microsoft/upstream.js';
+import type { UpstreamFailure, UpstreamStage } from '../../microsoft/upstream.js';
 
 const APP_USERS =
   'Power Platform admin center → your environment → Settings → Users + permissions → Application users';

@@ -3,16 +3,16 @@
 // each as a Bot Framework message activity, retried by pg-boss while Microsoft does not answer.
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { Principal } from '../access/principal.js';
-import { AppConfig } from '../config/app-config.js';
-import { AppError } from '../common/errors.js';
-import { MessagingClient } from '../microsoft/messaging-client/messaging.client.js';
-import { UpstreamFailure } from '../microsoft/upstream.js';
-import { SettingsRepository } from '../settings/settings.repository.js';
-import { StoredCredentials } from '../settings/stored-credentials.service.js';
-import { HandoffQueue, MESSAGE_QUEUE, MessageJob } from './handoff-queue.js';
-import { HandoffTokens } from './handoff-tokens.js';
-import { HandoffRepository } from './handoff.repository.js';
+import type { Principal } from '../../access/principal.js';
+import { AppConfig } from '../../config/app-config.js';
+import { AppError } from '../../common/errors.js';
+import { MessagingClient } from '../../microsoft/messaging-client/messaging.client.js';
+import { UpstreamFailure } from '../../microsoft/upstream.js';
+import { SettingsRepository } from '../../settings/settings.repository.js';
+import { StoredCredentials } from '../../settings/stored-credentials.service.js';
+import { HandoffQueue, MESSAGE_QUEUE, MessageJob } from '../handoff-queue.js';
+import { HandoffTokens } from '../delivery/handoff-tokens.js';
+import { HandoffRepository } from '../handoff.repository.js';
 
 const CONCURRENCY = 4;
 

@@ -17,9 +17,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { GUID_EXAMPLE } from '../common/api-docs.js';
-import { HANDOFF_CHANNELS, HANDOFF_REASONS, HANDOFF_STATES, TRANSCRIPT_ROLES } from './handoff.types.js';
-import type { HandoffChannel, HandoffRoute, HandoffState } from './handoff.types.js';
+import { GUID_EXAMPLE } from '../../common/api-docs.js';
+import { HANDOFF_CHANNELS, HANDOFF_REASONS, HANDOFF_STATES, TRANSCRIPT_ROLES } from '../handoff.types.js';
+import type { HandoffChannel, HandoffRoute, HandoffState } from '../handoff.types.js';
 
 /** The host platform's conversation id: 1–128 of letters, digits and `. _ : -`. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

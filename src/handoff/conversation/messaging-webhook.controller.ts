@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponse } from '../common/api-docs.js';
-import { Public } from '../common/public.decorator.js';
+import { ApiErrorResponse } from '../../common/api-docs.js';
+import { Public } from '../../common/public.decorator.js';
 import { ConversationActivities } from './conversation-activities.js';
 
 /**
