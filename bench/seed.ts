@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { SecretCipher } from '../src/settings/secret-cipher.service.js';
+import { SecretCipher } from '../src/settings/secret-cipher.js';
 import { keys, signToken } from './lib.js';
 import type { startPostgres } from './lib.js';
 

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { rotateSecrets } from '../src/settings/key-rotation.js';
-import { SecretCipher } from '../src/settings/secret-cipher.service.js';
+import { SecretCipher } from '../src/settings/secret-cipher.js';
 import { startTestApp, testEnv, TestApp } from './support/app.js';
 import { createTestDatabase, withClient } from './support/database.js';
 import { call, credentialsOf, PATH } from './support/integration.js';

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AppError } from '../common/errors.js';
 import { IS_PUBLIC } from '../common/public.decorator.js';
 import { AuthenticatedRequest, Role, ROLES } from './access.decorators.js';
-import { TokenVerifier } from './token-verifier.service.js';
+import { TokenVerifier } from './token-verifier.js';
 
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public(); routes marked

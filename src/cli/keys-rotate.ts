@@ -5,7 +5,7 @@ import { loadConfigFromProcess } from '../config/environment.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { openDatabase } from '../database/open-database.js';
 import { rotateSecrets } from '../settings/key-rotation.js';
-import { SecretCipher } from '../settings/secret-cipher.service.js';
+import { SecretCipher } from '../settings/secret-cipher.js';
 import { IntegrationSettings } from '../settings/settings.entity.js';
 import { runCli } from './run-cli.js';
 

@@ -9,7 +9,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
-import { SettingsMetrics } from '../settings/settings-metrics.js';
+import { SettingsMetrics } from '../settings/settings.metrics.js';
 
 // terminus documents its own failure body when it can load @nestjs/swagger (Node ≥ 22 can
 // require() it); our 503 goes through the error filter, so the document is ours.

@@ -1,6 +1,6 @@
 import { AppError } from '../common/errors.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
-import type { Credentials } from '../verification/credential-verifier.service.js';
+import type { Credentials } from '../verification/credential-verifier.js';
 import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
 import { normaliseEnvironmentUrl, normaliseMessagingEndpoint } from './environment-url.js';
 import type { IntegrationCredentialsDto } from './integration.dto.js';

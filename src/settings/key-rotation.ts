@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { SecretCipher } from './secret-cipher.service.js';
+import { SecretCipher } from './secret-cipher.js';
 import { SettingsRepository } from './settings.repository.js';
 
 export interface RotationReport {

@@ -2,10 +2,10 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IntegrationSettings } from './settings.entity.js';
 import { ConnectionEvents } from './connection-events.js';
-import { SecretCipher } from './secret-cipher.service.js';
-import { SettingsMetrics } from './settings-metrics.js';
+import { SecretCipher } from './secret-cipher.js';
+import { SettingsMetrics } from './settings.metrics.js';
 import { SettingsRepository } from './settings.repository.js';
-import { StoredCredentials } from './stored-credentials.service.js';
+import { StoredCredentials } from './stored-credentials.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IntegrationSettings])],

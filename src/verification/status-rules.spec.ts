@@ -1,4 +1,4 @@
-import type { VerificationResult } from './credential-verifier.service.js';
+import type { VerificationResult } from './credential-verifier.js';
 import { expiryWarnings, nextStatus, summarise } from './status-rules.js';
 import type { StageResult } from './verification.types.js';
 

@@ -9,7 +9,7 @@ import { AppError } from '../../common/errors.js';
 import { MessagingClient } from '../../microsoft/messaging-client/messaging.client.js';
 import { UpstreamFailure } from '../../microsoft/upstream.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
-import { StoredCredentials } from '../../settings/stored-credentials.service.js';
+import { StoredCredentials } from '../../settings/stored-credentials.js';
 import { HandoffQueue, MESSAGE_QUEUE, MessageJob } from '../handoff-queue.js';
 import { HandoffTokens } from '../delivery/handoff-tokens.js';
 import { HandoffRepository } from '../handoff.repository.js';

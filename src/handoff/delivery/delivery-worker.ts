@@ -10,7 +10,7 @@ import { MessagingCall, MessagingClient } from '../../microsoft/messaging-client
 import { UpstreamFailure, UpstreamStage } from '../../microsoft/upstream.js';
 import type { IntegrationSettings } from '../../settings/settings.entity.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
-import { PlainCredentials, StoredCredentials } from '../../settings/stored-credentials.service.js';
+import { PlainCredentials, StoredCredentials } from '../../settings/stored-credentials.js';
 import { hintFor } from '../../verification/hints.js';
 import { CONNECTION_CODES, deliveryHint } from './delivery-hints.js';
 import { HandoffQueue, QUEUE } from '../handoff-queue.js';

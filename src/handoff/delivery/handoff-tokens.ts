@@ -4,7 +4,7 @@
 // 401 from Dataverse must drop exactly the token it refused.
 import { Injectable } from '@nestjs/common';
 import { EntraTokenClient } from '../../microsoft/auth/entra-token.client.js';
-import type { PlainCredentials } from '../../settings/stored-credentials.service.js';
+import type { PlainCredentials } from '../../settings/stored-credentials.js';
 
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 

@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { authorityFor } from '../dynamics-domains.js';
 import { parseJson } from '../json.js';
-import { RetryPolicy, UpstreamHttp } from '../upstream-http.service.js';
+import { RetryPolicy, UpstreamHttp } from '../upstream-http.js';
 import { retryAfterMs, UpstreamFailure, UpstreamTransportError } from '../upstream.js';
 
 export interface ClientCredentials {

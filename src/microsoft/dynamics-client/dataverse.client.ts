@@ -6,7 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { parseJson } from '../json.js';
-import { NO_RETRY, RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.service.js';
+import { NO_RETRY, RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.js';
 import { retryAfterMs, UpstreamFailure, UpstreamStage, UpstreamTransportError } from '../upstream.js';
 
 const WEB_API_PATH = '/api/data/v9.2';

@@ -5,7 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { parseJson } from '../json.js';
-import { NO_RETRY, UpstreamHttp } from '../upstream-http.service.js';
+import { NO_RETRY, UpstreamHttp } from '../upstream-http.js';
 import { retryAfterMs, UpstreamFailure, UpstreamStage, UpstreamTransportError } from '../upstream.js';
 
 const BASE_PATH = '/api/v1.0/consumer';

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { SecretCipher } from './secret-cipher.service.js';
+import { SecretCipher } from './secret-cipher.js';
 import { SettingsRepository } from './settings.repository.js';
 import { PeriodicRefresh } from '../common/periodic-refresh.js';
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors.js';
 import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
-import { SecretCipher, SecretDecryptionError } from './secret-cipher.service.js';
+import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
 import type { IntegrationSettings } from './settings.entity.js';
 
 /** The four values Microsoft is called with, the secret in plaintext. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
 import { DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
-import type { RetryPolicy } from '../microsoft/upstream-http.service.js';
+import type { RetryPolicy } from '../microsoft/upstream-http.js';
 import { UpstreamFailure } from '../microsoft/upstream.js';
 import { hintFor, HintInput } from './hints.js';
 import type { StageResult } from './verification.types.js';

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
 import { ConnectionEvents } from '../settings/connection-events.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
-import type { VerificationResult } from './credential-verifier.service.js';
+import type { VerificationResult } from './credential-verifier.js';
 import { nextStatus, summarise } from './status-rules.js';
 import type { IntegrationStatus, LastVerification } from './verification.types.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/app-config.js';
-import { SecretCipher, SecretDecryptionError } from './secret-cipher.service.js';
+import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
 
 const key = () => randomBytes(32).toString('base64');
 const cipherWith = (keyring: string) =>
