@@ -36,7 +36,7 @@ module.exports = {
     {
       name: 'connection-knows-no-handoff',
       comment:
-        'Handoffs depend on the connection (settings, verification, Microsoft clients), never the reverse: the connection tells them what happened through ConnectionEvents.',
+        'Handoffs depend on the connection (settings, verification, Microsoft clients), never the reverse: the connection tells them what happened through ConnectionHooks.',
       severity: 'error',
       from: { path: '^src/(settings|verification|integration|revalidation|microsoft|audit)/' },
       to: { path: '^src/handoff/' },

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One thing that happened in a handoff's conversation (see HandoffEvents). */
+/** One thing that happened in a handoff's conversation (see ConversationEvents). */
 @Entity({ name: 'handoff_events' })
 export class HandoffEvent {
   @PrimaryGeneratedColumn({ name: 'id', type: 'bigint' })

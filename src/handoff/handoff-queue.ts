@@ -20,7 +20,7 @@ import { AppConfig } from '../config/app-config.js';
 
 /** pg-boss's schema: its tables, created by the DeliveryQueue12 migration. */
 export const QUEUE_SCHEMA = 'pgboss';
-export const QUEUE = 'handoff-delivery';
+export const DELIVERY_QUEUE = 'handoff-delivery';
 export const EVENT_POST_QUEUE = 'handoff-event-post';
 export const MESSAGE_QUEUE = 'handoff-message';
 /** How often an idle instance looks for due jobs (a commit on this instance wakes it at once). */
@@ -40,7 +40,7 @@ export interface MessageJob {
   text: string;
 }
 interface JobData {
-  [QUEUE]: DeliveryJob;
+  [DELIVERY_QUEUE]: DeliveryJob;
   [EVENT_POST_QUEUE]: EventPostJob;
   [MESSAGE_QUEUE]: MessageJob;
 }
@@ -150,7 +150,7 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
 
   /** Queues a delivery attempt in the caller's transaction, to start at `startAfter`. Returns the job id. */
   enqueue(manager: EntityManager, handoffId: string, startAfter?: Date): Promise<string> {
-    return this.send(manager, QUEUE, { handoff_id: handoffId }, startAfter);
+    return this.send(manager, DELIVERY_QUEUE, { handoff_id: handoffId }, startAfter);
   }
 
   /** Queues a job of another queue in the caller's transaction. */
@@ -174,7 +174,7 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   /** After a commit that queued work due now: look at once instead of at the next poll. */
-  wake(queue: QueueName = QUEUE): void {
+  wake(queue: QueueName = DELIVERY_QUEUE): void {
     this.workers.get(queue)?.wakeUp?.();
   }
 
@@ -251,7 +251,14 @@ function queueSettings(config: AppConfig): Queue[] {
   const expireInSeconds = Math.ceil(config.handoffAttemptTimeoutMs / 1000);
   return [
     // Delivery attempts schedule their own retries; pg-boss retries only jobs whose worker was lost.
-    { name: QUEUE, retryLimit: 20, retryDelay: 1, retryBackoff: true, expireInSeconds, heartbeatSeconds },
+    {
+      name: DELIVERY_QUEUE,
+      retryLimit: 20,
+      retryDelay: 1,
+      retryBackoff: true,
+      expireInSeconds,
+      heartbeatSeconds,
+    },
     // Posts and relayed messages: pg-boss's retries with exponential backoff from 2 s.
     {
       name: EVENT_POST_QUEUE,

@@ -6,14 +6,14 @@ import { MessagingClientModule } from '../microsoft/messaging-client/messaging-c
 import { SettingsModule } from '../settings/settings.module.js';
 import { ConversationActivities } from './conversation/conversation-activities.js';
 import { CustomerMessages } from './api/customer-messages.js';
-import { HandoffEventPoster } from './conversation/event-poster.js';
+import { ConversationEventPoster } from './conversation/event-poster.js';
 import { HandoffController } from './api/handoff.controller.js';
 import { HandoffEvent } from './handoff-event.entity.js';
-import { HandoffEvents } from './conversation/conversation-events.js';
-import { HandoffStreams } from './conversation/event-stream.js';
+import { ConversationEvents } from './conversation/conversation-events.js';
+import { ConversationEventStreams } from './conversation/event-streams.js';
 import { MessagingWebhookController } from './conversation/messaging-webhook.controller.js';
 import { WebhookTokenVerifier } from './conversation/webhook-token.js';
-import { HandoffDelivery } from './delivery/delivery-worker.js';
+import { DeliveryWorker } from './delivery/delivery-worker.js';
 import { Handoff } from './handoff.entity.js';
 import { HandoffMaintenance } from './delivery/handoff-maintenance.js';
 import { HandoffMetrics } from './handoff.metrics.js';
@@ -38,13 +38,13 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
     HandoffTokens,
     HandoffMetrics,
     HandoffService,
-    HandoffDelivery,
+    DeliveryWorker,
     HandoffMaintenance,
-    HandoffEvents,
-    HandoffStreams,
+    ConversationEvents,
+    ConversationEventStreams,
     ConversationActivities,
     WebhookTokenVerifier,
-    HandoffEventPoster,
+    ConversationEventPoster,
     CustomerMessages,
   ],
 })

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
-import { QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
+import { DELIVERY_QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
 import { Handoff } from './handoff.entity.js';
 import type { HandoffChannel, HandoffError, HandoffReason, HandoffState } from './handoff.types.js';
 
@@ -304,7 +304,7 @@ export class HandoffRepository {
           AND NOT EXISTS (SELECT 1 FROM ${QUEUE_SCHEMA}.job j
                            WHERE j.name = $2 AND j.id = h.job_id AND j.state IN ('created', 'retry', 'active'))
         ORDER BY h.created_at LIMIT 500 FOR UPDATE OF h SKIP LOCKED`,
-      [staleMs, QUEUE],
+      [staleMs, DELIVERY_QUEUE],
     );
   }
 

@@ -4,7 +4,7 @@ import type { Principal } from '../access/principal.js';
 import { AuditContext, AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
-import { ConnectionEvents } from '../settings/connection-events.js';
+import { ConnectionHooks } from '../settings/connection-hooks.js';
 import { SettingsMetrics } from '../settings/settings.metrics.js';
 import { StoredCredentials } from '../settings/stored-credentials.js';
 import { IntegrationSettings } from '../settings/settings.entity.js';
@@ -30,7 +30,7 @@ export class IntegrationService {
     private readonly rateLimiter: VerificationRateLimiter,
     private readonly audit: AuditService,
     private readonly settingsMetrics: SettingsMetrics,
-    private readonly events: ConnectionEvents,
+    private readonly hooks: ConnectionHooks,
   ) {}
 
   async status(principal: Principal): Promise<IntegrationStatusDto> {
@@ -68,7 +68,7 @@ export class IntegrationService {
       return this.upsert(manager, orgId, current, input, result, context);
     });
     this.settingsMetrics.refreshSoon();
-    await this.events.verified(orgId);
+    await this.hooks.verified(orgId);
     return this.document(saved);
   }
 
@@ -88,7 +88,7 @@ export class IntegrationService {
       const row = await this.settings.lockExistingByOrg(manager, principal.org_id);
       if (!row) throw notConnected();
       checkIfMatch(ifMatch, row);
-      await this.events.disconnecting(manager, principal.org_id);
+      await this.hooks.disconnecting(manager, principal.org_id);
       await this.settings.deleteByOrg(manager, principal.org_id);
       await this.audit.record(manager, principal.org_id, 'integration.disconnected', context, {
         client_id: row.clientId,

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IntegrationSettings } from './settings.entity.js';
-import { ConnectionEvents } from './connection-events.js';
+import { ConnectionHooks } from './connection-hooks.js';
 import { SecretCipher } from './secret-cipher.js';
 import { SettingsMetrics } from './settings.metrics.js';
 import { SettingsRepository } from './settings.repository.js';
@@ -9,7 +9,7 @@ import { StoredCredentials } from './stored-credentials.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IntegrationSettings])],
-  providers: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionEvents],
-  exports: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionEvents],
+  providers: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionHooks],
+  exports: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionHooks],
 })
 export class SettingsModule {}

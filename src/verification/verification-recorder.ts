@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
-import { ConnectionEvents } from '../settings/connection-events.js';
+import { ConnectionHooks } from '../settings/connection-hooks.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import type { VerificationResult } from './credential-verifier.js';
 import { nextStatus, summarise } from './status-rules.js';
@@ -20,7 +20,7 @@ export class VerificationRecorder {
     private readonly settings: SettingsRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
-    private readonly events: ConnectionEvents,
+    private readonly hooks: ConnectionHooks,
   ) {}
 
   /**
@@ -61,7 +61,7 @@ export class VerificationRecorder {
       }
       return row;
     });
-    if (recorded && result.ok) await this.events.verified(orgId);
+    if (recorded && result.ok) await this.hooks.verified(orgId);
     return recorded;
   }
 

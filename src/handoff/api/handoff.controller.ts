@@ -27,7 +27,7 @@ import {
   SubmitHandoffDto,
 } from './handoff.dto.js';
 import { HandoffService } from './handoff.service.js';
-import { HandoffStreams } from '../conversation/event-stream.js';
+import { ConversationEventStreams } from '../conversation/event-streams.js';
 
 /** Transcripts make handoff bodies the largest this API takes; every other route keeps 64 KB. */
 const HANDOFF_BODY_LIMIT = 1024 * 1024;
@@ -44,7 +44,7 @@ const SESSION_PARAM = {
 export class HandoffController {
   constructor(
     private readonly handoffs: HandoffService,
-    private readonly streams: HandoffStreams,
+    private readonly streams: ConversationEventStreams,
     private readonly messages: CustomerMessages,
   ) {}
 

@@ -3,7 +3,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
-import { ConnectionEvents } from '../../settings/connection-events.js';
+import { ConnectionHooks } from '../../settings/connection-hooks.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
 import { connectionInvalidError } from '../delivery/delivery-worker.js';
 import { HandoffQueue } from '../handoff-queue.js';
@@ -27,14 +27,14 @@ export class HandoffService implements OnModuleInit {
     private readonly settings: SettingsRepository,
     private readonly tokens: HandoffTokens,
     private readonly metrics: HandoffMetrics,
-    private readonly events: ConnectionEvents,
+    private readonly hooks: ConnectionHooks,
   ) {}
 
   onModuleInit(): void {
     // A connection verified again (save, verify, sweep) resumes what was held for it.
-    this.events.onVerified((orgId) => this.resumeHeld(orgId, new Date()).then(() => undefined));
+    this.hooks.onVerified((orgId) => this.resumeHeld(orgId, new Date()).then(() => undefined));
     // A disconnect cancels, in its own transaction, everything not delivered.
-    this.events.onDisconnect(async (manager, orgId) => {
+    this.hooks.onDisconnect(async (manager, orgId) => {
       const cancelled = await this.handoffs.cancelOpen(manager, orgId);
       this.tokens.forget(orgId);
       if (cancelled > 0) {

@@ -5,8 +5,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ORG_ID_PATTERN } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
-import { HandoffEventPoster } from './event-poster.js';
-import { HandoffEventDocument, HandoffEvents } from './conversation-events.js';
+import { ConversationEventPoster } from './event-poster.js';
+import { ConversationEventDocument, ConversationEvents } from './conversation-events.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
@@ -14,7 +14,7 @@ import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 const CLOSING = ['ConversationClosed', 'AgentClosed', 'AgentEndedSession'];
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Mapped = { type: HandoffEventDocument['type']; data: Record<string, unknown> };
+type Mapped = { type: ConversationEventDocument['type']; data: Record<string, unknown> };
 
 @Injectable()
 export class ConversationActivities {
@@ -23,9 +23,9 @@ export class ConversationActivities {
   constructor(
     private readonly settings: SettingsRepository,
     private readonly handoffs: HandoffRepository,
-    private readonly events: HandoffEvents,
+    private readonly events: ConversationEvents,
     private readonly tokens: WebhookTokenVerifier,
-    private readonly poster: HandoffEventPoster,
+    private readonly poster: ConversationEventPoster,
   ) {}
 
   /** Stores one activity; returns the event id (null when it was stored before). */

@@ -13,7 +13,7 @@ const PAGE = 500;
 const RECONNECT_MS = 1000;
 
 /** An event as streamed and posted: the same document everywhere. */
-export interface HandoffEventDocument {
+export interface ConversationEventDocument {
   id: string;
   type: 'agent.message' | 'agent.typing' | 'conversation.event' | 'conversation.closed';
   session_id: string;
@@ -24,7 +24,7 @@ export interface HandoffEventDocument {
 
 interface EventRow {
   id: string;
-  type: HandoffEventDocument['type'];
+  type: ConversationEventDocument['type'];
   data: Record<string, unknown>;
   occurred_at: Date;
   session_id: string;
@@ -33,12 +33,12 @@ interface EventRow {
 
 interface Subscriber {
   lastId: bigint;
-  send: (event: HandoffEventDocument) => void;
+  send: (event: ConversationEventDocument) => void;
 }
 
 @Injectable()
-export class HandoffEvents implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(HandoffEvents.name);
+export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ConversationEvents.name);
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly pulling = new Map<string, { again: boolean; done: Promise<void> }>();
   private listener?: PoolClient;
@@ -65,7 +65,7 @@ export class HandoffEvents implements OnModuleInit, OnModuleDestroy {
   async record(
     manager: EntityManager,
     handoff: { id: string; orgId: string },
-    type: HandoffEventDocument['type'],
+    type: ConversationEventDocument['type'],
     data: Record<string, unknown>,
     activityId: string | null,
   ): Promise<string | null> {
@@ -88,7 +88,7 @@ export class HandoffEvents implements OnModuleInit, OnModuleDestroy {
   }
 
   /** An event by id, as a document (for the outgoing webhook). */
-  async document(id: string): Promise<HandoffEventDocument | undefined> {
+  async document(id: string): Promise<ConversationEventDocument | undefined> {
     const rows = await this.dataSource.query<EventRow[]>(`${SELECT} WHERE e.id = $1`, [id]);
     return rows[0] ? toDocument(rows[0]) : undefined;
   }
@@ -97,7 +97,7 @@ export class HandoffEvents implements OnModuleInit, OnModuleDestroy {
    * Streams the handoff's events after `lastId` to `send`, in order, then each new one as it
    * is stored on any instance. Returns the unsubscribe function.
    */
-  subscribe(handoffId: string, lastId: bigint, send: (event: HandoffEventDocument) => void): () => void {
+  subscribe(handoffId: string, lastId: bigint, send: (event: ConversationEventDocument) => void): () => void {
     const subscriber: Subscriber = { lastId, send };
     let set = this.subscribers.get(handoffId);
     if (!set) {
@@ -198,7 +198,7 @@ export class HandoffEvents implements OnModuleInit, OnModuleDestroy {
 const SELECT = `SELECT e.id::text AS id, e.type, e.data, e.occurred_at, h.session_id, h.conversation_id
                   FROM handoff_events e JOIN handoffs h ON h.id = e.handoff_id`;
 
-function toDocument(row: EventRow): HandoffEventDocument {
+function toDocument(row: EventRow): ConversationEventDocument {
   return {
     id: row.id,
     type: row.type,

@@ -6,20 +6,20 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config.js';
-import { HandoffEvents } from './conversation-events.js';
+import { ConversationEvents } from './conversation-events.js';
 import { EVENT_POST_QUEUE, HandoffQueue } from '../handoff-queue.js';
 
 const POST_TIMEOUT_MS = 10_000;
 const CONCURRENCY = 4;
 
 @Injectable()
-export class HandoffEventPoster implements OnModuleInit {
+export class ConversationEventPoster implements OnModuleInit {
   private readonly webhook?: Webhook;
 
   constructor(
     private readonly config: AppConfig,
     private readonly queue: HandoffQueue,
-    private readonly events: HandoffEvents,
+    private readonly events: ConversationEvents,
   ) {
     if (config.handoffEventsSecret) this.webhook = new Webhook(config.handoffEventsSecret);
   }

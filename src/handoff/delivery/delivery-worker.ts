@@ -13,7 +13,7 @@ import { SettingsRepository } from '../../settings/settings.repository.js';
 import { PlainCredentials, StoredCredentials } from '../../settings/stored-credentials.js';
 import { hintFor } from '../../verification/hints.js';
 import { CONNECTION_CODES, deliveryHint } from './delivery-hints.js';
-import { HandoffQueue, QUEUE } from '../handoff-queue.js';
+import { HandoffQueue, DELIVERY_QUEUE } from '../handoff-queue.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { AttemptEnd, DeliveryProgress, HandoffRepository } from '../handoff.repository.js';
 import type { Handoff } from '../handoff.entity.js';
@@ -52,8 +52,8 @@ class AttemptTimedOut extends Error {
 class Superseded extends Error {}
 
 @Injectable()
-export class HandoffDelivery implements OnModuleInit {
-  private readonly logger = new Logger(HandoffDelivery.name);
+export class DeliveryWorker implements OnModuleInit {
+  private readonly logger = new Logger(DeliveryWorker.name);
 
   constructor(
     private readonly config: AppConfig,
@@ -69,7 +69,7 @@ export class HandoffDelivery implements OnModuleInit {
 
   /** Registered before the application starts: the queue's pump starts once it is up. */
   onModuleInit(): void {
-    this.queue.process(QUEUE, this.config.handoffConcurrency, (jobId, job) =>
+    this.queue.process(DELIVERY_QUEUE, this.config.handoffConcurrency, (jobId, job) =>
       this.attempt(jobId, job.handoff_id),
     );
   }

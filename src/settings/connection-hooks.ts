@@ -11,8 +11,8 @@ type DisconnectListener = (manager: EntityManager, orgId: string) => Promise<voi
  * be cancelled with it.
  */
 @Injectable()
-export class ConnectionEvents {
-  private readonly logger = new Logger(ConnectionEvents.name);
+export class ConnectionHooks {
+  private readonly logger = new Logger(ConnectionHooks.name);
   private readonly verifiedListeners: VerifiedListener[] = [];
   private readonly disconnectListeners: DisconnectListener[] = [];
 

@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config.js';
 import { AppError } from '../../common/errors.js';
-import { HandoffEventDocument, HandoffEvents } from './conversation-events.js';
+import { ConversationEventDocument, ConversationEvents } from './conversation-events.js';
 import { HandoffRepository } from '../handoff.repository.js';
 
 const EVENT_ID = /^\d{1,18}$/;
@@ -13,13 +13,13 @@ const EVENT_ID = /^\d{1,18}$/;
  * HANDOFF_EVENTS_HEARTBEAT; the stream ends after `conversation.closed`.
  */
 @Injectable()
-export class HandoffStreams implements OnModuleDestroy {
+export class ConversationEventStreams implements OnModuleDestroy {
   private readonly open = new Set<() => void>();
 
   constructor(
     private readonly config: AppConfig,
     private readonly handoffs: HandoffRepository,
-    private readonly events: HandoffEvents,
+    private readonly events: ConversationEvents,
   ) {}
 
   /** Ends every open stream (clients reconnect to another instance with Last-Event-ID). */
@@ -75,11 +75,15 @@ export class HandoffStreams implements OnModuleDestroy {
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), this.config.handoffEventsHeartbeatMs);
     this.open.add(end);
     raw.once('close', end);
-    const unsubscribe = this.events.subscribe(handoff.id, BigInt(last), (event: HandoffEventDocument) => {
-      if (ended) return;
-      raw.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-      if (event.type === 'conversation.closed') end();
-    });
+    const unsubscribe = this.events.subscribe(
+      handoff.id,
+      BigInt(last),
+      (event: ConversationEventDocument) => {
+        if (ended) return;
+        raw.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        if (event.type === 'conversation.closed') end();
+      },
+    );
     // A conversation closed before this (re)connection, with nothing left to send: nothing will come.
     if (handoff.conversationState === 'closed' && !(await this.events.hasAfter(handoff.id, last))) end();
   }
