@@ -13,13 +13,16 @@ const swc = [
   },
 ];
 
+const ESM_ONLY = '(?:content-disposition|path-to-regexp)';
+
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': swc, '/node_modules/content-disposition/.+\\.js$': swc },
-  // @fastify/static (CommonJS) requires content-disposition (ESM only); jest cannot require(esm)
-  // on Node 20, so that one package is compiled to CommonJS when it is required.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  transform: { '^.+\\.ts$': swc, [`/node_modules/${ESM_ONLY}/.+\\.js$`]: swc },
+  // CommonJS packages that require() ESM-only ones (@fastify/static: content-disposition;
+  // @fastify/middie: path-to-regexp 8): jest's module system cannot require(esm) before Node 24.9,
+  // so on Node 22 those packages are compiled to CommonJS when they are required.
+  transformIgnorePatterns: [`^(?!.*/node_modules/${ESM_ONLY}/).*/node_modules/`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
