@@ -1,13 +1,15 @@
 // Every statement on the handoffs table. TypeORM for reads and the insert; plain SQL for the
-// state transitions, which are conditional UPDATEs with RETURNING: a delivery only writes while
-// it still owns the row (the attempt number it claimed is the fence), so a stale worker — one
-// whose job expired and was taken over — can never overwrite a newer outcome.
+// state transitions, which are conditional UPDATEs with RETURNING built from the state machine's
+// table (handoff-states.ts): each leaves only the states its transition leaves. A delivery only
+// writes while it still owns the row (the attempt number it claimed is the fence), so a stale
+// worker — one whose lease lapsed and whose job was taken over — never overwrites a newer outcome.
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { DELIVERY_QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
 import { Handoff } from './handoff.entity.js';
+import { ATTEMPT_END, enters, leaves, OPEN_STATES, type TransitionName } from './handoff-states.js';
 import type { HandoffChannel, HandoffError, HandoffReason, HandoffState } from './handoff.types.js';
 
 export interface HandoffFilters {
@@ -48,9 +50,12 @@ const COLUMNS = {
   routeReason: 'route_reason',
 } as const satisfies Record<keyof DeliveryProgress, string>;
 
+/** Progress is saved only by the attempt that holds the row: the state every attempt end leaves. */
+const TRANSITIONS_DURING_ATTEMPT = leaves('deliver');
+
 /** On every verification that passes (a save, a verify, the sweep): see hasHeld. */
 const HAS_HELD = new PreparedStatement(
-  `SELECT EXISTS (SELECT 1 FROM handoffs WHERE org_id = $1 AND state = 'held' AND updated_at <= $2) AS held`,
+  `SELECT EXISTS (SELECT 1 FROM handoffs WHERE org_id = $1 AND ${leaves('resume')} AND updated_at <= $2) AS held`,
 );
 
 @Injectable()
@@ -59,6 +64,28 @@ export class HandoffRepository {
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
+  }
+
+  /**
+   * Runs `work` in a transaction that commits when it answers something and rolls back when it
+   * answers null — for work whose last statement finds the row moved on, so that what it wrote
+   * before (a queued job) goes too.
+   */
+  async commitUnlessNull<T>(work: (manager: EntityManager) => Promise<T | null>): Promise<T | null> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const result = await work(runner.manager);
+      if (result === null) await runner.rollbackTransaction();
+      else await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 
   findBySession(
@@ -131,8 +158,8 @@ export class HandoffRepository {
    */
   async claim(id: string, jobId: string): Promise<Handoff | null> {
     const rows = await this.update(
-      `UPDATE handoffs SET state = 'delivering', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND job_id = $2 AND state IN ('pending', 'delivering')
+      `UPDATE handoffs SET ${enters('claim')}, attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND ${leaves('claim')}
         RETURNING *`,
       [id, jobId],
     );
@@ -154,32 +181,27 @@ export class HandoffRepository {
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => [COLUMNS[key], value]);
     let deliveredAt = '';
+    const transition: TransitionName = ATTEMPT_END[end.state];
     switch (end.state) {
       case 'delivered':
-        columns.push(['state', 'delivered'], ['reason', null], ['last_error', null], ['job_id', null]);
+        columns.push(['reason', null], ['last_error', null], ['job_id', null]);
         deliveredAt = ', delivered_at = now()';
         break;
       case 'pending':
         columns.push(
-          ['state', 'pending'],
           ['job_id', end.jobId],
           ['next_attempt_at', end.nextAttemptAt],
           ['last_error', JSON.stringify(end.error)],
         );
         break;
       default:
-        columns.push(
-          ['state', end.state],
-          ['reason', end.reason],
-          ['job_id', null],
-          ['next_attempt_at', null],
-        );
+        columns.push(['reason', end.reason], ['job_id', null], ['next_attempt_at', null]);
         if (end.error) columns.push(['last_error', JSON.stringify(end.error)]);
     }
     const assignments = columns.map(([column], i) => `${column} = $${i + 3}`).join(', ');
     const rows = await this.update(
-      `UPDATE handoffs SET ${assignments}, updated_at = now()${deliveredAt}
-        WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING *`,
+      `UPDATE handoffs SET ${enters(transition)}, ${assignments}, updated_at = now()${deliveredAt}
+        WHERE id = $1 AND attempts = $2 AND ${leaves(transition)} RETURNING *`,
       [id, attempt, ...columns.map(([, value]) => value)],
       manager,
     );
@@ -196,7 +218,7 @@ export class HandoffRepository {
     );
     const rows = await this.update(
       `UPDATE handoffs SET ${entries.map(([key], i) => `${COLUMNS[key]} = $${i + 3}`).join(', ')}, updated_at = now()
-        WHERE id = $1 AND attempts = $2 AND state = 'delivering' RETURNING id`,
+        WHERE id = $1 AND attempts = $2 AND ${TRANSITIONS_DURING_ATTEMPT} RETURNING id`,
       [id, attempt, ...entries.map(([, value]) => value)],
     );
     return rows.length > 0;
@@ -225,9 +247,9 @@ export class HandoffRepository {
     return (
       (
         await this.update(
-          `UPDATE handoffs SET state = 'pending', reason = NULL, attempts = 0, next_attempt_at = NULL,
+          `UPDATE handoffs SET ${enters('retry')}, reason = NULL, attempts = 0, next_attempt_at = NULL,
                   job_id = $3, updated_at = now()
-            WHERE org_id = $1 AND session_id = $2 AND state = 'failed' RETURNING *`,
+            WHERE org_id = $1 AND session_id = $2 AND ${leaves('retry')} RETURNING *`,
           [orgId, sessionId, jobId],
           manager,
         )
@@ -235,7 +257,6 @@ export class HandoffRepository {
     );
   }
 
-  /** The org's handoffs held before `heldBefore` (when its connection was verified), locked, to be given jobs again. */
   /**
    * Whether the org has handoffs held before `heldBefore`, without a transaction: most
    * verifications find none, and this answers that in one round trip on the open-handoffs index.
@@ -247,24 +268,34 @@ export class HandoffRepository {
 
   async lockHeld(manager: EntityManager, orgId: string, heldBefore: Date): Promise<{ id: string }[]> {
     return manager.query(
-      `SELECT id FROM handoffs WHERE org_id = $1 AND state = 'held' AND updated_at <= $2
+      `SELECT id FROM handoffs WHERE org_id = $1 AND ${leaves('resume')} AND updated_at <= $2
         ORDER BY created_at FOR UPDATE SKIP LOCKED`,
       [orgId, heldBefore],
     );
   }
 
-  async release(manager: EntityManager, id: string, jobId: string): Promise<void> {
-    await manager.query(
-      `UPDATE handoffs SET state = 'pending', reason = NULL, job_id = $2, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1`,
+  /**
+   * A locked row back to pending with a new job: a held one resumed, or an open one whose job was
+   * lost requeued. False when the row is not in a state that transition leaves.
+   */
+  async release(
+    manager: EntityManager,
+    transition: 'resume' | 'requeue',
+    id: string,
+    jobId: string,
+  ): Promise<boolean> {
+    const [rows] = await manager.query<[unknown[], number]>(
+      `UPDATE handoffs SET ${enters(transition)}, reason = NULL, job_id = $2, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND ${leaves(transition)} RETURNING id`,
       [id, jobId],
     );
+    return rows.length > 0;
   }
 
   /** Orgs with held handoffs (the maintenance pass checks whether their connection is active again). */
   async orgsWithHeld(): Promise<string[]> {
     const rows = await this.dataSource.query<{ org_id: string }[]>(
-      "SELECT DISTINCT org_id FROM handoffs WHERE state = 'held'",
+      `SELECT DISTINCT org_id FROM handoffs WHERE ${leaves('resume')}`,
     );
     return rows.map((row) => row.org_id);
   }
@@ -272,9 +303,9 @@ export class HandoffRepository {
   /** Disconnect: everything not delivered is cancelled with it (records already created stay). */
   async cancelOpen(manager: EntityManager, orgId: string): Promise<number> {
     const rows = await this.update(
-      `UPDATE handoffs SET state = 'cancelled', reason = 'disconnected', job_id = NULL, next_attempt_at = NULL,
+      `UPDATE handoffs SET ${enters('disconnect')}, reason = 'disconnected', job_id = NULL, next_attempt_at = NULL,
               updated_at = now()
-        WHERE org_id = $1 AND state IN ('pending', 'delivering', 'held') RETURNING id`,
+        WHERE org_id = $1 AND ${leaves('disconnect')} RETURNING id`,
       [orgId],
       manager,
     );
@@ -284,9 +315,9 @@ export class HandoffRepository {
   /** Pending or held handoffs accepted longer ago than `maxAgeMs` fail as expired. */
   async expireOld(maxAgeMs: number, error: HandoffError): Promise<Handoff[]> {
     return this.update(
-      `UPDATE handoffs SET state = 'failed', reason = 'expired', job_id = NULL, next_attempt_at = NULL,
+      `UPDATE handoffs SET ${enters('expire')}, reason = 'expired', job_id = NULL, next_attempt_at = NULL,
               last_error = coalesce(last_error, $2::jsonb), updated_at = now()
-        WHERE state IN ('pending', 'held') AND created_at < now() - make_interval(secs => $1 / 1000.0)
+        WHERE ${leaves('expire')} AND created_at < now() - make_interval(secs => $1 / 1000.0)
         RETURNING *`,
       [maxAgeMs, JSON.stringify(error)],
     );
@@ -299,7 +330,7 @@ export class HandoffRepository {
   async lockStalled(manager: EntityManager, staleMs: number): Promise<{ id: string }[]> {
     return manager.query(
       `SELECT h.id FROM handoffs h
-        WHERE h.state IN ('pending', 'delivering')
+        WHERE ${leaves('requeue', 'h.state')}
           AND h.updated_at < now() - make_interval(secs => $1 / 1000.0)
           AND NOT EXISTS (SELECT 1 FROM ${QUEUE_SCHEMA}.job j
                            WHERE j.name = $2 AND j.id = h.job_id AND j.state IN ('created', 'retry', 'active'))
@@ -311,7 +342,7 @@ export class HandoffRepository {
   /** Open handoffs by state, for the gauge. */
   async countOpen(): Promise<Record<string, number>> {
     const rows = await this.dataSource.query<{ state: string; n: number }[]>(
-      `SELECT state, count(*)::int AS n FROM handoffs WHERE state IN ('pending', 'delivering', 'held') GROUP BY 1`,
+      `SELECT state, count(*)::int AS n FROM handoffs WHERE state IN (${OPEN_STATES.map((s) => `'${s}'`).join(', ')}) GROUP BY 1`,
     );
     return Object.fromEntries(rows.map((row) => [row.state, row.n]));
   }

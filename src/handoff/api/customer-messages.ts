@@ -101,16 +101,8 @@ export class CustomerMessages implements OnModuleInit {
           text: job.text,
         },
       );
-    let accessToken = await this.tokens.get(handoff.orgId, settings.version, credentials, scope);
     try {
-      try {
-        await send(accessToken);
-      } catch (error) {
-        if (!(error instanceof UpstreamFailure) || error.upstreamStatus !== 401) throw error;
-        await this.tokens.drop(handoff.orgId, accessToken, scope);
-        accessToken = await this.tokens.get(handoff.orgId, settings.version, credentials, scope);
-        await send(accessToken);
-      }
+      await this.tokens.withToken(handoff.orgId, settings.version, credentials, scope, send);
       this.logger.log(log, 'Customer message relayed');
     } catch (error) {
       if (error instanceof UpstreamFailure && error.outcome === 'rejected') {

@@ -5,11 +5,12 @@ import type { Principal } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
 import { ConnectionHooks } from '../../settings/connection-hooks.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
-import { connectionInvalidError } from '../delivery/delivery-worker.js';
+import { connectionInvalidError } from '../handoff-error.js';
 import { HandoffQueue } from '../handoff-queue.js';
 import { HandoffTokens } from '../delivery/handoff-tokens.js';
 import { HandoffDocumentDto, HandoffPageDto, HandoffQueryDto, SubmitHandoffDto } from './handoff.dto.js';
 import { Handoff } from '../handoff.entity.js';
+import { TRANSITIONS } from '../handoff-states.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { HandoffFilters, HandoffRepository } from '../handoff.repository.js';
 import { CHAT_CHANNELS, HandoffRequest } from '../handoff.types.js';
@@ -72,7 +73,7 @@ export class HandoffService implements OnModuleInit {
       channel: request.channel,
       route: conversation ? 'conversation' : 'incident',
       routeReason: chat && !conversation ? 'messaging_not_configured' : null,
-      state: held ? 'held' : 'pending',
+      state: TRANSITIONS[held ? 'acceptHeld' : 'accept'].to,
       reason: held ? 'connection_invalid' : null,
       attempts: 0,
       nextAttemptAt: null,
@@ -92,18 +93,12 @@ export class HandoffService implements OnModuleInit {
       deliveredAt: null,
     } satisfies Partial<Handoff>);
 
-    const inserted = await this.handoffs
-      .transaction(async (manager) => {
-        if (!held) row.jobId = await this.queue.enqueue(manager, row.id);
-        const saved = await this.handoffs.insert(manager, row);
-        // A concurrent submit of the same session won: undo this one's job with the transaction.
-        if (!saved) throw new SessionTaken();
-        return saved;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof SessionTaken) return null;
-        throw error;
-      });
+    // The row and its job commit together; a concurrent submit of the same session won: this
+    // one's job goes with the rollback.
+    const inserted = await this.handoffs.commitUnlessNull(async (manager) => {
+      if (!held) row.jobId = await this.queue.enqueue(manager, row.id);
+      return this.handoffs.insert(manager, row);
+    });
     if (!inserted) {
       const winner = await this.handoffs.findBySession(orgId, request.session_id);
       return { created: false, document: sameOrConflict(winner!, requestHash) };
@@ -148,17 +143,9 @@ export class HandoffService implements OnModuleInit {
         'This organisation has no Dynamics 365 connection: connect it first (Test & Save).',
       );
     }
-    const requeued = await this.handoffs
-      .transaction(async (manager) => {
-        const jobId = await this.queue.enqueue(manager, current.id);
-        const row = await this.handoffs.requeueFailed(manager, orgId, sessionId, jobId);
-        if (!row) throw new SessionTaken();
-        return row;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof SessionTaken) return null;
-        throw error;
-      });
+    const requeued = await this.handoffs.commitUnlessNull(async (manager) =>
+      this.handoffs.requeueFailed(manager, orgId, sessionId, await this.queue.enqueue(manager, current.id)),
+    );
     if (!requeued) throw new AppError('conflict', 'The handoff changed meanwhile; read it again.');
     this.queue.wake();
     this.metrics.refreshSoon();
@@ -172,7 +159,7 @@ export class HandoffService implements OnModuleInit {
     const resumed = await this.handoffs.transaction(async (manager: EntityManager) => {
       const held = await this.handoffs.lockHeld(manager, orgId, heldBefore);
       for (const { id } of held)
-        await this.handoffs.release(manager, id, await this.queue.enqueue(manager, id));
+        await this.handoffs.release(manager, 'resume', id, await this.queue.enqueue(manager, id));
       return held.length;
     });
     if (resumed > 0) {
@@ -189,8 +176,6 @@ export class HandoffService implements OnModuleInit {
     return row;
   }
 }
-
-class SessionTaken extends Error {}
 
 function sameOrConflict(existing: Handoff, requestHash: string): HandoffDocumentDto {
   if (existing.requestHash !== requestHash) {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
-import { expiredError } from './delivery-worker.js';
+import { expiredError } from '../handoff-error.js';
 import { HandoffQueue } from '../handoff-queue.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { HandoffRepository } from '../handoff.repository.js';
@@ -73,7 +73,7 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
     const requeued = await this.handoffs.transaction(async (manager) => {
       const stalled = await this.handoffs.lockStalled(manager, staleMs);
       for (const { id } of stalled)
-        await this.handoffs.release(manager, id, await this.queue.enqueue(manager, id));
+        await this.handoffs.release(manager, 'requeue', id, await this.queue.enqueue(manager, id));
       return stalled.length;
     });
     if (requeued > 0) {

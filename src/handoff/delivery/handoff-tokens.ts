@@ -4,6 +4,7 @@
 // 401 from Dataverse must drop exactly the token it refused.
 import { Injectable } from '@nestjs/common';
 import { EntraTokenClient } from '../../microsoft/auth/entra-token.client.js';
+import { UpstreamFailure } from '../../microsoft/upstream.js';
 import type { PlainCredentials } from '../../settings/stored-credentials.js';
 
 const EXPIRY_MARGIN_MS = 5 * 60_000;
@@ -48,6 +49,28 @@ export class HandoffTokens {
       if (this.entries.get(key) === fresh) this.entries.delete(key);
     });
     return (await token).accessToken;
+  }
+
+  /**
+   * Runs `send` with the org's token (for its environment, or with `scope`); when Microsoft answers
+   * 401 — a token revoked or issued before a change — drops exactly that token and runs `send`
+   * once more with a fresh one.
+   */
+  async withToken<T>(
+    orgId: string,
+    version: number,
+    credentials: PlainCredentials,
+    scope: string | undefined,
+    send: (accessToken: string) => Promise<T>,
+  ): Promise<T> {
+    const first = await this.get(orgId, version, credentials, scope);
+    try {
+      return await send(first);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure) || error.upstreamStatus !== 401) throw error;
+      await this.drop(orgId, first, scope);
+      return send(await this.get(orgId, version, credentials, scope));
+    }
   }
 
   /** The org disconnected: nothing of its connection stays in memory. */
