@@ -13,14 +13,14 @@ const swc = [
   },
 ];
 
-const ESM_ONLY = '(?:content-disposition|path-to-regexp)';
+const ESM_ONLY = '(?:content-disposition|path-to-regexp|@apidevtools/json-schema-ref-parser)';
 
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc, [`/node_modules/${ESM_ONLY}/.+\\.js$`]: swc },
   // CommonJS packages that require() ESM-only ones (@fastify/static: content-disposition;
-  // @fastify/middie: path-to-regexp 8): jest's module system cannot require(esm) before Node 24.9,
+  // @fastify/middie: path-to-regexp 8; @apidevtools/swagger-parser: json-schema-ref-parser): jest's module system cannot require(esm) before Node 24.9,
   // so on Node 22 those packages are compiled to CommonJS when they are required.
   transformIgnorePatterns: [`^(?!.*/node_modules/${ESM_ONLY}/).*/node_modules/`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
