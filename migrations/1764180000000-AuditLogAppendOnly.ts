@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { AUDIT_TRIGGERS } from '../src/audit/audit-schema.js';
 
 /**
  * The audit log is append-only in the database itself: triggers raise on UPDATE, DELETE and
@@ -15,12 +16,7 @@ export class AuditLogAppendOnly1764180000000 implements MigrationInterface {
       BEGIN
         RAISE EXCEPTION 'audit_events is append-only: % is not allowed', TG_OP USING ERRCODE = 'insufficient_privilege';
       END $$`);
-    await queryRunner.query(`
-      CREATE TRIGGER audit_events_no_update_delete BEFORE UPDATE OR DELETE ON audit_events
-        FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()`);
-    await queryRunner.query(`
-      CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change()`);
+    for (const trigger of AUDIT_TRIGGERS) await queryRunner.query(trigger);
     await queryRunner.query(
       'CREATE INDEX audit_events_org_action_idx ON audit_events (org_id, action, id DESC)',
     );

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { AUDIT_EVENT_HASH, AUDIT_REFUSE_CHANGE } from '../src/audit/audit-schema.js';
 
 /**
  * The audit chain becomes keyed. The content hash (`hash`, SHA-256 computed by
@@ -29,41 +30,8 @@ export class AuditChainKeyed1764200000000 implements MigrationInterface {
     await queryRunner.query(
       'DROP FUNCTION audit_event_hash(text, bigint, text, timestamptz, text, text, text, text, text, text, text, jsonb)',
     );
-    await queryRunner.query(`
-      CREATE FUNCTION audit_event_hash(
-        prev_hash text, id bigint, org_id text, occurred_at timestamptz, action text, actor_type text,
-        actor_id text, actor_name text, request_id text, ip text, user_agent text, details jsonb,
-        client_request_id text
-      ) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT encode(sha256(convert_to(concat_ws(',',
-          quote_nullable(prev_hash),
-          id::text,
-          quote_literal(org_id),
-          (extract(epoch FROM occurred_at) * 1000000)::bigint::text,
-          quote_literal(action),
-          quote_literal(actor_type),
-          quote_nullable(actor_id),
-          quote_nullable(actor_name),
-          quote_nullable(request_id),
-          quote_nullable(ip),
-          quote_nullable(user_agent),
-          details::text,
-          quote_literal(client_request_id)), 'UTF8')), 'hex')
-      $$`);
-    await queryRunner.query(`
-      CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF TG_OP = 'UPDATE' AND OLD.mac IS NULL AND NEW.mac IS NOT NULL AND NEW.mac_key_id IS NOT NULL
-           AND ROW(NEW.id, NEW.org_id, NEW.occurred_at, NEW.action, NEW.actor_type, NEW.actor_id, NEW.actor_name,
-                   NEW.request_id, NEW.ip, NEW.user_agent, NEW.details, NEW.prev_hash, NEW.hash, NEW.client_request_id)
-               IS NOT DISTINCT FROM
-               ROW(OLD.id, OLD.org_id, OLD.occurred_at, OLD.action, OLD.actor_type, OLD.actor_id, OLD.actor_name,
-                   OLD.request_id, OLD.ip, OLD.user_agent, OLD.details, OLD.prev_hash, OLD.hash, OLD.client_request_id)
-        THEN
-          RETURN NEW;
-        END IF;
-        RAISE EXCEPTION 'audit_events is append-only: % is not allowed', TG_OP USING ERRCODE = 'insufficient_privilege';
-      END $$`);
+    await queryRunner.query(AUDIT_EVENT_HASH.create);
+    await queryRunner.query(AUDIT_REFUSE_CHANGE);
     await queryRunner.query('ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_no_update_delete');
     await queryRunner.query('ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_no_truncate');
   }
@@ -76,9 +44,7 @@ export class AuditChainKeyed1764200000000 implements MigrationInterface {
       BEGIN
         RAISE EXCEPTION 'audit_events is append-only: % is not allowed', TG_OP USING ERRCODE = 'insufficient_privilege';
       END $$`);
-    await queryRunner.query(
-      'DROP FUNCTION audit_event_hash(text, bigint, text, timestamptz, text, text, text, text, text, text, text, jsonb, text)',
-    );
+    await queryRunner.query(`DROP FUNCTION ${AUDIT_EVENT_HASH.signature}`);
     await queryRunner.query(`
       CREATE FUNCTION audit_event_hash(
         prev_hash text, id bigint, org_id text, occurred_at timestamptz, action text, actor_type text,

@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
+import { hashOf } from './audit-schema.js';
 import type { AuditAction } from './audit-action.js';
 import type { Mac } from './audit-chain-keys.js';
 
@@ -78,11 +79,6 @@ export interface ContentCheck {
 const COLUMNS =
   'id::text, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, client_request_id, ip, user_agent, details, prev_hash, hash';
 
-const HASH_OF = (alias: string, fields: Record<string, string> = {}) => {
-  const f = (name: string) => fields[name] ?? `${alias}.${name}`;
-  return `audit_event_hash(${['prev_hash', 'id', 'org_id', 'occurred_at', 'action', 'actor_type', 'actor_id', 'actor_name', 'request_id', 'ip', 'user_agent', 'details', 'client_request_id'].map(f).join(', ')})`;
-};
-
 /** Namespace of the per-org advisory locks that serialise chain appends. */
 const CHAIN_LOCK_NAMESPACE = 7301;
 
@@ -101,7 +97,7 @@ const PLACE = new PreparedStatement(
    )
    SELECT v.id::text, to_char(v.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
           v.prev_hash, v.event_count::text,
-          ${HASH_OF('v', { org_id: '$1', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} AS hash
+          ${hashOf('v', { org_id: '$1', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} AS hash
      FROM v`,
 );
 
@@ -110,7 +106,7 @@ const INSERT = new PreparedStatement(
      INSERT INTO audit_events (id, org_id, occurred_at, action, actor_type, actor_id, actor_name, request_id, ip,
                                user_agent, details, client_request_id, prev_hash, hash, mac, mac_key_id)
      SELECT $11::bigint, $1, $12::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $13, $14, $15, $16
-      WHERE ${HASH_OF('x', { prev_hash: '$13', id: '$11::bigint', org_id: '$1', occurred_at: '$12::timestamptz', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} = $14
+      WHERE ${hashOf('x', { prev_hash: '$13', id: '$11::bigint', org_id: '$1', occurred_at: '$12::timestamptz', action: '$2', actor_type: '$3', actor_id: '$4', actor_name: '$5', request_id: '$6', ip: '$7', user_agent: '$8', details: '$9::jsonb', client_request_id: '$10' })} = $14
      RETURNING id
    ), head AS (
      INSERT INTO audit_chain_heads (org_id, last_id, last_hash, event_count, mac, mac_key_id)
@@ -203,7 +199,7 @@ export class AuditRepository {
     const on = manager ?? this.dataSource.manager;
     const hashes = () =>
       on.query<{ first_bad_hash: string | null }[]>(
-        `SELECT (min(id) FILTER (WHERE hash IS DISTINCT FROM ${HASH_OF('e')}))::text AS first_bad_hash
+        `SELECT (min(id) FILTER (WHERE hash IS DISTINCT FROM ${hashOf('e')}))::text AS first_bad_hash
            FROM audit_events e WHERE org_id = $1`,
         [orgId],
       );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import { poolOf } from './pool.js';
 
 const BUILT = new Map<string, PreparedStatement>();
 
@@ -49,6 +50,6 @@ export class PreparedStatement {
       return (await client.query<Row>(config)).rows;
     }
     const dataSource = source instanceof DataSource ? source : source.dataSource;
-    return (await (dataSource.driver as unknown as { master: Pool }).master.query<Row>(config)).rows;
+    return (await poolOf(dataSource).query<Row>(config)).rows;
   }
 }

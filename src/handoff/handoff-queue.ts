@@ -17,6 +17,7 @@ import { PgBoss } from 'pg-boss';
 import type { Db, Job, JobAttempt, Queue } from 'pg-boss';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { poolOf } from '../database/pool.js';
 
 /** pg-boss's schema: its tables, created by the DeliveryQueue12 migration. */
 export const QUEUE_SCHEMA = 'pgboss';
@@ -70,13 +71,13 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     private readonly config: AppConfig,
     @InjectDataSource() dataSource: DataSource,
   ) {
-    const pool = (dataSource.driver as unknown as { master: { query: Db['executeSql'] } }).master;
+    const pool = poolOf(dataSource);
     // The supervisor's pass, on whichever instance runs it first, fails jobs whose lease lapsed (and
     // jobs past their attempt timeout): a fifth of the lease apart, a dead instance's jobs are back
     // in the queue at most 1.2 leases after their last renewal.
     const passSeconds = Math.max(1, Math.round(config.handoffLeaseMs / 5000));
     this.boss = new PgBoss({
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      db: { executeSql: (text, values) => pool.query(text, values) } satisfies Db,
       schema: QUEUE_SCHEMA,
       // Its schema is a migration of ours (DeliveryQueue12): at start it is only checked.
       migrate: false,

@@ -19,6 +19,7 @@ import { HandoffMaintenance } from './delivery/handoff-maintenance.js';
 import { HandoffMetrics } from './handoff.metrics.js';
 import { HandoffQueue } from './handoff-queue.js';
 import { HandoffRepository } from './handoff.repository.js';
+import { HandoffEventRepository } from './handoff-event.repository.js';
 import { HandoffService } from './api/handoff.service.js';
 import { HandoffTokens } from './delivery/handoff-tokens.js';
 
@@ -34,6 +35,7 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
   controllers: [HandoffController, MessagingWebhookController],
   providers: [
     HandoffRepository,
+    HandoffEventRepository,
     HandoffQueue,
     HandoffTokens,
     HandoffMetrics,

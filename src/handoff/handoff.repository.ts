@@ -6,6 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { EntityColumns } from '../database/entity-columns.js';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { DELIVERY_QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
 import { Handoff } from './handoff.entity.js';
@@ -38,17 +39,11 @@ export type AttemptEnd =
   | { state: 'pending'; jobId: string; nextAttemptAt: Date; error: HandoffError }
   | { state: 'held' | 'failed' | 'cancelled'; reason: HandoffReason; error: HandoffError | null };
 
-const COLUMNS = {
-  contactId: 'contact_id',
-  contactCreated: 'contact_created',
-  ticketNumber: 'ticket_number',
-  queueItemId: 'queue_item_id',
-  conversationId: 'conversation_id',
-  conversationState: 'conversation_state',
-  conversationPartsSent: 'conversation_parts_sent',
-  route: 'route',
-  routeReason: 'route_reason',
-} as const satisfies Record<keyof DeliveryProgress, string>;
+/** The table's columns, from the entity. */
+const COLUMNS = new EntityColumns(Handoff);
+
+/** The column of a progress field (DeliveryProgress names Handoff's properties). */
+const progressColumn = (key: keyof DeliveryProgress): string => COLUMNS.column(key);
 
 /** Progress is saved only by the attempt that holds the row: the state every attempt end leaves. */
 const TRANSITIONS_DURING_ATTEMPT = leaves('deliver');
@@ -121,8 +116,8 @@ export class HandoffRepository {
       .orIgnore()
       .returning('*')
       .execute();
-    const rows = result.raw as RawRow[];
-    return rows.length > 0 ? fromRaw(rows[0]) : null;
+    const rows = result.raw as Record<string, unknown>[];
+    return rows.length > 0 ? COLUMNS.toEntity(rows[0]) : null;
   }
 
   /** One page, newest first, before the keyset position when given. */
@@ -179,7 +174,7 @@ export class HandoffRepository {
   ): Promise<Handoff | null> {
     const columns: [string, unknown][] = (Object.entries(progress) as [keyof DeliveryProgress, unknown][])
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => [COLUMNS[key], value]);
+      .map(([key, value]) => [progressColumn(key), value]);
     let deliveredAt = '';
     const transition: TransitionName = ATTEMPT_END[end.state];
     switch (end.state) {
@@ -217,7 +212,7 @@ export class HandoffRepository {
       ([, value]) => value !== undefined,
     );
     const rows = await this.update(
-      `UPDATE handoffs SET ${entries.map(([key], i) => `${COLUMNS[key]} = $${i + 3}`).join(', ')}, updated_at = now()
+      `UPDATE handoffs SET ${entries.map(([key], i) => `${progressColumn(key)} = $${i + 3}`).join(', ')}, updated_at = now()
         WHERE id = $1 AND attempts = $2 AND ${TRANSITIONS_DURING_ATTEMPT} RETURNING id`,
       [id, attempt, ...entries.map(([, value]) => value)],
     );
@@ -231,7 +226,7 @@ export class HandoffRepository {
     );
     if (entries.length === 0) return;
     await this.dataSource.query(
-      `UPDATE handoffs SET ${entries.map(([key], i) => `${COLUMNS[key]} = $${i + 2}`).join(', ')}
+      `UPDATE handoffs SET ${entries.map(([key], i) => `${progressColumn(key)} = $${i + 2}`).join(', ')}
         WHERE id = $1 AND state = 'cancelled'`,
       [id, ...entries.map(([, value]) => value)],
     );
@@ -353,67 +348,7 @@ export class HandoffRepository {
     manager = this.dataSource.manager,
   ): Promise<Handoff[]> {
     // TypeORM answers UPDATE … RETURNING with [rows, rowCount] on PostgreSQL.
-    const [rows] = await manager.query<[RawRow[], number]>(sql, values);
-    return rows.map(fromRaw);
+    const [rows] = await manager.query<[Record<string, unknown>[], number]>(sql, values);
+    return rows.map((row) => COLUMNS.toEntity(row));
   }
-}
-
-interface RawRow {
-  id: string;
-  org_id: string;
-  session_id: string;
-  channel: Handoff['channel'];
-  route: Handoff['route'];
-  route_reason: string | null;
-  state: HandoffState;
-  reason: HandoffReason | null;
-  attempts: number;
-  next_attempt_at: Date | null;
-  job_id: string | null;
-  last_error: HandoffError | null;
-  request: Handoff['request'];
-  request_hash: string;
-  incident_id: string;
-  note_id: string;
-  contact_id: string | null;
-  contact_created: boolean | null;
-  ticket_number: string | null;
-  queue_item_id: string | null;
-  conversation_id: string | null;
-  conversation_state: 'open' | 'closed' | null;
-  conversation_parts_sent: number;
-  created_at: Date;
-  updated_at: Date;
-  delivered_at: Date | null;
-}
-
-function fromRaw(row: RawRow): Handoff {
-  return Object.assign(new Handoff(), {
-    id: row.id,
-    orgId: row.org_id,
-    sessionId: row.session_id,
-    channel: row.channel,
-    route: row.route,
-    routeReason: row.route_reason,
-    state: row.state,
-    reason: row.reason,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    jobId: row.job_id,
-    lastError: row.last_error,
-    request: row.request,
-    requestHash: row.request_hash,
-    incidentId: row.incident_id,
-    noteId: row.note_id,
-    contactId: row.contact_id,
-    contactCreated: row.contact_created,
-    ticketNumber: row.ticket_number,
-    queueItemId: row.queue_item_id,
-    conversationId: row.conversation_id,
-    conversationState: row.conversation_state,
-    conversationPartsSent: row.conversation_parts_sent,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deliveredAt: row.delivered_at,
-  });
 }

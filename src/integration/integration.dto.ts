@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { GUID_EXAMPLE } from '../common/api-docs.js';
 import type { ExpiryWarning } from '../verification/status-rules.js';
-import type { IntegrationStatus, LastVerification, StageResult } from '../verification/verification.types.js';
+import type { IntegrationStatus, LastVerification, StageResult } from '../settings/verification.types.js';
 
 const GUID_PATTERN =
   /^(?!0{8}-0{4}-0{4}-0{4}-0{12}$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

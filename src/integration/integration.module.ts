@@ -7,6 +7,7 @@ import { IntegrationController } from './integration.controller.js';
 import { IntegrationService } from './integration.service.js';
 import { VerificationRateLimit } from './verification-rate-limit.entity.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
+import { VerificationRateLimitRepository } from './verification-rate-limit.repository.js';
 
 @Module({
   imports: [
@@ -16,6 +17,6 @@ import { VerificationRateLimiter } from './verification-rate-limiter.js';
     AuditModule,
   ],
   controllers: [IntegrationController],
-  providers: [IntegrationService, VerificationRateLimiter],
+  providers: [IntegrationService, VerificationRateLimiter, VerificationRateLimitRepository],
 })
 export class IntegrationModule {}

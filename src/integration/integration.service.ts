@@ -12,7 +12,7 @@ import { SettingsRepository } from '../settings/settings.repository.js';
 import { CredentialVerifier, VerificationResult } from '../verification/credential-verifier.js';
 import { summarise } from '../verification/status-rules.js';
 import { VerificationRecorder } from '../verification/verification-recorder.js';
-import type { StageResult } from '../verification/verification.types.js';
+import type { StageResult } from '../settings/verification.types.js';
 import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from './integration-input.js';
 import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
 import { toStatusDocument } from './status-document.js';

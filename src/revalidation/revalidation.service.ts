@@ -9,7 +9,7 @@ import { ClaimedRow, SettingsRepository } from '../settings/settings.repository.
 import { PlainCredentials, StoredCredentials } from '../settings/stored-credentials.js';
 import { CredentialVerifier, VerificationResult } from '../verification/credential-verifier.js';
 import { VerificationRecorder } from '../verification/verification-recorder.js';
-import type { IntegrationStatus } from '../verification/verification.types.js';
+import type { IntegrationStatus } from '../settings/verification.types.js';
 import { retryDelayMs } from '../common/retry-delay.js';
 import { RevalidationMetrics } from './revalidation.metrics.js';
 import { RevalidationRepository, RevalidationRun } from './revalidation.repository.js';

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { IntegrationStatus, LastVerification } from '../verification/verification.types.js';
+import type { IntegrationStatus, LastVerification } from './verification.types.js';
 
 /** One row per org. The secret is stored only encrypted (see SecretCipher); never return this entity. */
 @Entity({ name: 'dynamics365_integration_settings' })

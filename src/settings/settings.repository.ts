@@ -6,79 +6,40 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Not } from 'typeorm';
+import { EntityColumns } from '../database/entity-columns.js';
 import { PreparedStatement } from '../database/prepared-statement.js';
-import type { IntegrationStatus } from '../verification/verification.types.js';
 import { IntegrationSettings } from './settings.entity.js';
 
 /** Namespace of the per-org advisory locks taken before reading a row for update. */
 const ORG_LOCK_NAMESPACE = 7303;
 
-/** The columns `update` writes, and their names in the table. */
-const UPDATABLE = {
-  status: 'status',
-  lastVerification: 'last_verification',
-  lastVerifiedAt: 'last_verified_at',
-  consecutiveUnreachable: 'consecutive_unreachable',
-  version: 'version',
-} as const satisfies Partial<Record<keyof IntegrationSettings, string>>;
+/** The table's columns, from the entity. */
+const COLUMNS = new EntityColumns(IntegrationSettings);
+const ROW = COLUMNS.list;
 
-/** The columns Test & Save writes (see save). */
-const SAVED_COLUMNS = [
-  ['clientId', 'client_id'],
-  ['tenantId', 'tenant_id'],
-  ['environmentUrl', 'environment_url'],
-  ['clientSecretEncrypted', 'client_secret_encrypted'],
-  ['clientSecretKeyId', 'client_secret_key_id'],
-  ['clientSecretHint', 'client_secret_hint'],
-  ['secretExpiresAt', 'secret_expires_at'],
-  ['defaultPriority', 'default_priority'],
-  ['defaultOwnerId', 'default_owner_id'],
-  ['defaultQueueId', 'default_queue_id'],
-  ['defaultWorkstreamId', 'default_workstream_id'],
-  ['ticketProperties', 'ticket_properties'],
-  ['messagingEndpoint', 'messaging_endpoint'],
-  ['messagingChannelId', 'messaging_channel_id'],
-  ['messagingOrganizationId', 'messaging_organization_id'],
-  ['messagingScope', 'messaging_scope'],
-  ['status', 'status'],
-  ['lastVerifiedAt', 'last_verified_at'],
-  ['lastVerification', 'last_verification'],
-  ['consecutiveUnreachable', 'consecutive_unreachable'],
-  ['version', 'version'],
-] as const satisfies readonly (readonly [keyof IntegrationSettings, string])[];
+/** The columns `update` writes. */
+type Updatable = 'status' | 'lastVerification' | 'lastVerifiedAt' | 'consecutiveUnreachable' | 'version';
 
-/** Every column of a row, named (a prepared statement never answers `*`: see PreparedStatement). */
-const ROW_COLUMNS = [
-  'org_id',
-  'client_id',
-  'tenant_id',
-  'environment_url',
-  'client_secret_encrypted',
-  'client_secret_key_id',
-  'client_secret_hint',
-  'secret_expires_at',
-  'default_priority',
-  'default_owner_id',
-  'default_queue_id',
-  'default_workstream_id',
-  'ticket_properties',
-  'messaging_endpoint',
-  'messaging_channel_id',
-  'messaging_organization_id',
-  'messaging_scope',
+/** The columns Test & Save writes (see save): everything but the sweep's bookkeeping and the times. */
+const SAVED_COLUMNS = COLUMNS.columns
+  .filter(
+    ({ property }) =>
+      !['orgId', 'lastSweptAt', 'claimedUntil', 'claimedBy', 'createdAt', 'updatedAt'].includes(property),
+  )
+  .map(({ property, column }) => [property, column] as const);
+
+/** What a sweep needs of a claimed row to verify it (see ClaimedRow). */
+const CLAIMED = [
+  'orgId',
+  'clientId',
+  'tenantId',
+  'environmentUrl',
+  'clientSecretEncrypted',
+  'clientSecretKeyId',
+  'messagingOrganizationId',
+  'messagingScope',
   'status',
-  'last_verified_at',
-  'last_verification',
-  'consecutive_unreachable',
-  'last_swept_at',
-  'claimed_until',
-  'claimed_by',
-  'version',
-  'created_at',
-  'updated_at',
-] as const satisfies readonly (keyof SettingsRow)[];
-
-const ROW = ROW_COLUMNS.join(', ');
+] as const satisfies readonly (keyof IntegrationSettings)[];
 
 /** The hot statements, prepared once per connection. */
 const FIND = new PreparedStatement(`SELECT ${ROW} FROM dynamics365_integration_settings WHERE org_id = $1`);
@@ -102,26 +63,13 @@ const CLAIM = new PreparedStatement(
        ORDER BY last_swept_at NULLS FIRST, org_id
        LIMIT 1
        FOR UPDATE SKIP LOCKED)
-    RETURNING s.org_id AS "orgId", s.client_id AS "clientId", s.tenant_id AS "tenantId",
-              s.environment_url AS "environmentUrl", s.client_secret_encrypted AS "clientSecretEncrypted",
-              s.client_secret_key_id AS "clientSecretKeyId", s.messaging_organization_id AS "messagingOrganizationId",
-              s.messaging_scope AS "messagingScope", s.status`,
+    RETURNING ${CLAIMED.map((property) => `s.${COLUMNS.column(property)} AS "${property}"`).join(', ')}`,
 );
 
-export type SettingsChanges = Partial<Pick<IntegrationSettings, keyof typeof UPDATABLE>>;
+export type SettingsChanges = Partial<Pick<IntegrationSettings, Updatable>>;
 
 /** What a sweep needs of a claimed row to verify it. */
-export interface ClaimedRow {
-  orgId: string;
-  clientId: string;
-  tenantId: string;
-  environmentUrl: string;
-  clientSecretEncrypted: Buffer;
-  clientSecretKeyId: string;
-  messagingOrganizationId: string | null;
-  messagingScope: string | null;
-  status: IntegrationStatus;
-}
+export type ClaimedRow = Pick<IntegrationSettings, (typeof CLAIMED)[number]>;
 
 /** Every method takes the org id: an org only ever reads and changes its own row. */
 @Injectable()
@@ -134,8 +82,8 @@ export class SettingsRepository {
 
   /** The hot read (every GET status): one prepared statement, mapped by hand. */
   async findByOrg(orgId: string, manager?: EntityManager): Promise<IntegrationSettings | null> {
-    const [row] = await FIND.rows<SettingsRow>(manager ?? this.dataSource, [orgId]);
-    return row ? toEntity(row) : null;
+    const [row] = await FIND.rows(manager ?? this.dataSource, [orgId]);
+    return row ? COLUMNS.toEntity(row) : null;
   }
 
   /**
@@ -154,8 +102,8 @@ export class SettingsRepository {
 
   /** An existing row, locked until the transaction ends (no creation to serialise). */
   async lockExistingByOrg(manager: EntityManager, orgId: string): Promise<IntegrationSettings | null> {
-    const [row] = await LOCK.rows<SettingsRow>(manager, [orgId]);
-    return row ? toEntity(row) : null;
+    const [row] = await LOCK.rows(manager, [orgId]);
+    return row ? COLUMNS.toEntity(row) : null;
   }
 
   /**
@@ -169,7 +117,7 @@ export class SettingsRepository {
     options: { releaseLease?: boolean } = {},
   ): Promise<Date> {
     const entries = Object.entries(changes) as [keyof SettingsChanges, unknown][];
-    const assignments = entries.map(([key], i) => `${UPDATABLE[key]} = $${i + 2}`);
+    const assignments = entries.map(([key], i) => `${COLUMNS.column(key)} = $${i + 2}`);
     if (options.releaseLease)
       assignments.push('last_swept_at = now(), claimed_until = NULL, claimed_by = NULL');
     // A few fixed shapes (the recorder's, the sweep's): each prepared once per connection.
@@ -187,8 +135,8 @@ export class SettingsRepository {
    */
   async save(manager: EntityManager, settings: IntegrationSettings): Promise<IntegrationSettings> {
     const values = SAVED_COLUMNS.map(([property]) => toParameter(settings[property]));
-    const [row] = await SAVE.rows<SettingsRow>(manager, [settings.orgId, ...values]);
-    return toEntity(row);
+    const [row] = await SAVE.rows(manager, [settings.orgId, ...values]);
+    return COLUMNS.toEntity(row);
   }
 
   async deleteByOrg(manager: EntityManager, orgId: string): Promise<boolean> {
@@ -271,68 +219,6 @@ export class SettingsRepository {
     );
     return Object.fromEntries(rows.map((r) => [r.key_id, r.n]));
   }
-}
-
-interface SettingsRow {
-  org_id: string;
-  client_id: string;
-  tenant_id: string;
-  environment_url: string;
-  client_secret_encrypted: Buffer;
-  client_secret_key_id: string;
-  client_secret_hint: string;
-  secret_expires_at: Date | null;
-  default_priority: number;
-  default_owner_id: string | null;
-  default_queue_id: string | null;
-  default_workstream_id: string | null;
-  ticket_properties: Record<string, unknown>;
-  messaging_endpoint: string | null;
-  messaging_channel_id: string | null;
-  messaging_organization_id: string | null;
-  messaging_scope: string | null;
-  status: IntegrationSettings['status'];
-  last_verified_at: Date | null;
-  last_verification: IntegrationSettings['lastVerification'];
-  consecutive_unreachable: number;
-  last_swept_at: Date | null;
-  claimed_until: Date | null;
-  claimed_by: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function toEntity(row: SettingsRow): IntegrationSettings {
-  return Object.assign(new IntegrationSettings(), {
-    orgId: row.org_id,
-    clientId: row.client_id,
-    tenantId: row.tenant_id,
-    environmentUrl: row.environment_url,
-    clientSecretEncrypted: row.client_secret_encrypted,
-    clientSecretKeyId: row.client_secret_key_id,
-    clientSecretHint: row.client_secret_hint,
-    secretExpiresAt: row.secret_expires_at,
-    defaultPriority: row.default_priority,
-    defaultOwnerId: row.default_owner_id,
-    defaultQueueId: row.default_queue_id,
-    defaultWorkstreamId: row.default_workstream_id,
-    ticketProperties: row.ticket_properties,
-    messagingEndpoint: row.messaging_endpoint,
-    messagingChannelId: row.messaging_channel_id,
-    messagingOrganizationId: row.messaging_organization_id,
-    messagingScope: row.messaging_scope,
-    status: row.status,
-    lastVerifiedAt: row.last_verified_at,
-    lastVerification: row.last_verification,
-    consecutiveUnreachable: row.consecutive_unreachable,
-    lastSweptAt: row.last_swept_at,
-    claimedUntil: row.claimed_until,
-    claimedBy: row.claimed_by,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  });
 }
 
 /** A bound value for a column: jsonb values as JSON text; dates, buffers and scalars as they are. */

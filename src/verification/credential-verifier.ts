@@ -4,7 +4,7 @@ import { DataverseClient } from '../microsoft/dynamics-client/dataverse.client.j
 import type { RetryPolicy } from '../microsoft/upstream-http.js';
 import { UpstreamFailure } from '../microsoft/upstream.js';
 import { hintFor, HintInput } from './hints.js';
-import type { StageResult } from './verification.types.js';
+import type { StageResult } from '../settings/verification.types.js';
 
 export interface Credentials extends HintInput {
   clientId: string;

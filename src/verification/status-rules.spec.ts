@@ -1,6 +1,6 @@
 import type { VerificationResult } from './credential-verifier.js';
 import { expiryWarnings, nextStatus, summarise } from './status-rules.js';
-import type { StageResult } from './verification.types.js';
+import type { StageResult } from '../settings/verification.types.js';
 
 const stage = (overrides: Partial<StageResult> = {}): StageResult => ({
   stage: 'dynamics_probe',

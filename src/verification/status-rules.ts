@@ -1,7 +1,7 @@
 // The rules that turn verification results into an org's status and warnings: pure functions,
 // shared by Test & Save, POST /verify and the nightly sweep.
 import type { VerificationResult } from './credential-verifier.js';
-import type { IntegrationStatus, LastVerification } from './verification.types.js';
+import type { IntegrationStatus, LastVerification } from '../settings/verification.types.js';
 
 export interface StatusState {
   status: IntegrationStatus;

@@ -7,7 +7,7 @@ import { ConnectionHooks } from '../settings/connection-hooks.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import type { VerificationResult } from './credential-verifier.js';
 import { nextStatus, summarise } from './status-rules.js';
-import type { IntegrationStatus, LastVerification } from './verification.types.js';
+import type { IntegrationStatus, LastVerification } from '../settings/verification.types.js';
 
 /**
  * Records a verification of stored credentials on the org's row (POST /verify and the nightly

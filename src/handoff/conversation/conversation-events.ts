@@ -4,31 +4,25 @@
 // subscribers, so a stream never depends on which instance received the webhook, and a
 // reconnecting client resumes from the table (Last-Event-ID), losing and repeating nothing.
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import {
+  ConversationEventRow,
+  ConversationEventType,
+  HandoffEventRepository,
+} from '../handoff-event.repository.js';
 
-const CHANNEL = 'handoff_events';
 const PAGE = 500;
 const RECONNECT_MS = 1000;
 
 /** An event as streamed and posted: the same document everywhere. */
 export interface ConversationEventDocument {
   id: string;
-  type: 'agent.message' | 'agent.typing' | 'conversation.event' | 'conversation.closed';
+  type: ConversationEventType;
   session_id: string;
   conversation_id: string;
   occurred_at: string;
   data: Record<string, unknown>;
-}
-
-interface EventRow {
-  id: string;
-  type: ConversationEventDocument['type'];
-  data: Record<string, unknown>;
-  occurred_at: Date;
-  session_id: string;
-  conversation_id: string;
 }
 
 interface Subscriber {
@@ -45,7 +39,7 @@ export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
   private reconnect?: NodeJS.Timeout;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: HandoffEventRepository) {}
 
   async onModuleInit(): Promise<void> {
     await this.listen();
@@ -62,35 +56,24 @@ export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
    * Stores an event in the caller's transaction (announced when it commits); null when the
    * activity was stored before (Microsoft retries a webhook call it saw fail).
    */
-  async record(
+  record(
     manager: EntityManager,
     handoff: { id: string; orgId: string },
-    type: ConversationEventDocument['type'],
+    type: ConversationEventType,
     data: Record<string, unknown>,
     activityId: string | null,
   ): Promise<string | null> {
-    const rows = await manager.query<{ id: string }[]>(
-      `INSERT INTO handoff_events (handoff_id, org_id, type, activity_id, data) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (handoff_id, activity_id) DO NOTHING RETURNING id`,
-      [handoff.id, handoff.orgId, type, activityId, JSON.stringify(data)],
-    );
-    if (rows.length === 0) return null;
-    await manager.query('SELECT pg_notify($1, $2)', [CHANNEL, handoff.id]);
-    return rows[0].id;
+    return this.repository.insert(manager, handoff, type, data, activityId);
   }
 
-  async hasAfter(handoffId: string, lastId: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      'SELECT 1 FROM handoff_events WHERE handoff_id = $1 AND id > $2 LIMIT 1',
-      [handoffId, lastId],
-    );
-    return rows.length > 0;
+  hasAfter(handoffId: string, lastId: string): Promise<boolean> {
+    return this.repository.hasAfter(handoffId, lastId);
   }
 
   /** An event by id, as a document (for the outgoing webhook). */
   async document(id: string): Promise<ConversationEventDocument | undefined> {
-    const rows = await this.dataSource.query<EventRow[]>(`${SELECT} WHERE e.id = $1`, [id]);
-    return rows[0] ? toDocument(rows[0]) : undefined;
+    const row = await this.repository.findById(id);
+    return row ? toDocument(row) : undefined;
   }
 
   /**
@@ -150,10 +133,7 @@ export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
         (min, s) => (s.lastId < min ? s.lastId : min),
         set.values().next().value!.lastId,
       );
-      const rows = await this.dataSource.query<EventRow[]>(
-        `${SELECT} WHERE e.handoff_id = $1 AND e.id > $2 ORDER BY e.id LIMIT ${PAGE}`,
-        [handoffId, after.toString()],
-      );
+      const rows = await this.repository.after(handoffId, after, PAGE);
       for (const row of rows) {
         const id = BigInt(row.id);
         const event = toDocument(row);
@@ -169,15 +149,11 @@ export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const pool = (this.dataSource.driver as unknown as { master: { connect(): Promise<PoolClient> } }).master;
     try {
-      const client = await pool.connect();
-      client.on('notification', (message) => {
-        if (message.channel === CHANNEL && message.payload) void this.pull(message.payload);
-      });
-      client.on('error', (error) => this.lost(client, error));
-      await client.query(`LISTEN ${CHANNEL}`);
-      this.listener = client;
+      this.listener = await this.repository.listen(
+        (handoffId) => void this.pull(handoffId),
+        (client, error) => this.lost(client, error),
+      );
       // Whatever was stored while no connection listened: every subscribed handoff reads again.
       for (const handoffId of this.subscribers.keys()) void this.pull(handoffId);
     } catch (error) {
@@ -195,10 +171,7 @@ export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-const SELECT = `SELECT e.id::text AS id, e.type, e.data, e.occurred_at, h.session_id, h.conversation_id
-                  FROM handoff_events e JOIN handoffs h ON h.id = e.handoff_id`;
-
-function toDocument(row: EventRow): ConversationEventDocument {
+function toDocument(row: ConversationEventRow): ConversationEventDocument {
   return {
     id: row.id,
     type: row.type,
