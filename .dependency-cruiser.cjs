@@ -1,6 +1,7 @@
 // The rooms of the code base, checked by `npm run check` (dependency-cruiser): each feature
 // folder under src/ owns its tables and logic; common/ and config/ serve every feature and know
-// none; the simulator, benchmarks and tests sit outside the service.
+// none; the simulator, benchmarks and tests sit outside the service. npm packages are in the
+// graph too (not followed into), so rules can say who may import them.
 const FEATURES = '^src/(?!common/|config/)[^/]+/';
 
 module.exports = {
@@ -56,6 +57,46 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'settings-knows-no-verification',
+      comment:
+        'The settings row stores what a verification found; verification reads and writes settings, never the reverse.',
+      severity: 'error',
+      from: { path: '^src/settings/' },
+      to: { path: '^src/verification/' },
+    },
+    {
+      name: 'database-behind-repositories',
+      comment:
+        'Only repositories, entities, modules and src/database/ reach PostgreSQL at run time (pg, typeorm, @nestjs/typeorm); everyone else asks a repository. Types (EntityManager in a signature) are free. The queue is pg-boss over the same pool; the CLIs are entry points that open a DataSource.',
+      severity: 'error',
+      from: {
+        path: '^src/',
+        pathNot: [
+          '\\.(repository|entity|module)\\.ts$',
+          '^src/database/',
+          '^src/handoff/handoff-queue\\.ts$',
+          '^src/cli/',
+        ],
+      },
+      to: { path: '^node_modules/(pg|typeorm|@nestjs/typeorm|pg-boss)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'microsoft-behind-its-clients',
+      comment:
+        'Only src/microsoft/ talks to Microsoft: its HTTP transport (node:https, undici) and the key sets that check its tokens. eslint keeps fetch, node:http requests and jose’s createRemoteJWKSet out of the rest of src/.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/microsoft/' },
+      to: { path: '^node_modules/undici/|^https$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'console-knows-no-service',
+      comment:
+        'The console is a client of the HTTP API (its types come from the OpenAPI document), never of the service code.',
+      severity: 'error',
+      from: { path: '^console/' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},
@@ -64,7 +105,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules|coverage)/' },
+    exclude: { path: '^(dist|coverage)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: {

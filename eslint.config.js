@@ -22,6 +22,35 @@ export default tseslint.config(
     },
   },
   {
+    // Only src/microsoft/ calls Microsoft (see .dependency-cruiser.cjs): no other service code
+    // makes HTTP requests of its own, except where a comment says to whom and why.
+    files: ['src/**/*.ts'],
+    ignores: ['src/microsoft/**', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'fetch', message: 'HTTP calls to Microsoft go through src/microsoft/ (UpstreamHttp).' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:http',
+              importNames: ['request', 'get', 'Agent'],
+              message: 'Outbound HTTP lives in src/microsoft/.',
+            },
+            {
+              name: 'jose',
+              importNames: ['createRemoteJWKSet'],
+              message: "Microsoft's key sets: src/microsoft/auth/entra-signing-keys.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {

@@ -1,5 +1,7 @@
 import { webcrypto } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+// The platform's own identity provider (AUTH_JWKS_URL), not Microsoft: its key set is read here.
+// eslint-disable-next-line no-restricted-imports
 import { createRemoteJWKSet, errors, jwtVerify, JWTPayload, JWTVerifyOptions, JWTVerifyResult } from 'jose';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';

@@ -44,6 +44,8 @@ export class ConversationEventPoster implements OnModuleInit {
     const payload = JSON.stringify({ type: event.type, timestamp: event.occurred_at, data: event });
     const id = `handoff-event-${event.id}`;
     const now = new Date();
+    // To the host platform (HANDOFF_EVENTS_URL), not Microsoft.
+    // eslint-disable-next-line no-restricted-globals
     const response = await fetch(this.config.handoffEventsUrl!, {
       method: 'POST',
       redirect: 'manual',
