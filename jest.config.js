@@ -39,8 +39,10 @@ export default {
     },
     {
       ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // End-to-end tests, and the medium layer (repositories and policies on the real database,
+      // no HTTP): both need the run's PostgreSQL.
+      displayName: 'database',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/medium/**/*.medium-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },

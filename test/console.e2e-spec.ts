@@ -11,18 +11,12 @@ import {
 } from './support/browser.js';
 import { connect, HANDOFF_TEST_ENV, handoffBody, submit, waitForState } from './support/handoff.js';
 import { call, credentialsOf, PATH, settingsRow } from './support/integration.js';
+import { eventually } from './support/eventually.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
 /** Waits until `read` gives `expected` (the page updates after its API calls). */
-async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (last === expected) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`expected ${String(expected)}, last saw ${String(last)}`);
+async function shows<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  await eventually(async () => (await read()) === expected, `the page to show ${String(expected)}`, 5000);
 }
 
 describe('Admin console in a real browser (Chromium, playwright-core)', () => {
@@ -208,7 +202,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(await confirm.textContent()).toMatch(/already created in\s+Dynamics 365 stay there/);
     await shot(page, 'disconnect-confirm');
     await confirm.getByRole('button', { name: 'Disconnect' }).click();
-    await eventually(() => card.getByTestId('connection-status').textContent(), 'Not connected');
+    await shows(() => card.getByTestId('connection-status').textContent(), 'Not connected');
     expect(await settingsRow(t, 'acme')).toBeUndefined();
     expect(errors).toEqual([]);
     await page.close();
@@ -237,7 +231,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(await audit.textContent()).toContain('integration.save_rejected');
     await audit.getByLabel('Action').selectOption('integration.disconnected');
     await audit.getByRole('button', { name: 'Apply filters' }).click();
-    await eventually(() => audit.getByRole('row').count(), 2);
+    await shows(() => audit.getByRole('row').count(), 2);
     const download = page.waitForEvent('download');
     await audit.getByRole('button', { name: 'Export CSV' }).click();
     const file = await download;
@@ -306,12 +300,12 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
        document.querySelector('dynamics365-integration').tokenProvider = () => ${JSON.stringify(admin)};`,
     );
     const card = page.getByRole('region', { name: 'Dynamics 365' });
-    await eventually(() => card.getByTestId('connection-status').textContent(), 'Active');
+    await shows(() => card.getByTestId('connection-status').textContent(), 'Active');
     // An expired or wrong token: the host hears about it.
     await page.evaluate(
       "const el = document.querySelector('dynamics365-integration'); el.tokenProvider = () => 'wrong'; el.load();",
     );
-    await eventually(() => page.evaluate<number>('window.unauthorized'), 1);
+    await shows(() => page.evaluate<number>('window.unauthorized'), 1);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -2,16 +2,17 @@ import { startTestApp, TestApp } from './support/app.js';
 import { call } from './support/integration.js';
 import {
   connect,
+  connectMessaging,
   HANDOFF_TEST_ENV,
   handoffBody,
   HANDOFFS,
+  MESSAGING_CHANNEL,
   records,
   submit,
   waitForState,
 } from './support/handoff.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
-const CHANNEL = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
 const CREATE = '/api/v1.0/consumer/conversation/create';
 
 /** Every documented Messaging API code: the HTTP status Microsoft answers it with. */
@@ -55,19 +56,7 @@ describe('Chat handoffs as Omnichannel conversations (Messaging API)', () => {
       },
     });
     token = (org = 'chat') => t.token({ org, roles: ['handoff'] });
-    ms.environment.messaging!.channels.set(CHANNEL, {
-      id: CHANNEL,
-      appId: ms.app.clientId,
-      webhookUrl: null,
-      workstreamLinked: true,
-    });
-    messaging = {
-      messaging_endpoint: origin,
-      messaging_channel_id: CHANNEL,
-      messaging_organization_id: ms.environment.organizationId,
-      messaging_scope: `${ms.environment.messagingResource}/.default`,
-    };
-    await connect(t, ms, 'chat', messaging);
+    messaging = await connectMessaging(t, ms, 'chat');
   });
   afterEach(() => {
     ms.environment.messagingFault = undefined;
@@ -184,12 +173,12 @@ describe('Chat handoffs as Omnichannel conversations (Messaging API)', () => {
   });
 
   it('fails with a hint when the channel belongs to another app, and retry delivers once it is fixed', async () => {
-    ms.environment.messaging!.channels.get(CHANNEL)!.appId = '99999999-9999-4999-8999-999999999999';
+    ms.environment.messaging!.channels.get(MESSAGING_CHANNEL)!.appId = '99999999-9999-4999-8999-999999999999';
     await submit(t, await token(), handoffBody('conv-401', { channel: 'sms' }));
     const failed = await waitForState(t, await token(), 'conv-401', ['failed']);
     expect(failed.last_error).toMatchObject({ stage: 'conversation_create', upstream_status: 401 });
     expect(failed.last_error.hint).toContain(`msdyn_appid must be ${ms.app.clientId}`);
-    ms.environment.messaging!.channels.get(CHANNEL)!.appId = ms.app.clientId;
+    ms.environment.messaging!.channels.get(MESSAGING_CHANNEL)!.appId = ms.app.clientId;
     const admin = await t.token({ org: 'chat', roles: ['admin'] });
     expect((await call(t, 'POST', `${HANDOFFS}/conv-401/retry`, admin)).status).toBe(200);
     await waitForState(t, await token(), 'conv-401', ['delivered']);

@@ -3,7 +3,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { representativeActivity, webhookToken } from '../sandbox/messaging.js';
 import { startTestApp, TestApp } from './support/app.js';
 import {
-  connect,
+  connectMessaging,
   countRows,
   HANDOFF_TEST_ENV,
   handoffBody,
@@ -13,8 +13,6 @@ import {
 } from './support/handoff.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 import { openStream } from './support/sse.js';
-
-const CHANNEL = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
 
 describe('Conversation events: the messaging webhook in, Server-Sent Events out, on any instance', () => {
   let ms: MicrosoftWorld;
@@ -53,18 +51,7 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
     a = await startTestApp({ env: shared });
     b = await startTestApp({ env: shared, databaseUrl: a.databaseUrl });
     token = () => a.token({ org: 'chat', roles: ['handoff'] });
-    ms.environment.messaging!.channels.set(CHANNEL, {
-      id: CHANNEL,
-      appId: ms.app.clientId,
-      webhookUrl: `${a.baseUrl}/webhooks/dynamics365/messaging/chat`,
-      workstreamLinked: true,
-    });
-    await connect(a, ms, 'chat', {
-      messaging_endpoint: origin,
-      messaging_channel_id: CHANNEL,
-      messaging_organization_id: ms.environment.organizationId,
-      messaging_scope: `${ms.environment.messagingResource}/.default`,
-    });
+    await connectMessaging(a, ms, 'chat', `${a.baseUrl}/webhooks/dynamics365/messaging/chat`);
   });
   afterAll(async () => {
     await Promise.all([a.close(), b.close()]);

@@ -4,11 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { representativeActivity } from '../sandbox/messaging.js';
 import { startTestApp, TestApp } from './support/app.js';
-import { connect, HANDOFF_TEST_ENV, handoffBody, HANDOFFS, submit, waitForState } from './support/handoff.js';
+import {
+  connectMessaging,
+  HANDOFF_TEST_ENV,
+  handoffBody,
+  HANDOFFS,
+  submit,
+  waitForState,
+} from './support/handoff.js';
 import { call } from './support/integration.js';
+import { eventually } from './support/eventually.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
-const CHANNEL = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 describe('Conversation relay: events posted to the host platform (Standard Webhooks), customer messages to the representative', () => {
@@ -19,13 +26,7 @@ describe('Conversation relay: events posted to the host platform (Standard Webho
   let failNext = 0;
   let token: () => Promise<string>;
 
-  async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const until = (check: () => boolean, timeoutMs = 10_000) => eventually(check, 'the relay', timeoutMs, 20);
 
   beforeAll(async () => {
     receiver = createServer((request, response) => {
@@ -54,18 +55,7 @@ describe('Conversation relay: events posted to the host platform (Standard Webho
       },
     });
     token = () => t.token({ org: 'chat', roles: ['handoff'] });
-    ms.environment.messaging!.channels.set(CHANNEL, {
-      id: CHANNEL,
-      appId: ms.app.clientId,
-      webhookUrl: `${t.baseUrl}/webhooks/dynamics365/messaging/chat`,
-      workstreamLinked: true,
-    });
-    await connect(t, ms, 'chat', {
-      messaging_endpoint: origin,
-      messaging_channel_id: CHANNEL,
-      messaging_organization_id: ms.environment.organizationId,
-      messaging_scope: `${ms.environment.messagingResource}/.default`,
-    });
+    await connectMessaging(t, ms, 'chat', `${t.baseUrl}/webhooks/dynamics365/messaging/chat`);
   });
   afterAll(async () => {
     await t.close();

@@ -9,7 +9,7 @@ import { MIGRATIONS } from '../migrations/index.js';
 import { createTestDatabase } from './support/database.js';
 import { credentialsOf } from './support/integration.js';
 import { startMicrosoft } from './support/microsoft.js';
-import { poll } from './support/poll.js';
+import { eventually } from './support/eventually.js';
 import { representativeActivity } from '../sandbox/messaging.js';
 import { findFreePort } from '../src/database/embedded-postgres.js';
 
@@ -61,46 +61,41 @@ function startService(env: Record<string, string>): Running {
 }
 
 async function waitForReady(baseUrl: string, running: Running, timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (running.child.exitCode !== null) throw new Error(`service exited early:\n${running.output()}`);
-    const status = await fetch(`${baseUrl}/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`service not ready within ${timeoutMs} ms:\n${running.output()}`);
+  await eventually(
+    async () => {
+      if (running.child.exitCode !== null) return 'exited';
+      return (
+        (await fetch(`${baseUrl}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200 && 'ready'
+      );
+    },
+    'the service to be ready',
+    timeoutMs,
+    250,
+  ).then(
+    (state) => {
+      if (state === 'exited') throw new Error(`service exited early:\n${running.output()}`);
+    },
+    (error: Error) => {
+      throw new Error(`${error.message}:\n${running.output()}`);
+    },
+  );
 }
 
 /** The application role's URL, from the start-up line and the generated credentials in DATA_DIR. */
-/** Retries an assertion on log output for a few seconds (pino-pretty delivers lines from a worker). */
-async function eventually(assertion: () => void, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 /**
  * The embedded database's address from the service's log. In development the log goes through
  * pino-pretty's worker thread, so the line can arrive a moment after the service answers ready.
  */
 async function embeddedUrl(running: Running, dataDir: string): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  let match = /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(running.output());
-  while (!match && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    match = /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(running.output());
-  }
-  if (!match) throw new Error(`no embedded database line in:\n${running.output()}`);
+  const match = await eventually(
+    () => /Embedded PostgreSQL on ([\d.]+):(\d+),/.exec(running.output()),
+    'the embedded database line',
+  ).catch(() => {
+    throw new Error(`no embedded database line in:\n${running.output()}`);
+  });
   const credentials = JSON.parse(readFileSync(join(dataDir, 'postgres-credentials.json'), 'utf8')) as {
     app_password: string;
   };
@@ -154,8 +149,9 @@ describe('the compiled service process', () => {
     await again.end();
     expect(marker.rows).toEqual([{ note: 'kept' }]);
     // the generated development keys were reused, not generated again
-    await eventually(() =>
-      expect(second.output()).toContain('ENCRYPTION_KEYS not set: using a development value generated in'),
+    await eventually(
+      () => second.output().includes('ENCRYPTION_KEYS not set: using a development value generated in'),
+      'the note that the generated keys were reused',
     );
 
     second.child.kill('SIGINT');
@@ -367,7 +363,7 @@ describe('the compiled service process', () => {
         transcript: [{ role: 'customer', text: 'Hello', at: '2026-11-30T09:00:00Z' }],
       });
       expect(chat.status).toBe(202);
-      const conversation = await poll(async () => {
+      const conversation = await eventually(async () => {
         const row = await db.query<{ conversation_id: string | null; state: string }>(
           "SELECT conversation_id, state FROM handoffs WHERE session_id = 'kill-chat'",
         );
@@ -405,7 +401,7 @@ describe('the compiled service process', () => {
         expect(accepted.status).toBe(202);
       }
       // Mid-delivery: some delivered, some being delivered by this instance right now, the posts and messages held.
-      await poll(async () => {
+      await eventually(async () => {
         const now = await states();
         return (
           (now.delivered ?? 0) >= 2 &&
@@ -431,14 +427,16 @@ describe('the compiled service process', () => {
           .activities.filter((a) => a.side === 'customer' && /^Customer /.test(String(a.activity.text)))
           .map((a) => String(a.activity.text))
           .sort();
-      const finish = killedAt + 60_000;
-      while ((await states()).delivered !== 17 || answered.size < 3 || customerMessages().length < 2) {
-        if (Date.now() > finish)
-          throw new Error(
-            `not finished: ${JSON.stringify(await states())}, ${answered.size} posts, ${customerMessages().length} messages\n${second.output()}`,
-          );
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventually(
+        async () =>
+          (await states()).delivered === 17 && answered.size === 3 && customerMessages().length === 2,
+        'every handoff, post and message the killed instance held',
+        60_000,
+        100,
+      ).catch(async (error: Error) => {
+        const left = `${JSON.stringify(await states())}, ${answered.size} posts, ${customerMessages().length} messages`;
+        throw new Error(`${error.message}: ${left}\n${second.output()}`);
+      });
       const recoveredInMs = Date.now() - killedAt;
       process.stdout.write(
         `SIGKILL recovery: everything the killed instance held done in ${recoveredInMs} ms\n`,

@@ -10,11 +10,18 @@ import PgBoss10 from 'pg-boss-10';
 import { representativeActivity } from '../sandbox/messaging.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { createTestDatabase, withClient } from './support/database.js';
-import { connect, HANDOFFS, handoffBody, submit, waitForState } from './support/handoff.js';
+import {
+  connectMessaging,
+  handoffBody,
+  HANDOFFS,
+  MESSAGING_CHANNEL,
+  submit,
+  waitForState,
+} from './support/handoff.js';
 import { call, PATH } from './support/integration.js';
+import { eventually } from './support/eventually.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
-const CHANNEL = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const QUEUES = ['handoff-delivery', 'handoff-event-post', 'handoff-message'];
 
@@ -115,12 +122,6 @@ describe('Upgrade: a pg-boss 10 queue with pending, held and retrying handoffs, 
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     ms = await startMicrosoft();
-    ms.environment.messaging!.channels.set(CHANNEL, {
-      id: CHANNEL,
-      appId: ms.app.clientId,
-      webhookUrl: null,
-      workstreamLinked: true,
-    });
     env = {
       ...ms.env,
       // One deployment: every instance started here shares its keys.
@@ -145,14 +146,7 @@ describe('Upgrade: a pg-boss 10 queue with pending, held and retrying handoffs, 
     const working = await startTestApp({ databaseUrl, env });
     apps.push(working);
     const token = () => working.token({ org: 'chat', roles: ['handoff'] });
-    ms.environment.messaging!.channels.get(CHANNEL)!.webhookUrl =
-      `${working.baseUrl}/webhooks/dynamics365/messaging/chat`;
-    await connect(working, ms, 'chat', {
-      messaging_endpoint: ms.environment.messaging!.origin,
-      messaging_channel_id: CHANNEL,
-      messaging_organization_id: ms.environment.organizationId,
-      messaging_scope: `${ms.environment.messagingResource}/.default`,
-    });
+    await connectMessaging(working, ms, 'chat', `${working.baseUrl}/webhooks/dynamics365/messaging/chat`);
     await submit(working, await token(), handoffBody('upgrade-chat', { channel: 'sms' }));
     const conversation = (await waitForState(working, await token(), 'upgrade-chat', ['delivered'])).dynamics
       .conversation_id as string;
@@ -162,7 +156,7 @@ describe('Upgrade: a pg-boss 10 queue with pending, held and retrying handoffs, 
     // 2. An instance that only accepts: everything it is given stays queued.
     const accepting = await startTestApp({ databaseUrl, env: { ...env, HANDOFF_CONCURRENCY: '0' } });
     apps.push(accepting);
-    ms.environment.messaging!.channels.get(CHANNEL)!.webhookUrl =
+    ms.environment.messaging!.channels.get(MESSAGING_CHANNEL)!.webhookUrl =
       `${accepting.baseUrl}/webhooks/dynamics365/messaging/chat`;
     const acceptToken = () => accepting.token({ org: 'chat', roles: ['handoff'] });
     for (const session of ['upgrade-pending', 'upgrade-active', 'upgrade-retrying', 'upgrade-held']) {
@@ -221,7 +215,7 @@ describe('Upgrade: a pg-boss 10 queue with pending, held and retrying handoffs, 
     const casesBefore = ms.environment.creates.incidents;
     const upgraded = await startTestApp({ databaseUrl, env });
     apps.push(upgraded);
-    ms.environment.messaging!.channels.get(CHANNEL)!.webhookUrl =
+    ms.environment.messaging!.channels.get(MESSAGING_CHANNEL)!.webhookUrl =
       `${upgraded.baseUrl}/webhooks/dynamics365/messaging/chat`;
     const upgradedToken = () => upgraded.token({ org: 'chat', roles: ['handoff'] });
     expect(
@@ -243,16 +237,13 @@ describe('Upgrade: a pg-boss 10 queue with pending, held and retrying handoffs, 
     expect(ms.environment.creates.incidents - casesBefore).toBe(4);
 
     const state = () => ms.environment.messaging!.conversations.get(conversation)!;
-    const deadline = Date.now() + 20_000;
-    while (
-      !state().activities.some(
-        (a) => a.side === 'customer' && a.activity.text === 'Carried over the upgrade',
-      ) ||
-      posts.length === before
-    ) {
-      if (Date.now() > deadline) throw new Error(`not relayed: ${posts.length - before} posts`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const relayed = () =>
+      state().activities.some((a) => a.side === 'customer' && a.activity.text === 'Carried over the upgrade');
+    await eventually(
+      () => relayed() && posts.length > before,
+      'the customer message relayed and the event posted',
+      20_000,
+    );
     // Settle time for a second delivery of anything, had there been one.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(

@@ -183,13 +183,6 @@ describe('secrets at rest', () => {
 
     const after = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: k2 } });
     try {
-      console.log(
-        after
-          .rawLogs()
-          .split('\n')
-          .filter((l) => l.includes('ecrypt'))
-          .join('\n'),
-      );
       const line = await after.waitForLog((l) => String(l.msg).includes('cannot be decrypted: key(s) k1'));
       expect(line.level).toBe(50);
       const health = (await (await after.request('/health/ready')).json()) as Record<string, any>;

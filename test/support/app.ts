@@ -6,6 +6,7 @@ import { signDevToken } from '../../src/access/dev-token.js';
 import { createApp } from '../../src/app.factory.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { createTestDatabase } from './database.js';
+import { eventually } from './eventually.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -84,15 +85,8 @@ export async function startTestApp(
       return parsedLogs();
     },
     rawLogs,
-    async waitForLog(predicate, timeoutMs = 2000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = parsedLogs().find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error('expected log line was not written');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    waitForLog: (predicate, timeoutMs = 2000) =>
+      eventually(() => parsedLogs().find(predicate), 'the expected log line', timeoutMs, 20),
     token: (claims = {}) =>
       signDevToken(config, { org: 'acme', roles: ['admin'], sub: 'alice', ttlSeconds: 600, ...claims }),
     request: (path, init = {}) => {

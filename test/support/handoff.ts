@@ -2,6 +2,7 @@ import type { TestApp } from './app.js';
 import { call, credentialsOf, PATH } from './integration.js';
 import type { MicrosoftWorld } from './microsoft.js';
 import { withClient } from './database.js';
+import { eventually } from './eventually.js';
 
 export const HANDOFFS = '/api/v1/handoffs';
 
@@ -23,6 +24,35 @@ export async function connect(
   const result = await call(t, 'PUT', PATH, token, credentialsOf(ms, settings));
   if (result.status !== 200)
     throw new Error(`connect failed: ${result.status} ${JSON.stringify(result.body)}`);
+}
+
+/** The sandbox's custom messaging channel the tests connect to. */
+export const MESSAGING_CHANNEL = '0e5f6a7b-1c2d-4e3f-8a9b-0c1d2e3f4a5b';
+
+/**
+ * Connects the org with Omnichannel messaging: the sandbox's channel of the world's app (its
+ * webhook the given URL, or none) and the messaging settings that point at it, which it returns.
+ */
+export async function connectMessaging(
+  t: TestApp,
+  ms: MicrosoftWorld,
+  org: string,
+  webhookUrl: string | null = null,
+): Promise<Record<string, string>> {
+  ms.environment.messaging!.channels.set(MESSAGING_CHANNEL, {
+    id: MESSAGING_CHANNEL,
+    appId: ms.app.clientId,
+    webhookUrl,
+    workstreamLinked: true,
+  });
+  const messaging = {
+    messaging_endpoint: ms.environment.messaging!.origin,
+    messaging_channel_id: MESSAGING_CHANNEL,
+    messaging_organization_id: ms.environment.organizationId,
+    messaging_scope: `${ms.environment.messagingResource}/.default`,
+  };
+  await connect(t, ms, org, messaging);
+  return messaging;
 }
 
 export function handoffBody(
@@ -90,17 +120,18 @@ async function waitForHandoff(
   timeoutMs: number,
   done: (doc: Record<string, any>) => boolean,
 ): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  for (;;) {
-    const result = await call(t, 'GET', `${HANDOFFS}/${encodeURIComponent(sessionId)}`, token);
-    last = result.body;
-    if (result.status === 200 && done(result.body)) return result.body;
-    if (Date.now() > deadline) {
-      throw new Error(`handoff ${sessionId} not ${what}: ${JSON.stringify(last)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventually(
+    async () => {
+      const result = await call(t, 'GET', `${HANDOFFS}/${encodeURIComponent(sessionId)}`, token);
+      last = result.body;
+      return result.status === 200 && done(result.body) && (result.body as Record<string, any>);
+    },
+    `handoff ${sessionId} ${what}`,
+    timeoutMs,
+  ).catch(() => {
+    throw new Error(`handoff ${sessionId} not ${what}: ${JSON.stringify(last)}`);
+  });
 }
 
 /** The sandbox's records of one table, as the Web API's columns. */

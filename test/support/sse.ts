@@ -1,3 +1,5 @@
+import { eventually } from './eventually.js';
+
 /** A Server-Sent Events stream read by a test: events parsed as they arrive, comments counted. */
 export interface EventStream {
   status: number;
@@ -65,9 +67,5 @@ export async function openStream(url: string, token: string, lastEventId?: strin
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(check, what, timeoutMs, 10);
 }
