@@ -1,6 +1,7 @@
 // Every statement on the audit tables. Plain SQL through the application's DataSource: the chain
 // is computed by PostgreSQL (audit_event_hash), appends are serialised by a per-org advisory
 // lock, and the integrity check is a parallel-safe scan — none of which an ORM expresses.
+// One file over 350 lines on purpose: it is the audit tables' one way in (append, pages, check).
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';

@@ -3,6 +3,7 @@
 // table (handoff-states.ts): each leaves only the states its transition leaves. A delivery only
 // writes while it still owns the row (the attempt number it claimed is the fence), so a stale
 // worker — one whose lease lapsed and whose job was taken over — never overwrites a newer outcome.
+// One file over 350 lines on purpose: it is the handoffs table's one way in, every transition beside the others.
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';

@@ -15,7 +15,7 @@ import { VerificationRecorder } from '../verification/verification-recorder.js';
 import type { StageResult } from '../settings/verification.types.js';
 import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from './integration-input.js';
 import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
-import { toStatusDocument } from './status-document.js';
+import { adminFields, toStatusDocument } from './status-document.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 
 /** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */
@@ -195,23 +195,7 @@ export class IntegrationService {
 }
 
 /** The fields an admin sets, compared to list what a save changed. */
-function snapshot(row: IntegrationSettings): Record<string, unknown> {
-  return {
-    client_id: row.clientId,
-    tenant_id: row.tenantId,
-    environment_url: row.environmentUrl,
-    secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
-    default_priority: row.defaultPriority,
-    default_owner_id: row.defaultOwnerId,
-    default_queue_id: row.defaultQueueId,
-    default_workstream_id: row.defaultWorkstreamId,
-    ticket_properties: row.ticketProperties,
-    messaging_endpoint: row.messagingEndpoint,
-    messaging_channel_id: row.messagingChannelId,
-    messaging_organization_id: row.messagingOrganizationId,
-    messaging_scope: row.messagingScope,
-  };
-}
+const snapshot = (row: IntegrationSettings): Record<string, unknown> => adminFields(row);
 
 function notConnected(): AppError {
   return new AppError('not_found', 'No Dynamics 365 connection is stored for this organisation.');

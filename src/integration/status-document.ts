@@ -3,23 +3,13 @@ import type { IntegrationSettings } from '../settings/settings.entity.js';
 import { expiryWarnings } from '../verification/status-rules.js';
 import { IntegrationStatusDto } from './integration.dto.js';
 
-/** The public view of a settings row: every key present, never the secret. */
-export function toStatusDocument(
-  row: IntegrationSettings,
-  { secretReadable = true, now = new Date() }: { secretReadable?: boolean; now?: Date } = {},
-): IntegrationStatusDto {
+/** The fields an admin sets, as the API names them (the messaging scope as stored). */
+export function adminFields(row: IntegrationSettings) {
   return {
-    org_id: row.orgId,
-    status: row.status,
     client_id: row.clientId,
     tenant_id: row.tenantId,
     environment_url: row.environmentUrl,
-    client_secret_hint: row.clientSecretHint,
     secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
-    warnings: [
-      ...expiryWarnings(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
-      ...(secretReadable ? [] : ['secret_undecryptable' as const]),
-    ],
     default_priority: row.defaultPriority,
     default_owner_id: row.defaultOwnerId,
     default_queue_id: row.defaultQueueId,
@@ -28,6 +18,25 @@ export function toStatusDocument(
     messaging_endpoint: row.messagingEndpoint,
     messaging_channel_id: row.messagingChannelId,
     messaging_organization_id: row.messagingOrganizationId,
+    messaging_scope: row.messagingScope,
+  };
+}
+
+/** The public view of a settings row: every key present, never the secret. */
+export function toStatusDocument(
+  row: IntegrationSettings,
+  { secretReadable = true, now = new Date() }: { secretReadable?: boolean; now?: Date } = {},
+): IntegrationStatusDto {
+  return {
+    org_id: row.orgId,
+    status: row.status,
+    ...adminFields(row),
+    client_secret_hint: row.clientSecretHint,
+    warnings: [
+      ...expiryWarnings(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
+      ...(secretReadable ? [] : ['secret_undecryptable' as const]),
+    ],
+    // Shown as Microsoft's default for the organisation when none was stored.
     messaging_scope: row.messagingOrganizationId
       ? (row.messagingScope ?? messagingScopeFor(row.environmentUrl, row.messagingOrganizationId) ?? null)
       : null,

@@ -6,7 +6,8 @@ import { ORG_ID_PATTERN } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
 import { ConversationEventPoster } from './event-poster.js';
-import { ConversationEventDocument, ConversationEvents } from './conversation-events.js';
+import type { ConversationEventDocument } from './conversation-events.js';
+import { HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
@@ -23,7 +24,7 @@ export class ConversationActivities {
   constructor(
     private readonly settings: SettingsRepository,
     private readonly handoffs: HandoffRepository,
-    private readonly events: ConversationEvents,
+    private readonly stored: HandoffEventRepository,
     private readonly tokens: WebhookTokenVerifier,
     private readonly poster: ConversationEventPoster,
   ) {}
@@ -60,7 +61,7 @@ export class ConversationActivities {
     const activityId =
       typeof (activity as { id?: unknown }).id === 'string' ? (activity as { id: string }).id : null;
     const id = await this.handoffs.transaction(async (manager) => {
-      const stored = await this.events.record(manager, handoff, mapped.type, mapped.data, activityId);
+      const stored = await this.stored.insert(manager, handoff, mapped.type, mapped.data, activityId);
       if (stored) await this.poster.enqueue(manager, stored);
       if (stored && mapped.type === 'conversation.closed') {
         await this.handoffs.closeConversation(manager, handoff.id);

@@ -5,7 +5,6 @@
 // reconnecting client resumes from the table (Last-Event-ID), losing and repeating nothing.
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { PoolClient } from 'pg';
-import type { EntityManager } from 'typeorm';
 import {
   ConversationEventRow,
   ConversationEventType,
@@ -50,24 +49,6 @@ export class ConversationEvents implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.reconnect);
     this.listener?.release();
     this.listener = undefined;
-  }
-
-  /**
-   * Stores an event in the caller's transaction (announced when it commits); null when the
-   * activity was stored before (Microsoft retries a webhook call it saw fail).
-   */
-  record(
-    manager: EntityManager,
-    handoff: { id: string; orgId: string },
-    type: ConversationEventType,
-    data: Record<string, unknown>,
-    activityId: string | null,
-  ): Promise<string | null> {
-    return this.repository.insert(manager, handoff, type, data, activityId);
-  }
-
-  hasAfter(handoffId: string, lastId: string): Promise<boolean> {
-    return this.repository.hasAfter(handoffId, lastId);
   }
 
   /** An event by id, as a document (for the outgoing webhook). */

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config.js';
 import { AppError } from '../../common/errors.js';
 import { ConversationEventDocument, ConversationEvents } from './conversation-events.js';
+import { HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 
 const EVENT_ID = /^\d{1,18}$/;
@@ -20,6 +21,7 @@ export class ConversationEventStreams implements OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly handoffs: HandoffRepository,
     private readonly events: ConversationEvents,
+    private readonly stored: HandoffEventRepository,
   ) {}
 
   /** Ends every open stream (clients reconnect to another instance with Last-Event-ID). */
@@ -85,6 +87,6 @@ export class ConversationEventStreams implements OnModuleDestroy {
       },
     );
     // A conversation closed before this (re)connection, with nothing left to send: nothing will come.
-    if (handoff.conversationState === 'closed' && !(await this.events.hasAfter(handoff.id, last))) end();
+    if (handoff.conversationState === 'closed' && !(await this.stored.hasAfter(handoff.id, last))) end();
   }
 }
