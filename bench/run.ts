@@ -8,9 +8,10 @@ import { BenchResult, machine, ROOT, startPostgres } from './lib.js';
 import { readPathBench } from './read-path.bench.js';
 import { sweepBench } from './sweep.bench.js';
 import { testAndSaveBench } from './test-and-save.bench.js';
+import { unauthenticatedBench } from './unauthenticated.bench.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff,events]`: every figure measured side by
+ * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff,events,unauthenticated]`: every figure measured side by
  * side in this one run, on loopback, written to bench/results/latest.json.
  */
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const benches: [
   ['audit', auditBench],
   ['handoff', handoffBench],
   ['events', eventsBench],
+  ['unauthenticated', unauthenticatedBench],
 ];
 
 const started = Date.now();

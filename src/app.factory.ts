@@ -1,6 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { authenticateLargeBodies } from './access/authenticate-large-bodies.js';
+import { TokenVerifier } from './access/token-verifier.js';
 import { AppModule, AppModuleOptions } from './app.module.js';
 import { registerConsole } from './console/serve-console.js';
 import { clientErrorHandler, collectRoutes, registerJsonBodies } from './common/http-edge.js';
@@ -33,6 +35,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
 
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodies(fastify);
+  authenticateLargeBodies(fastify, app.get(TokenVerifier), BODY_LIMIT_BYTES);
   collectRoutes(fastify);
   // A route may raise its body limit with @RouteConfig({ bodyLimit }) (the handoff route does).
   fastify.addHook('onRoute', (route) => {

@@ -80,8 +80,8 @@ const BAD_BODIES: [string, unknown, string][] = [
     'transcript[0].mood',
   ],
   ['a NUL character', { session_id: 'x', channel: 'email', summary: 'a\u0000b' }, 'summary'],
-  ['a body that is an array', [{ session_id: 'x', channel: 'email' }], 'session_id'],
-  ['null body', null, 'session_id'],
+  ['a body that is an array', [{ session_id: 'x', channel: 'email' }], 'body'],
+  ['null body', null, 'body'],
 ];
 
 describe('Handoff input: refused with the field named, before anything is stored or sent', () => {
@@ -126,6 +126,39 @@ describe('Handoff input: refused with the field named, before anything is stored
       await countRows(t.databaseUrl, "SELECT count(*) AS n FROM pgboss.job WHERE name = 'handoff-delivery'"),
     ).toBe(0);
     expect(received().filter((r) => r.server === 'dataverse')).toEqual([]);
+  });
+
+  it('answers a large body without a valid token 401 before reading it (no parse, no walk)', async () => {
+    const post = (body: string, token?: string) =>
+      t.request(HANDOFFS, { method: 'POST', headers: { 'content-type': 'application/json' }, body, token });
+    // A body the parser would refuse (malformed JSON) and one the walk would refuse (a NUL): had
+    // either been read, the answer would be a 400 naming the problem.
+    for (const body of [
+      '{"session_id": ',
+      JSON.stringify({ session_id: 'x', channel: 'email', summary: 'a\u0000b' }),
+    ]) {
+      for (const token of [undefined, 'not-a-token']) {
+        const response = await post(body, token);
+        expect([
+          response.status,
+          ((await response.json()) as { error: { code: string } }).error.code,
+        ]).toEqual([401, 'unauthorized']);
+      }
+    }
+    const flood = `[${'{},'.repeat(340_000)}{}]`;
+    expect((await post(flood)).status).toBe(401);
+    // With a valid token the body is read and refused as before; a body that is not an object is
+    // refused before it is walked or validated.
+    const token = await t.token({ roles: ['handoff'] });
+    expect((await post('{"session_id": ', token)).status).toBe(400);
+    const array = await post(flood, token);
+    expect(array.status).toBe(400);
+    expect(await array.json()).toMatchObject({
+      error: {
+        code: 'validation_failed',
+        details: [{ field: 'body', message: 'body must be a JSON object' }],
+      },
+    });
   });
 
   it('refuses malformed JSON and other content types without storing anything', async () => {

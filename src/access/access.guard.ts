@@ -32,8 +32,8 @@ export class AccessGuard implements CanActivate {
     }
     if (rule.isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.verifier.verify(request.headers.authorization);
-    request.principal = principal;
+    // Verified before its body was read when the route takes large bodies (authenticateLargeBodies).
+    const principal = (request.principal ??= await this.verifier.verify(request.headers.authorization));
     const required = rule.required;
     if (required?.length && !required.some((role) => principal.roles.includes(role))) {
       throw new AppError('forbidden', `This action needs the ${required.join(' or ')} role.`);

@@ -31,6 +31,12 @@ export function registerJsonBodies(fastify: FastifyInstance): void {
         done(error, undefined);
         return;
       }
+      // Every body of this API is one JSON object: anything else is refused before it is walked
+      // or validated (a million-element array costs seconds in the validation pipe).
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        done(AppError.validation([{ field: 'body', message: 'body must be a JSON object' }]), undefined);
+        return;
+      }
       const problem = findBodyProblem(value);
       if (problem) {
         done(AppError.validation([problem]), undefined);
@@ -41,14 +47,34 @@ export function registerJsonBodies(fastify: FastifyInstance): void {
   });
 }
 
-/** The first value of a parsed body the service could not handle, with its path. Iterative. */
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent: Visit | undefined;
+  key: string | number | undefined;
+}
+
+/** The JSON path of a visited value: built only once a problem is found (bodies may hold a million). */
+function pathOf(visit: Visit): string {
+  const segments: string[] = [];
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) {
+    segments.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
+  }
+  return segments.reverse().join('').replace(/^\./, '') || 'body';
+}
+
+/**
+ * The first value of a parsed body the service could not handle, with its path. Iterative, and
+ * cheap per value: no path is built until a problem is found.
+ */
 export function findBodyProblem(body: unknown): { field: string; message: string } | undefined {
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 0 }];
+  const stack: Visit[] = [{ value: body, depth: 0, parent: undefined, key: undefined }];
   while (stack.length > 0) {
-    const { value, path, depth } = stack.pop()!;
-    const field = path || 'body';
+    const visit = stack.pop()!;
+    const { value, depth } = visit;
     if (typeof value === 'string') {
       if (hasUnstorableCharacter(value)) {
+        const field = pathOf(visit);
         return {
           field,
           message: `${field} contains a character that is not allowed (NUL or an unpaired surrogate)`,
@@ -58,19 +84,32 @@ export function findBodyProblem(body: unknown): { field: string; message: string
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_BODY_DEPTH) {
+      const field = pathOf(visit);
       return { field, message: `${field} is nested too deeply (more than ${MAX_BODY_DEPTH} levels)` };
     }
-    const entries = Array.isArray(value)
-      ? value.map((item, i) => [`${path}[${i}]`, item] as const)
-      : Object.entries(value).map(([key, item]) => [path ? `${path}.${key}` : key, item] as const);
-    for (const [childPath, item] of entries) {
-      if (!Array.isArray(value) && hasUnstorableCharacter(childPath)) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        // Scalars other than strings need no visit.
+        if (typeof item === 'string' || (item !== null && typeof item === 'object')) {
+          stack.push({ value: item, depth: depth + 1, parent: visit, key: i });
+        }
+      }
+      continue;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (hasUnstorableCharacter(key)) {
+        const field = pathOf(visit);
         return {
-          field: path || 'body',
-          message: `${path || 'body'} has a key with a character that is not allowed (NUL or an unpaired surrogate)`,
+          field,
+          message: `${field} has a key with a character that is not allowed (NUL or an unpaired surrogate)`,
         };
       }
-      stack.push({ value: item, path: childPath, depth: depth + 1 });
+      const item: unknown = (value as Record<string, unknown>)[key];
+      if (typeof item === 'string' || (item !== null && typeof item === 'object')) {
+        stack.push({ value: item, depth: depth + 1, parent: visit, key });
+      }
     }
   }
   return undefined;
