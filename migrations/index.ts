@@ -11,6 +11,7 @@ import { MessagingSettings1764240000000 } from './1764240000000-MessagingSetting
 import { HandoffConversations1764250000000 } from './1764250000000-HandoffConversations.js';
 import { HandoffEvents1764260000000 } from './1764260000000-HandoffEvents.js';
 import { DeliveryQueue121764270000000 } from './1764270000000-DeliveryQueue12.js';
+import { MessagingWebhookIdentity1764280000000 } from './1764280000000-MessagingWebhookIdentity.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -29,4 +30,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HandoffConversations1764250000000,
   HandoffEvents1764260000000,
   DeliveryQueue121764270000000,
+  MessagingWebhookIdentity1764280000000,
 ];

@@ -362,21 +362,42 @@ export async function representativeActivity(
   return entry;
 }
 
-/** The token the platform sends to a channel's webhook (its shape is inferred: see representativeActivity). */
+/**
+ * The token the platform sends to a channel's webhook (its shape is inferred: see
+ * representativeActivity): an app token of the tenant for the channel's app. `caller` is the app
+ * that obtained it (azp in v2, appid in v1), the channel's app unless another app of the tenant did;
+ * `version: 1` gives a v1 token (sts.windows.net issuer, appid, no azp).
+ */
 export async function webhookToken(
   key: SigningKey,
   tenantId: string,
   appId: string,
-  overrides: { issuer?: string; audience?: string; expiresInSeconds?: number } = {},
+  overrides: {
+    issuer?: string;
+    audience?: string;
+    expiresInSeconds?: number;
+    caller?: string;
+    issuedAtOffsetSeconds?: number;
+    version?: 1 | 2;
+  } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tid: tenantId, azp: appId, appid: appId, ver: '2.0', idtyp: 'app' })
+  const issuedAt = now + (overrides.issuedAtOffsetSeconds ?? 0);
+  const caller = overrides.caller ?? appId;
+  const v1 = overrides.version === 1;
+  const claims = v1
+    ? { tid: tenantId, appid: caller, ver: '1.0', idtyp: 'app' }
+    : { tid: tenantId, azp: caller, appid: caller, ver: '2.0', idtyp: 'app' };
+  return new SignJWT(claims)
     .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: key.kid })
-    .setIssuer(overrides.issuer ?? `https://login.microsoftonline.com/${tenantId}/v2.0`)
-    .setAudience(overrides.audience ?? appId)
-    .setSubject(appId)
-    .setIssuedAt(now)
-    .setNotBefore(now)
+    .setIssuer(
+      overrides.issuer ??
+        (v1 ? `https://sts.windows.net/${tenantId}/` : `https://login.microsoftonline.com/${tenantId}/v2.0`),
+    )
+    .setAudience(overrides.audience ?? (v1 ? `api://${appId}` : appId))
+    .setSubject(caller)
+    .setIssuedAt(issuedAt)
+    .setNotBefore(Math.min(now, issuedAt))
     .setExpirationTime(now + (overrides.expiresInSeconds ?? 3600))
     .sign(key.privateKey);
 }

@@ -189,6 +189,86 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
     expect(notActivity.status).toBe(400);
   });
 
+  it("accepts only the org's own app as the caller, tokens issued in the past and living at most 24 h", async () => {
+    const conversation = await startConversation('ev-caller');
+    const url = webhookUrl(a, conversation);
+    const activity = { type: 'message', text: 'who?', conversation: { id: conversation } };
+    const before = await eventsStored();
+    const other = ms.addApp().app.clientId;
+    const refused: [string, Parameters<typeof webhookToken>[3]][] = [
+      ['another app of the tenant, for this app', { caller: other }],
+      ['another app, v1 token for the Application ID URI', { caller: other, version: 1 }],
+      ['issued ten minutes from now', { issuedAtOffsetSeconds: 600 }],
+      ['living 25 hours', { expiresInSeconds: 25 * 3600 }],
+    ];
+    for (const [label, overrides] of refused) {
+      const token = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId, overrides);
+      expect({
+        label,
+        status: (await post(url, activity, { authorization: `Bearer ${token}` })).status,
+      }).toEqual({
+        label,
+        status: 401,
+      });
+    }
+    expect(await eventsStored()).toBe(before);
+    const v1 = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId, { version: 1 });
+    expect((await post(url, activity, { authorization: `Bearer ${v1}` })).status).toBe(200);
+  });
+
+  it("checks the audience and caller an org's admin set (messaging_webhook_audience, messaging_webhook_caller_id)", async () => {
+    const caller = ms.addApp().app.clientId;
+    await connectMessaging(a, ms, 'custom', null, {
+      messaging_webhook_audience: 'api://contoso-omnichannel-webhook',
+      messaging_webhook_caller_id: caller,
+    });
+    const orgToken = await a.token({ org: 'custom', roles: ['handoff'] });
+    await submit(a, orgToken, handoffBody('ev-custom', { channel: 'web' }));
+    const conversation = (await waitForState(a, orgToken, 'ev-custom', ['delivered'])).dynamics
+      .conversation_id as string;
+    const url = webhookUrl(a, conversation, 'custom');
+    const activity = { type: 'message', text: 'custom', conversation: { id: conversation } };
+    const send = async (overrides: Parameters<typeof webhookToken>[3]) =>
+      (
+        await post(url, activity, {
+          authorization: `Bearer ${await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId, overrides)}`,
+        })
+      ).status;
+    expect(await send({ audience: 'api://contoso-omnichannel-webhook', caller })).toBe(200);
+    expect(await send({ audience: 'api://contoso-omnichannel-webhook' })).toBe(401); // the org's own app: not the caller set
+    expect(await send({ audience: `api://${ms.app.clientId}`, caller })).toBe(401); // the default audience: not the one set
+  });
+
+  it('drops attachment URLs that are not http(s) and bounds sender names before storing', async () => {
+    const conversation = await startConversation('ev-clean');
+    const good = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId);
+    const activity = {
+      type: 'message',
+      text: 'see attached',
+      from: { id: 'agent-1', name: 'N'.repeat(500) },
+      conversation: { id: conversation },
+      attachments: [
+        { contentType: 'text/html', contentUrl: 'javascript:alert(1)', name: 'x' },
+        { contentType: 'image/png', contentUrl: 'data:image/png;base64,AAAA', name: 'y' },
+        { contentType: 'application/pdf', contentUrl: 'https://files.example.com/a.pdf', name: 'a.pdf' },
+      ],
+    };
+    expect((await post(webhookUrl(a, conversation), activity, { 'x-ms-token': good })).status).toBe(200);
+    const stream = await openStream(`${a.baseUrl}${HANDOFFS}/ev-clean/events`, await token());
+    await stream.waitFor(1);
+    const data = stream.events.at(-1)!.data.data as {
+      from: { name: string };
+      attachments: { content_url: string | null }[];
+    };
+    stream.close();
+    expect(data.from.name).toHaveLength(100);
+    expect(data.attachments.map((x) => x.content_url)).toEqual([
+      null,
+      null,
+      'https://files.example.com/a.pdf',
+    ]);
+  });
+
   it('stores an activity Microsoft sends twice (a retried webhook call) once', async () => {
     const conversation = await startConversation('ev-4');
     const good = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId);

@@ -21,6 +21,8 @@ const STATUS_KEYS = [
   'messaging_channel_id',
   'messaging_organization_id',
   'messaging_scope',
+  'messaging_webhook_audience',
+  'messaging_webhook_caller_id',
   'last_verified_at',
   'last_verification',
   'version',

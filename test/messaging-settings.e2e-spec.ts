@@ -54,6 +54,37 @@ describe('Omnichannel messaging settings: validated, verified with a third stage
     expect(verified.body.last_verification.stage).toBe('messaging_token');
   });
 
+  it('stores who may call the webhook (audience, caller), validated, only with the other messaging settings', async () => {
+    const identity = {
+      messaging_webhook_audience: 'api://contoso-webhook',
+      messaging_webhook_caller_id: '2E3F4A5B-6C7D-4E8F-9A0B-1C2D3E4F5A6B',
+    };
+    const saved = await call(
+      t,
+      'PUT',
+      PATH,
+      await admin('identity'),
+      credentialsOf(ms, { ...messaging, ...identity }),
+    );
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({
+      messaging_webhook_audience: 'api://contoso-webhook',
+      messaging_webhook_caller_id: '2e3f4a5b-6c7d-4e8f-9a0b-1c2d3e4f5a6b',
+    });
+    const bad: [Record<string, unknown>, string][] = [
+      [{ ...messaging, messaging_webhook_audience: 'contoso webhook' }, 'messaging_webhook_audience'],
+      [{ ...messaging, messaging_webhook_caller_id: 'not-a-guid' }, 'messaging_webhook_caller_id'],
+      [{ messaging_webhook_audience: 'api://alone' }, 'messaging_webhook_audience'],
+    ];
+    for (const [body, field] of bad) {
+      const refused = await call(t, 'PUT', PATH, await admin('identity-bad'), credentialsOf(ms, body));
+      expect([refused.status, refused.body.error.details.map((d: { field: string }) => d.field)]).toEqual([
+        400,
+        [field],
+      ]);
+    }
+  });
+
   it('refuses a scope Entra ID does not know at the messaging_token stage, with a hint, saving nothing', async () => {
     const wrong = `https://${'0'.repeat(31)}1-c.crm.dynamics.com/.default`;
     const refused = await call(

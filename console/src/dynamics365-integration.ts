@@ -20,6 +20,8 @@ interface Status {
   messaging_channel_id: string | null;
   messaging_organization_id: string | null;
   messaging_scope: string | null;
+  messaging_webhook_audience: string | null;
+  messaging_webhook_caller_id: string | null;
   last_verified_at: string | null;
   last_verification: (StageResult & { checked_at: string }) | null;
   version: number;
@@ -68,6 +70,16 @@ const MESSAGING_FIELDS = [
     'Messaging scope (optional)',
     'Derived for *.dynamics.com environments; needed elsewhere.',
   ],
+  [
+    'messaging_webhook_audience',
+    'Webhook token audience (optional)',
+    'The Application ID URI you exposed for the webhook (Expose an API); empty: api://<Client ID>.',
+  ],
+  [
+    'messaging_webhook_caller_id',
+    'Webhook caller app (optional)',
+    'The client ID of the app whose token calls the webhook; empty: this Client ID.',
+  ],
 ] as const;
 
 type Field =
@@ -84,7 +96,9 @@ type Field =
   | 'messaging_endpoint'
   | 'messaging_channel_id'
   | 'messaging_organization_id'
-  | 'messaging_scope';
+  | 'messaging_scope'
+  | 'messaging_webhook_audience'
+  | 'messaging_webhook_caller_id';
 
 /** A verification's stages as they came out: passed, the one that failed, and those not reached. */
 interface StageLine {
@@ -492,6 +506,8 @@ export class Dynamics365Integration extends ApiElement {
       messaging_channel_id: s?.messaging_channel_id ?? '',
       messaging_organization_id: s?.messaging_organization_id ?? '',
       messaging_scope: s?.messaging_scope ?? '',
+      messaging_webhook_audience: s?.messaging_webhook_audience ?? '',
+      messaging_webhook_caller_id: s?.messaging_webhook_caller_id ?? '',
     };
     for (const [name, value] of Object.entries(values)) {
       const element = this.renderRoot.querySelector<HTMLInputElement>(`[name="${name}"]`);
@@ -535,6 +551,7 @@ export class Dynamics365Integration extends ApiElement {
       'default_workstream_id',
       'messaging_channel_id',
       'messaging_organization_id',
+      'messaging_webhook_caller_id',
     ] as const) {
       const v = value(name);
       if (v && !GUID.test(v)) problems[name] = 'Must be a GUID.';
@@ -542,6 +559,7 @@ export class Dynamics365Integration extends ApiElement {
     }
     body.messaging_endpoint = value('messaging_endpoint') || null;
     body.messaging_scope = value('messaging_scope') || null;
+    body.messaging_webhook_audience = value('messaging_webhook_audience') || null;
     const properties = this.renderRoot.querySelector<HTMLTextAreaElement>('#ticket_properties')!.value.trim();
     if (properties) {
       try {

@@ -24,6 +24,9 @@ interface MessagingInput {
   channelId: string;
   organizationId: string;
   scope: string | null;
+  /** Who may call the messaging webhook (null: api://<client_id>, and the org's client id). */
+  webhookAudience: string | null;
+  webhookCallerId: string | null;
 }
 
 /**
@@ -94,7 +97,13 @@ function resolveMessaging(
   allowedOrigins: string[],
 ): MessagingInput | null {
   const pick = <
-    K extends 'messaging_endpoint' | 'messaging_channel_id' | 'messaging_organization_id' | 'messaging_scope',
+    K extends
+      | 'messaging_endpoint'
+      | 'messaging_channel_id'
+      | 'messaging_organization_id'
+      | 'messaging_scope'
+      | 'messaging_webhook_audience'
+      | 'messaging_webhook_caller_id',
   >(
     key: K,
     stored: string | null | undefined,
@@ -108,6 +117,9 @@ function resolveMessaging(
   const organizationId =
     pick('messaging_organization_id', existing?.messagingOrganizationId)?.toLowerCase() ?? null;
   const scope = pick('messaging_scope', existing?.messagingScope);
+  const webhookAudience = pick('messaging_webhook_audience', existing?.messagingWebhookAudience);
+  const webhookCallerId =
+    pick('messaging_webhook_caller_id', existing?.messagingWebhookCallerId)?.toLowerCase() ?? null;
   const given = {
     messaging_endpoint: endpoint,
     messaging_channel_id: channelId,
@@ -117,14 +129,16 @@ function resolveMessaging(
     .filter(([, value]) => value === null)
     .map(([field]) => field);
   if (missing.length === 3) {
-    if (scope !== null && dto.messaging_scope !== undefined) {
-      throw AppError.validation([
-        {
-          field: 'messaging_scope',
-          message:
-            'messaging_scope needs messaging_endpoint, messaging_channel_id and messaging_organization_id',
-        },
-      ]);
+    const orphans = (
+      ['messaging_scope', 'messaging_webhook_audience', 'messaging_webhook_caller_id'] as const
+    ).filter((field) => dto[field] !== undefined && dto[field] !== null);
+    if (orphans.length > 0) {
+      throw AppError.validation(
+        orphans.map((field) => ({
+          field,
+          message: `${field} needs messaging_endpoint, messaging_channel_id and messaging_organization_id`,
+        })),
+      );
     }
     return null;
   }
@@ -150,7 +164,14 @@ function resolveMessaging(
       },
     ]);
   }
-  return { endpoint: normalised.url, channelId: channelId!, organizationId: organizationId!, scope };
+  return {
+    endpoint: normalised.url,
+    channelId: channelId!,
+    organizationId: organizationId!,
+    scope,
+    webhookAudience,
+    webhookCallerId,
+  };
 }
 
 /** The version an If-Match header names: a number, `*` (any stored row), or none. Throws 400 when malformed. */

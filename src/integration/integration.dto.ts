@@ -277,6 +277,33 @@ export class IntegrationCredentialsDto {
   })
   messaging_scope?: string | null;
 
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'api://1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
+    description:
+      "The Application ID URI the messaging webhook's token is issued for (the app registration's Expose an API); default api://<client_id>",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(400)
+  @Matches(/^(api:\/\/|https:\/\/)[^\s]+$/, {
+    message: 'messaging_webhook_audience must be an Application ID URI: api://… or https://…',
+  })
+  messaging_webhook_audience?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    example: GUID_EXAMPLE,
+    description:
+      "The app that calls the messaging webhook (its client id); default the connection's client_id",
+  })
+  @IsOptional()
+  @Matches(GUID_PATTERN, { message: GUID_MESSAGE })
+  messaging_webhook_caller_id?: string | null;
+
   @ApiPropertyOptional({ nullable: true, type: Object, example: { casetypecode: 1 } })
   @IsOptional()
   @IsObject({ message: 'ticket_properties must be a JSON object' })
@@ -335,6 +362,15 @@ export class IntegrationStatusDto {
     description: 'The scope in use: as entered, or derived from the environment',
   })
   messaging_scope!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'As entered; null: api://<client_id>' })
+  messaging_webhook_audience!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'As entered; null: the client_id',
+  })
+  messaging_webhook_caller_id!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_verified_at!: string | null;
   @ApiProperty({ nullable: true, type: LastVerificationDto }) last_verification!: LastVerificationDto | null;
   @ApiProperty({ type: 'integer', description: 'Changes on every update; send it back as If-Match' })

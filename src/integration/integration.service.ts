@@ -138,6 +138,8 @@ export class IntegrationService {
       messagingChannelId: input.messaging?.channelId ?? null,
       messagingOrganizationId: input.messaging?.organizationId ?? null,
       messagingScope: input.messaging?.scope ?? null,
+      messagingWebhookAudience: input.messaging?.webhookAudience ?? null,
+      messagingWebhookCallerId: input.messaging?.webhookCallerId ?? null,
       status: 'active',
       lastVerification: summarise(result, new Date()),
       lastVerifiedAt: new Date(),

@@ -19,6 +19,8 @@ export function adminFields(row: IntegrationSettings) {
     messaging_channel_id: row.messagingChannelId,
     messaging_organization_id: row.messagingOrganizationId,
     messaging_scope: row.messagingScope,
+    messaging_webhook_audience: row.messagingWebhookAudience,
+    messaging_webhook_caller_id: row.messagingWebhookCallerId,
   };
 }
 

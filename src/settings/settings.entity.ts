@@ -57,6 +57,14 @@ export class IntegrationSettings {
   @Column({ name: 'messaging_scope', type: 'text', nullable: true })
   messagingScope!: string | null;
 
+  /** The Application ID URI Microsoft's webhook token is issued for; null: `api://<client_id>`. */
+  @Column({ name: 'messaging_webhook_audience', type: 'text', nullable: true })
+  messagingWebhookAudience!: string | null;
+
+  /** The app that calls the webhook (the token's azp/appid); null: the org's client id. */
+  @Column({ name: 'messaging_webhook_caller_id', type: 'uuid', nullable: true })
+  messagingWebhookCallerId!: string | null;
+
   @Column({ name: 'status', type: 'text' })
   status!: IntegrationStatus;
 

@@ -38,6 +38,7 @@ export async function connectMessaging(
   ms: MicrosoftWorld,
   org: string,
   webhookUrl: string | null = null,
+  more: Record<string, string> = {},
 ): Promise<Record<string, string>> {
   ms.environment.messaging!.channels.set(MESSAGING_CHANNEL, {
     id: MESSAGING_CHANNEL,
@@ -50,6 +51,7 @@ export async function connectMessaging(
     messaging_channel_id: MESSAGING_CHANNEL,
     messaging_organization_id: ms.environment.organizationId,
     messaging_scope: `${ms.environment.messagingResource}/.default`,
+    ...more,
   };
   await connect(t, ms, org, messaging);
   return messaging;

@@ -86,7 +86,7 @@ function mapActivity(activity: unknown): Mapped {
   }
   const a = activity as Record<string, unknown>;
   const from = typeof a.from === 'object' && a.from !== null ? (a.from as Record<string, unknown>) : {};
-  const sender = { id: str(from.id), name: str(from.name) };
+  const sender = { id: bounded(str(from.id), 200), name: bounded(str(from.name), SENDER_NAME_MAX) };
   const name = str(a.name);
   switch (a.type) {
     case 'message':
@@ -99,9 +99,9 @@ function mapActivity(activity: unknown): Mapped {
           from: sender,
           attachments: (Array.isArray(a.attachments) ? a.attachments : []).map(
             (item: Record<string, unknown>) => ({
-              content_type: str(item?.contentType),
-              content_url: str(item?.contentUrl),
-              name: str(item?.name),
+              content_type: bounded(str(item?.contentType), 200),
+              content_url: webUrl(item?.contentUrl),
+              name: bounded(str(item?.name), 400),
             }),
           ),
         },
@@ -127,6 +127,27 @@ function eventNamed(name: string, activity: Record<string, unknown>): Mapped {
     type: 'conversation.event',
     data: { name, ...(activity.value !== undefined ? { value: activity.value } : {}) },
   };
+}
+
+/** Longer sender names are cut: they are shown in the host platform's UI. */
+const SENDER_NAME_MAX = 100;
+
+function bounded(value: string | null, max: number): string | null {
+  return value === null ? null : value.slice(0, max);
+}
+
+/**
+ * An attachment's URL only when it is an http(s) address: `javascript:`, `data:` and the like are
+ * dropped before the event is stored, streamed or posted (a host that renders it as a link runs it).
+ */
+function webUrl(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 4096) return null;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'https:' || protocol === 'http:' ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 function str(value: unknown): string | null {

@@ -9,6 +9,10 @@ import { EntraSigningKeys, TenantUnknown } from '../../microsoft/auth/entra-sign
 import { authorityFor } from '../../microsoft/dynamics-domains.js';
 import type { IntegrationSettings } from '../../settings/settings.entity.js';
 
+const CLOCK_TOLERANCE_S = 60;
+/** The longest a webhook token may live (Entra issues them for about an hour). */
+const MAX_LIFETIME_S = 24 * 3600;
+
 export class WebhookTokenRefused extends Error {}
 
 @Injectable()
@@ -18,10 +22,20 @@ export class WebhookTokenVerifier {
     private readonly keys: EntraSigningKeys,
   ) {}
 
-  /** The verified claims, or WebhookTokenRefused (answered 401, nothing stored). */
+  /**
+   * The verified claims, or WebhookTokenRefused (answered 401, nothing stored). Accepted only when
+   * signed by the org's tenant's keys, from an accepted issuer of that tenant, for the org's app
+   * (its Application ID URI — `messaging_webhook_audience`, default `api://<client_id>` — or its
+   * client id), called by the org's app (`azp` in v2 tokens, `appid` in v1; another app of the
+   * same tenant obtains tokens for the same audience) and current: not yet expired, valid already,
+   * issued in the past, for at most 24 hours.
+   */
   async verify(
     token: string,
-    settings: Pick<IntegrationSettings, 'tenantId' | 'clientId' | 'environmentUrl'>,
+    settings: Pick<
+      IntegrationSettings,
+      'tenantId' | 'clientId' | 'environmentUrl' | 'messagingWebhookAudience' | 'messagingWebhookCallerId'
+    >,
   ): Promise<JWTPayload> {
     const authority = authorityFor(settings.environmentUrl, this.config.microsoftLoginUrl);
     const tenant = await this.keys.tenantGuid(settings.tenantId, authority).catch((error: unknown) => {
@@ -38,12 +52,24 @@ export class WebhookTokenVerifier {
       const { payload } = await jwtVerify(token, this.keys.keySet(fill(jwksUrl)), {
         algorithms: ['RS256'],
         issuer: issuers.map(fill),
-        audience: audiences.map(fill),
-        clockTolerance: 60,
-        requiredClaims: ['exp', 'iss', 'aud'],
+        audience: settings.messagingWebhookAudience
+          ? [settings.messagingWebhookAudience, settings.clientId]
+          : audiences.map(fill),
+        clockTolerance: CLOCK_TOLERANCE_S,
+        // iat in the future is refused by jose; a token older than this is refused too.
+        maxTokenAge: MAX_LIFETIME_S,
+        requiredClaims: ['exp', 'iat', 'iss', 'aud'],
       });
       if (typeof payload.tid === 'string' && payload.tid.toLowerCase() !== tenant) {
         throw new WebhookTokenRefused('the token is from another tenant');
+      }
+      const caller = typeof payload.azp === 'string' ? payload.azp : payload.appid;
+      const expected = (settings.messagingWebhookCallerId ?? settings.clientId).toLowerCase();
+      if (typeof caller !== 'string' || caller.toLowerCase() !== expected) {
+        throw new WebhookTokenRefused('the token was obtained by another app');
+      }
+      if (payload.exp! - payload.iat! > MAX_LIFETIME_S) {
+        throw new WebhookTokenRefused('the token lives longer than 24 hours');
       }
       return payload;
     } catch (error) {
