@@ -5,7 +5,12 @@ import { authenticateLargeBodies } from './access/authenticate-large-bodies.js';
 import { TokenVerifier } from './access/token-verifier.js';
 import { AppModule, AppModuleOptions } from './app.module.js';
 import { registerConsole } from './console/serve-console.js';
-import { clientErrorHandler, collectRoutes, registerJsonBodies } from './common/http-edge.js';
+import {
+  clientErrorHandler,
+  collectRoutes,
+  limitConnectionsPerClient,
+  registerJsonBodies,
+} from './common/http-edge.js';
 import { clientRequestIdOf, requestIdFor } from './common/request-id.js';
 import { createValidationPipe } from './common/validation.js';
 import { AppLogger } from './logging/app-logger.js';
@@ -20,6 +25,18 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     genReqId: requestIdFor,
     requestIdHeader: false,
     return503OnClosing: true,
+    // Node's own request timeout is off unless set: a client sending a byte every few seconds
+    // would hold its connection for ever. The whole request must arrive within
+    // HTTP_REQUEST_TIMEOUT, its headers within HTTP_HEADERS_TIMEOUT (checked every second), and a
+    // connection idle for HTTP_IDLE_TIMEOUT is closed (event streams send a comment well within it).
+    requestTimeout: options.config.httpRequestTimeoutMs,
+    connectionTimeout: options.config.httpIdleTimeoutMs,
+    keepAliveTimeout: Math.min(72_000, options.config.httpIdleTimeoutMs),
+    http: {
+      headersTimeout: options.config.httpHeadersTimeoutMs,
+      requestTimeout: options.config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
     // Client IPs in audit events come from X-Forwarded-For only from configured proxies.
     trustProxy: options.config.trustProxy,
     clientErrorHandler,
@@ -34,6 +51,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   app.useGlobalPipes(createValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  limitConnectionsPerClient(fastify.server, options.config.httpMaxConnectionsPerClient);
   registerJsonBodies(fastify);
   authenticateLargeBodies(fastify, app.get(TokenVerifier), BODY_LIMIT_BYTES);
   collectRoutes(fastify);

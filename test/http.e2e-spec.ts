@@ -185,6 +185,75 @@ describe('HTTP behaviour', () => {
   });
 });
 
+describe('slow and greedy clients', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: { HTTP_REQUEST_TIMEOUT: '3s', HTTP_HEADERS_TIMEOUT: '2s', HTTP_MAX_CONNECTIONS_PER_CLIENT: '4' },
+    });
+  });
+  afterAll(() => t.close());
+
+  /** Opens a connection, writes `head`, then one more byte every 500 ms; resolves with what came back and when it closed. */
+  function trickle(head: string): Promise<{ answer: string; closedAfterMs: number }> {
+    return new Promise((resolve, reject) => {
+      const { port } = new URL(t.baseUrl);
+      const started = Date.now();
+      let answer = '';
+      let timer: NodeJS.Timeout | undefined;
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(head);
+        timer = setInterval(() => socket.writable && socket.write('a'), 500);
+      });
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ answer, closedAfterMs: Date.now() - started });
+      });
+      // A connection that is never closed by the server fails the test instead of hanging it.
+      setTimeout(() => {
+        clearInterval(timer);
+        socket.destroy();
+        reject(new Error(`still open after 12 s: ${answer}`));
+      }, 12_000).unref();
+    });
+  }
+
+  it('closes a body that trickles in after HTTP_REQUEST_TIMEOUT, answering 408', async () => {
+    const { answer } = await trickle(
+      'PUT /api/v1/integrations/dynamics365 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000\r\n\r\n{',
+    );
+    expect(answer.startsWith('HTTP/1.1 408 ')).toBe(true);
+    expect(answer).toContain('"code":"request_timeout"');
+  });
+
+  it('closes headers that trickle in after HTTP_HEADERS_TIMEOUT', async () => {
+    const { answer } = await trickle('GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    expect(answer.startsWith('HTTP/1.1 408 ')).toBe(true);
+  });
+
+  it('closes connections over HTTP_MAX_CONNECTIONS_PER_CLIENT from one address', async () => {
+    const { port } = new URL(t.baseUrl);
+    const sockets = Array.from({ length: 7 }, () => connect(Number(port), '127.0.0.1'));
+    const closed = await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<boolean>((resolve) => {
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve(true));
+            setTimeout(() => resolve(false), 1000).unref();
+          }),
+      ),
+    );
+    expect(closed.filter(Boolean)).toHaveLength(3);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Once they are gone, the address is served again.
+    expect((await t.request('/health/live')).status).toBe(200);
+  });
+});
+
 describe('database outage', () => {
   it('answers /health/ready 503 (and API reads 503 unavailable) once the database is stopped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'd365-outage-'));

@@ -2,7 +2,7 @@
 // of the HTTP layer itself (bad header blocks, oversized headers) are answered, and which
 // methods a path has (so a wrong method is a 405, not a 404).
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, ErrorBody, ErrorCode } from './errors.js';
@@ -151,6 +151,29 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * At most `max` open connections per client address (the TCP peer: behind a proxy, the proxy —
+ * raise or disable the cap there); connections over it are closed at once. 0: no cap.
+ */
+export function limitConnectionsPerClient(server: Server, max: number): void {
+  if (max <= 0) return;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }
 
 interface RouteMethods {

@@ -39,6 +39,10 @@ const KEYS = {
   PORT: key(integer(0, 65535), 3000),
   HOST: key(text, '127.0.0.1'),
   TRUST_PROXY: key(trustProxy, false),
+  HTTP_REQUEST_TIMEOUT: key(duration(1_000, 600_000), 30_000),
+  HTTP_HEADERS_TIMEOUT: key(duration(1_000, 120_000), 10_000),
+  HTTP_IDLE_TIMEOUT: key(duration(1_000, 600_000), 60_000),
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: key(integer(0, 100_000), 256),
   LOG_LEVEL: key(oneOf(LOG_LEVELS), 'info'),
   DATABASE_URL: key(postgresUrl, none),
   DATA_DIR: key(text, './.data'),
@@ -100,6 +104,13 @@ export class AppConfig {
   host!: string;
   /** Fastify trustProxy: false, true, or the proxies' addresses/CIDRs. */
   trustProxy!: boolean | string[];
+  /** The whole request (headers and body) must arrive within this; its headers within the next. */
+  httpRequestTimeoutMs!: number;
+  httpHeadersTimeoutMs!: number;
+  /** A connection with nothing sent either way for this long is closed. */
+  httpIdleTimeoutMs!: number;
+  /** Open connections per client address (the TCP peer); 0: no cap. */
+  httpMaxConnectionsPerClient!: number;
   databaseUrl?: string;
   dataDir!: string;
   dbSkipMigrations!: boolean;
@@ -189,6 +200,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     port: values.PORT,
     host: values.HOST,
     trustProxy: values.TRUST_PROXY,
+    httpRequestTimeoutMs: values.HTTP_REQUEST_TIMEOUT,
+    httpHeadersTimeoutMs: Math.min(values.HTTP_HEADERS_TIMEOUT, values.HTTP_REQUEST_TIMEOUT),
+    httpIdleTimeoutMs: values.HTTP_IDLE_TIMEOUT,
+    httpMaxConnectionsPerClient: values.HTTP_MAX_CONNECTIONS_PER_CLIENT,
     databaseUrl: values.DATABASE_URL,
     dataDir,
     dbSkipMigrations: values.DB_SKIP_MIGRATIONS,
