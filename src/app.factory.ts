@@ -17,6 +17,9 @@ import { AppLogger } from './logging/app-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Builds the fully configured application (not yet listening): used by main and by tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
@@ -90,6 +93,14 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  // Swagger UI shares the console's origin: it runs only its own files (its page has no inline
+  // script; its two <style> blocks need inline styles), and no other site may frame it.
+  fastify.addHook('onSend', async (request, reply) => {
+    if (request.url === '/docs' || request.url.startsWith('/docs/') || request.url.startsWith('/docs?')) {
+      void reply.header('content-security-policy', DOCS_CSP);
+      void reply.header('x-content-type-options', 'nosniff');
+    }
+  });
 
   await app.init();
   return app;

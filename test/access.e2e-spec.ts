@@ -179,6 +179,19 @@ describe('API bearer tokens (HS256)', () => {
     await expectError(response, 401, 'unauthorized');
   });
 
+  it('serves /docs with a Content-Security-Policy that runs only its own scripts', async () => {
+    for (const path of ['/docs', '/docs/swagger-ui-init.js', '/docs/openapi.json']) {
+      const response = await t.request(path);
+      expect(response.status).toBe(200);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    }
+    const page = await (await t.request('/docs')).text();
+    expect(page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+  });
+
   it('leaves health, metrics and docs public', async () => {
     for (const path of ['/health/live', '/health/ready', '/metrics', '/docs', '/docs/openapi.json']) {
       expect([path, (await t.request(path)).status]).toEqual([path, 200]);

@@ -11,6 +11,8 @@ const BAD_BODIES: [string, unknown, string][] = [
   ['session_id too long', { session_id: 'a'.repeat(129), channel: 'email' }, 'session_id'],
   ['session_id with a space', { session_id: 'a b', channel: 'email' }, 'session_id'],
   ['session_id with a slash', { session_id: 'a/b', channel: 'email' }, 'session_id'],
+  ['session_id a dot', { session_id: '.', channel: 'email' }, 'session_id'],
+  ['session_id two dots', { session_id: '..', channel: 'email' }, 'session_id'],
   ['session_id a number', { session_id: 42, channel: 'email' }, 'session_id'],
   ['missing channel', { session_id: 'x' }, 'channel'],
   ['unknown channel', { session_id: 'x', channel: 'fax' }, 'channel'],

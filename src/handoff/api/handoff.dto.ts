@@ -22,8 +22,9 @@ import { HANDOFF_CHANNELS, HANDOFF_REASONS, HANDOFF_STATES, TRANSCRIPT_ROLES } f
 import type { HandoffChannel, HandoffRoute, HandoffState } from '../handoff.types.js';
 
 /** The host platform's conversation id: 1–128 of letters, digits and `. _ : -`. */
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-const SESSION_ID_MESSAGE = 'session_id must be 1-128 characters of A-Z a-z 0-9 . _ : -';
+// Not dots alone: `.` and `..` in a URL path resolve to the parent (a Location of /api/v1/handoffs/.. is /api/v1/).
+export const SESSION_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._:-]{1,128}$/;
+const SESSION_ID_MESSAGE = 'session_id must be 1-128 characters of A-Z a-z 0-9 . _ : -, not dots alone';
 const PHONE_PATTERN = /^\+?[0-9][0-9 ()./-]{2,49}$/;
 const ISO_DATE_TIME = { strict: true, strictSeparator: true } as const;
 
