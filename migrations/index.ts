@@ -12,6 +12,7 @@ import { HandoffConversations1764250000000 } from './1764250000000-HandoffConver
 import { HandoffEvents1764260000000 } from './1764260000000-HandoffEvents.js';
 import { DeliveryQueue121764270000000 } from './1764270000000-DeliveryQueue12.js';
 import { MessagingWebhookIdentity1764280000000 } from './1764280000000-MessagingWebhookIdentity.js';
+import { HandoffRateLimits1764290000000 } from './1764290000000-HandoffRateLimits.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -31,4 +32,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HandoffEvents1764260000000,
   DeliveryQueue121764270000000,
   MessagingWebhookIdentity1764280000000,
+  HandoffRateLimits1764290000000,
 ];

@@ -6,6 +6,7 @@ import { AuditChainHead, AuditEvent } from '../src/audit/audit-event.entity.js';
 import { VerificationRateLimit } from '../src/integration/verification-rate-limit.entity.js';
 import { HandoffEvent } from '../src/handoff/handoff-event.entity.js';
 import { Handoff } from '../src/handoff/handoff.entity.js';
+import { HandoffRateLimit } from '../src/handoff/handoff-rate-limit.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
 import { IntegrationSettings } from '../src/settings/settings.entity.js';
 import { startTestApp } from './support/app.js';
@@ -21,6 +22,7 @@ const ENTITIES = [
   VerificationRateLimit,
   Handoff,
   HandoffEvent,
+  HandoffRateLimit,
 ];
 
 async function tables(url: string): Promise<string[]> {

@@ -45,7 +45,7 @@ const MEANINGS = {
   413: 'payload_too_large: the body is over the route’s limit (1 MiB for handoffs, 64 KB elsewhere)',
   415: 'unsupported_media_type: send the body as application/json',
   422: 'verification_failed: Microsoft rejected the credentials; `verification` says where and why',
-  429: 'rate_limited: too many verification attempts for this org; see Retry-After',
+  429: 'rate_limited: too many attempts for this org (verifications, or new handoffs); see Retry-After',
   502: 'upstream_unavailable: Microsoft did not answer in time; nothing changed',
   503: 'unavailable: the database cannot be reached',
 } as const;

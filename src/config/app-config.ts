@@ -71,6 +71,7 @@ const KEYS = {
   HANDOFF_ATTEMPT_TIMEOUT: key(duration(5_000, 3_600_000), 300_000),
   // pg-boss takes a job's heartbeat interval in whole seconds, at least 10.
   HANDOFF_LEASE: key(duration(10_000, 600_000), 15_000),
+  HANDOFF_RATE_LIMIT_PER_MINUTE: key(integer(1, 1_000_000), 600),
   HANDOFF_EVENTS_URL: key(httpUrl, none),
   HANDOFF_EVENTS_SECRET: key(webhookSecret, none),
   HANDOFF_EVENTS_HEARTBEAT: key(duration(1_000, 300_000), 15_000),
@@ -143,6 +144,8 @@ export class AppConfig {
   handoffAttemptTimeoutMs!: number;
   /** A worker's hold on a job: renewed while it runs; once it lapses another instance resumes the job. */
   handoffLeaseMs!: number;
+  /** New handoffs accepted per org per minute (replays of an accepted session do not count). */
+  handoffRateLimitPerMinute!: number;
   /** Where each handoff event is also posted, signed per Standard Webhooks with handoffEventsSecret. */
   handoffEventsUrl?: string;
   handoffEventsSecret?: string;
@@ -233,6 +236,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffRetryBaseMs: values.HANDOFF_RETRY_BASE_MS,
     handoffAttemptTimeoutMs: values.HANDOFF_ATTEMPT_TIMEOUT,
     handoffLeaseMs: values.HANDOFF_LEASE,
+    handoffRateLimitPerMinute: values.HANDOFF_RATE_LIMIT_PER_MINUTE,
     handoffEventsUrl: values.HANDOFF_EVENTS_URL,
     handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
     handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,

@@ -20,13 +20,15 @@ import { HandoffMetrics } from './handoff.metrics.js';
 import { HandoffQueue } from './handoff-queue.js';
 import { HandoffRepository } from './handoff.repository.js';
 import { HandoffEventRepository } from './handoff-event.repository.js';
+import { HandoffRateLimit } from './handoff-rate-limit.entity.js';
+import { HandoffRateLimitRepository } from './handoff-rate-limit.repository.js';
 import { HandoffService } from './api/handoff.service.js';
 import { HandoffTokens } from './delivery/handoff-tokens.js';
 
 /** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Handoff, HandoffEvent]),
+    TypeOrmModule.forFeature([Handoff, HandoffEvent, HandoffRateLimit]),
     SettingsModule,
     AuthModule,
     DynamicsClientModule,
@@ -36,6 +38,7 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
   providers: [
     HandoffRepository,
     HandoffEventRepository,
+    HandoffRateLimitRepository,
     HandoffQueue,
     HandoffTokens,
     HandoffMetrics,

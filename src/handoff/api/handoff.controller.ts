@@ -63,7 +63,7 @@ export class HandoffController {
     type: HandoffDocumentDto,
     description: 'The same session submitted again with the same body',
   })
-  @ApiErrors(400, 403, 409, 413, 415)
+  @ApiErrors(400, 403, 409, 413, 415, 429)
   async submit(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: SubmitHandoffDto,

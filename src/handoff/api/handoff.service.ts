@@ -3,6 +3,8 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
+import { AppConfig } from '../../config/app-config.js';
+import { HandoffRateLimitRepository } from '../handoff-rate-limit.repository.js';
 import { ConnectionHooks } from '../../settings/connection-hooks.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
 import { connectionInvalidError } from '../handoff-error.js';
@@ -23,7 +25,9 @@ export class HandoffService implements OnModuleInit {
   private readonly logger = new Logger(HandoffService.name);
 
   constructor(
+    private readonly config: AppConfig,
     private readonly handoffs: HandoffRepository,
+    private readonly rateLimits: HandoffRateLimitRepository,
     private readonly queue: HandoffQueue,
     private readonly settings: SettingsRepository,
     private readonly tokens: HandoffTokens,
@@ -55,6 +59,15 @@ export class HandoffService implements OnModuleInit {
     const requestHash = hashOf(request);
     const existing = await this.handoffs.findBySession(orgId, request.session_id);
     if (existing) return { created: false, document: sameOrConflict(existing, requestHash) };
+    // Each new handoff creates records in the customer's Dynamics: at most so many a minute per org.
+    const counted = await this.rateLimits.count(orgId);
+    if (counted.accepted > this.config.handoffRateLimitPerMinute) {
+      throw new AppError(
+        'rate_limited',
+        `Too many handoffs: at most ${this.config.handoffRateLimitPerMinute} per minute per organisation. Try again in ${counted.retry_after} s.`,
+        { headers: { 'retry-after': String(counted.retry_after) } },
+      );
+    }
 
     const settings = await this.settings.findByOrg(orgId);
     if (!settings) {

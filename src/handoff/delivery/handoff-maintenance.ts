@@ -5,6 +5,7 @@ import { expiredError } from '../handoff-error.js';
 import { HandoffQueue } from '../handoff-queue.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { HandoffRepository } from '../handoff.repository.js';
+import { HandoffRateLimitRepository } from '../handoff-rate-limit.repository.js';
 import { HandoffService } from '../api/handoff.service.js';
 
 /**
@@ -26,6 +27,7 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
     private readonly service: HandoffService,
     private readonly queue: HandoffQueue,
     private readonly metrics: HandoffMetrics,
+    private readonly rateLimits: HandoffRateLimitRepository,
   ) {}
 
   get intervalMs(): number {
@@ -49,6 +51,7 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async runOnce(): Promise<void> {
+    await this.rateLimits.forgetEnded();
     const expired = await this.handoffs.expireOld(
       this.config.handoffMaxAgeMs,
       expiredError(this.config.handoffMaxAgeMs),
