@@ -3,7 +3,7 @@
 // the token comes in `x-ms-token` (managed identity with a federated credential of the app); the
 // exact issuer, audience and keys are inferred, so each is configurable (MESSAGING_WEBHOOK_*).
 import { Injectable } from '@nestjs/common';
-import { errors, JWTPayload, jwtVerify } from 'jose';
+import { decodeJwt, errors, JWTPayload, jwtVerify } from 'jose';
 import { AppConfig } from '../../config/app-config.js';
 import { EntraSigningKeys, TenantUnknown } from '../../microsoft/auth/entra-signing-keys.js';
 import { authorityFor } from '../../microsoft/dynamics-domains.js';
@@ -37,6 +37,12 @@ export class WebhookTokenVerifier {
       'tenantId' | 'clientId' | 'environmentUrl' | 'messagingWebhookAudience' | 'messagingWebhookCallerId'
     >,
   ): Promise<JWTPayload> {
+    // Not even a JWT: refused without asking anyone (a tenant lookup is not for anonymous callers).
+    try {
+      decodeJwt(token);
+    } catch {
+      throw new WebhookTokenRefused('not a JWT');
+    }
     const authority = authorityFor(settings.environmentUrl, this.config.microsoftLoginUrl);
     const tenant = await this.keys.tenantGuid(settings.tenantId, authority).catch((error: unknown) => {
       if (error instanceof TenantUnknown) throw new WebhookTokenRefused('tenant unknown');
