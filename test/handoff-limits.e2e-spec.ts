@@ -1,5 +1,6 @@
 import { startTestApp, TestApp } from './support/app.js';
-import { connect, handoffBody, submit } from './support/handoff.js';
+import { connect, connectMessaging, HANDOFFS, handoffBody, submit, waitForState } from './support/handoff.js';
+import { openStream } from './support/sse.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
 describe('Handoff limits per org', () => {
@@ -8,9 +9,13 @@ describe('Handoff limits per org', () => {
 
   beforeAll(async () => {
     ms = await startMicrosoft();
-    // No workers: what is measured is acceptance, not delivery.
     t = await startTestApp({
-      env: { ...ms.env, HANDOFF_CONCURRENCY: '0', HANDOFF_RATE_LIMIT_PER_MINUTE: '3' },
+      env: {
+        ...ms.env,
+        DYNAMICS_ALLOWED_ORIGINS: `${ms.environment.origin},${ms.environment.messaging!.origin}`,
+        HANDOFF_RATE_LIMIT_PER_MINUTE: '3',
+        EVENT_STREAMS_PER_TOKEN: '2',
+      },
     });
     await connect(t, ms, 'busy');
     await connect(t, ms, 'quiet');
@@ -38,4 +43,30 @@ describe('Handoff limits per org', () => {
     const quiet = await t.token({ org: 'quiet', roles: ['handoff'] });
     expect((await submit(t, quiet, handoffBody('quiet-0'))).status).toBe(202);
   }, 90_000);
+
+  it('holds at most EVENT_STREAMS_PER_TOKEN streams open per token, and ends a stream when its token expires', async () => {
+    await connectMessaging(t, ms, 'streams');
+    const handoffToken = await t.token({ org: 'streams', roles: ['handoff'] });
+    await submit(t, handoffToken, handoffBody('streamed', { channel: 'web' }));
+    await waitForState(t, handoffToken, 'streamed', ['delivered']);
+    const url = `${t.baseUrl}${HANDOFFS}/streamed/events`;
+    const first = await openStream(url, handoffToken);
+    const second = await openStream(url, handoffToken);
+    const third = await openStream(url, handoffToken);
+    expect([first.status, second.status, third.status]).toEqual([200, 200, 429]);
+    const other = await openStream(url, await t.token({ org: 'streams', roles: ['handoff'], sub: 'other' }));
+    expect(other.status).toBe(200);
+    first.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await openStream(url, handoffToken);
+    expect(again.status).toBe(200);
+    for (const stream of [second, other, again]) stream.close();
+
+    const shortLived = await openStream(
+      url,
+      await t.token({ org: 'streams', roles: ['handoff'], ttlSeconds: 2 }),
+    );
+    expect(shortLived.status).toBe(200);
+    await shortLived.waitForEnd(6000);
+  });
 });

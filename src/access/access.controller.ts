@@ -20,6 +20,7 @@ export class AccessController {
   @ApiOkResponse({ type: PrincipalDto })
   @ApiErrors()
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {
-    return principal;
+    const { sub, org_id, roles, name } = principal;
+    return { sub, org_id, roles, name };
   }
 }

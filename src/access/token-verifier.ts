@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 // The platform's own identity provider (AUTH_JWKS_URL), not Microsoft: its key set is read here.
 // eslint-disable-next-line no-restricted-imports
@@ -42,7 +42,11 @@ export class TokenVerifier {
     const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
     if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".');
     const payload = await this.verifySignature(match[1]);
-    return principalFrom(payload);
+    return {
+      ...principalFrom(payload),
+      expires_at: payload.exp,
+      token_id: createHash('sha256').update(match[1]).digest('base64url').slice(0, 22),
+    };
   }
 
   private async verifySignature(token: string): Promise<JWTPayload> {

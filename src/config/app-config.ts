@@ -72,6 +72,7 @@ const KEYS = {
   // pg-boss takes a job's heartbeat interval in whole seconds, at least 10.
   HANDOFF_LEASE: key(duration(10_000, 600_000), 15_000),
   HANDOFF_RATE_LIMIT_PER_MINUTE: key(integer(1, 1_000_000), 600),
+  EVENT_STREAMS_PER_TOKEN: key(integer(1, 10_000), 10),
   HANDOFF_EVENTS_URL: key(httpUrl, none),
   HANDOFF_EVENTS_SECRET: key(webhookSecret, none),
   HANDOFF_EVENTS_HEARTBEAT: key(duration(1_000, 300_000), 15_000),
@@ -146,6 +147,8 @@ export class AppConfig {
   handoffLeaseMs!: number;
   /** New handoffs accepted per org per minute (replays of an accepted session do not count). */
   handoffRateLimitPerMinute!: number;
+  /** Event streams one bearer token may hold open on an instance. */
+  eventStreamsPerToken!: number;
   /** Where each handoff event is also posted, signed per Standard Webhooks with handoffEventsSecret. */
   handoffEventsUrl?: string;
   handoffEventsSecret?: string;
@@ -237,6 +240,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffAttemptTimeoutMs: values.HANDOFF_ATTEMPT_TIMEOUT,
     handoffLeaseMs: values.HANDOFF_LEASE,
     handoffRateLimitPerMinute: values.HANDOFF_RATE_LIMIT_PER_MINUTE,
+    eventStreamsPerToken: values.EVENT_STREAMS_PER_TOKEN,
     handoffEventsUrl: values.HANDOFF_EVENTS_URL,
     handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
     handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,

@@ -129,7 +129,7 @@ export class HandoffController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'text/event-stream' })
-  @ApiErrors(400, 403, 404, 409)
+  @ApiErrors(400, 403, 404, 409, 429)
   async events(
     @CurrentPrincipal() principal: Principal,
     @Param('session_id') sessionId: string,
@@ -139,7 +139,7 @@ export class HandoffController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     await this.streams.stream(
-      principal.org_id,
+      principal,
       checkSessionId(sessionId),
       lastEventId ?? lastEventQuery,
       request,

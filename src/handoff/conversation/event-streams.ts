@@ -1,21 +1,29 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config.js';
+import type { Principal } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
 import { ConversationEventDocument, ConversationEvents } from './conversation-events.js';
 import { HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 
 const EVENT_ID = /^\d{1,18}$/;
+/** A client that lets this much pile up unread is too slow to follow: its stream is ended. */
+const MAX_UNREAD_BYTES = 1024 * 1024;
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `GET …/{session_id}/events`: Server-Sent Events of a conversation handoff — every event after
  * Last-Event-ID, then each new one as it arrives on any instance; a comment line every
- * HANDOFF_EVENTS_HEARTBEAT; the stream ends after `conversation.closed`.
+ * HANDOFF_EVENTS_HEARTBEAT; the stream ends after `conversation.closed`, when its bearer token
+ * expires, or when the client reads too slowly. One token holds at most EVENT_STREAMS_PER_TOKEN
+ * streams open on an instance.
  */
 @Injectable()
 export class ConversationEventStreams implements OnModuleDestroy {
   private readonly open = new Set<() => void>();
+  private readonly perToken = new Map<string, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -34,7 +42,7 @@ export class ConversationEventStreams implements OnModuleDestroy {
   }
 
   async stream(
-    orgId: string,
+    principal: Principal,
     sessionId: string,
     lastEventId: string | undefined,
     request: FastifyRequest,
@@ -46,7 +54,7 @@ export class ConversationEventStreams implements OnModuleDestroy {
         { field: 'Last-Event-ID', message: 'Last-Event-ID must be the id of an event this stream sent' },
       ]);
     }
-    const handoff = await this.handoffs.findBySession(orgId, sessionId);
+    const handoff = await this.handoffs.findBySession(principal.org_id, sessionId);
     if (!handoff) throw new AppError('not_found', `No handoff with session_id ${sessionId}.`);
     if (handoff.route !== 'conversation') {
       throw new AppError(
@@ -54,6 +62,17 @@ export class ConversationEventStreams implements OnModuleDestroy {
         'Events are streamed for conversation handoffs only; this handoff is a case.',
       );
     }
+
+    const tokenId = principal.token_id ?? principal.sub;
+    const held = this.perToken.get(tokenId) ?? 0;
+    if (held >= this.config.eventStreamsPerToken) {
+      throw new AppError(
+        'rate_limited',
+        `This token already holds ${held} open event streams (at most ${this.config.eventStreamsPerToken}); close one first.`,
+        { headers: { 'retry-after': '5' } },
+      );
+    }
+    this.perToken.set(tokenId, held + 1);
 
     reply.hijack();
     const raw = reply.raw;
@@ -70,19 +89,38 @@ export class ConversationEventStreams implements OnModuleDestroy {
       if (ended) return;
       ended = true;
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       unsubscribe();
       this.open.delete(end);
+      const left = (this.perToken.get(tokenId) ?? 1) - 1;
+      if (left <= 0) this.perToken.delete(tokenId);
+      else this.perToken.set(tokenId, left);
       raw.end();
     };
-    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), this.config.handoffEventsHeartbeatMs);
+    /** Writes, unless the client has let too much pile up unread: then it is dropped. */
+    const send = (text: string) => {
+      if (ended) return;
+      if (raw.writableLength > MAX_UNREAD_BYTES) {
+        raw.destroy();
+        end();
+        return;
+      }
+      raw.write(text);
+    };
+    const heartbeat = setInterval(() => send(': keep-alive\n\n'), this.config.handoffEventsHeartbeatMs);
+    const expiry = setTimeout(
+      end,
+      principal.expires_at === undefined
+        ? MAX_TIMER_MS
+        : Math.min(MAX_TIMER_MS, Math.max(0, principal.expires_at * 1000 - Date.now())),
+    );
     this.open.add(end);
     raw.once('close', end);
     const unsubscribe = this.events.subscribe(
       handoff.id,
       BigInt(last),
       (event: ConversationEventDocument) => {
-        if (ended) return;
-        raw.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        send(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
         if (event.type === 'conversation.closed') end();
       },
     );
