@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditChainKeys } from '../src/audit/audit-chain-keys.js';
+import { AuditExpectations } from '../src/audit/audit-expectations.js';
 import { AuditChainService } from '../src/audit/audit-chain.service.js';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
@@ -71,6 +72,7 @@ export async function auditBench(
     const sealing = await new AuditChainService(
       new AuditRepository(dataSource),
       new AuditChainKeys(loadConfig({ ...secrets, NODE_ENV: 'test' })),
+      new AuditExpectations(),
     ).sealLegacyChains();
     if (sealing.refused.length > 0) throw new Error(`chains not sealed: ${sealing.refused.join(', ')}`);
     await dataSource.query('VACUUM ANALYZE audit_events');

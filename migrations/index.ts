@@ -13,6 +13,7 @@ import { HandoffEvents1764260000000 } from './1764260000000-HandoffEvents.js';
 import { DeliveryQueue121764270000000 } from './1764270000000-DeliveryQueue12.js';
 import { MessagingWebhookIdentity1764280000000 } from './1764280000000-MessagingWebhookIdentity.js';
 import { HandoffRateLimits1764290000000 } from './1764290000000-HandoffRateLimits.js';
+import { AuditChainHeadsProtected1764300000000 } from './1764300000000-AuditChainHeadsProtected.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -33,4 +34,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DeliveryQueue121764270000000,
   MessagingWebhookIdentity1764280000000,
   HandoffRateLimits1764290000000,
+  AuditChainHeadsProtected1764300000000,
 ];

@@ -4,6 +4,7 @@ import { AuditService, AuditContext } from '../src/audit/audit.service.js';
 import type { AuditAction } from '../src/audit/audit-action.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { superuserUrlFor, withClient } from './support/database.js';
+import { connect } from './support/handoff.js';
 import { call, credentialsOf, PATH } from './support/integration.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
@@ -234,6 +235,7 @@ describe('audit log for admins', () => {
       ok: true,
       checked: 3,
       first_broken_id: null,
+      problem: null,
     });
   });
 
@@ -316,12 +318,47 @@ describe('audit log for admins', () => {
     withClient(superuserUrlFor(t.databaseUrl), async (c) => {
       await c.query('BEGIN');
       await c.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
+      await c.query('ALTER TABLE audit_chain_heads DISABLE TRIGGER USER');
       await c.query(sql, params);
       for (const trigger of ['audit_events_no_update_delete', 'audit_events_no_truncate']) {
         await c.query(`ALTER TABLE audit_events ENABLE ALWAYS TRIGGER ${trigger}`);
       }
+      for (const trigger of ['audit_chain_heads_only_advance', 'audit_chain_heads_no_truncate']) {
+        await c.query(`ALTER TABLE audit_chain_heads ENABLE ALWAYS TRIGGER ${trigger}`);
+      }
       await c.query('COMMIT');
     });
+
+  it('refuses to delete, truncate or rewind a chain head, whoever asks', async () => {
+    await append('heads', 3);
+    for (const sql of [
+      "DELETE FROM audit_chain_heads WHERE org_id = 'heads'",
+      'TRUNCATE audit_chain_heads',
+      "UPDATE audit_chain_heads SET event_count = 1 WHERE org_id = 'heads'",
+      "UPDATE audit_chain_heads SET last_id = 1 WHERE org_id = 'heads'",
+    ]) {
+      await expect(withClient(t.databaseUrl, (c) => c.query(sql))).rejects.toThrow(
+        /audit_chain_heads only advance/,
+      );
+    }
+  });
+
+  it('reports the chain of an org with a stored connection erased whole (events and head)', async () => {
+    await connect(t, ms, 'erased');
+    await tamper("DELETE FROM audit_events WHERE org_id = 'erased'");
+    await tamper("DELETE FROM audit_chain_heads WHERE org_id = 'erased'");
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('erased'))).body).toEqual({
+      ok: false,
+      checked: 0,
+      first_broken_id: null,
+      problem: expect.stringMatching(/empty although the organisation has a stored Dynamics 365 connection/),
+    });
+    // An org that never connected has an empty chain that verifies.
+    expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('never-connected'))).body).toMatchObject({
+      ok: true,
+      checked: 0,
+    });
+  });
 
   it('reads MACs in chain order when ids cross a power of ten (ids sorted as numbers, not text)', async () => {
     // Bug found in the benchmark: `SELECT id::text … ORDER BY id` sorted by the text alias, so the
@@ -366,7 +403,7 @@ describe('audit log for admins', () => {
     const ids = await append('tamper-edit', 20);
     await tamper(`UPDATE audit_events SET details = '{"n": 999}' WHERE id = $1`, [ids[7]]);
     const result = await call(t, 'GET', `${AUDIT}/verify`, await admin('tamper-edit'));
-    expect(result.body).toEqual({ ok: false, checked: 7, first_broken_id: ids[7] });
+    expect(result.body).toEqual({ ok: false, checked: 7, first_broken_id: ids[7], problem: null });
   });
 
   it('finds a removed event at the next id, and a removed newest event at the head', async () => {
@@ -376,6 +413,7 @@ describe('audit log for admins', () => {
       ok: false,
       checked: 12,
       first_broken_id: ids[13],
+      problem: null,
     });
 
     const tail = await append('tamper-tail', 5);
@@ -384,6 +422,7 @@ describe('audit log for admins', () => {
       ok: false,
       checked: 4,
       first_broken_id: tail[4],
+      problem: null,
     });
   });
 
@@ -425,6 +464,7 @@ describe('audit log for admins', () => {
       ok: false,
       checked: 4,
       first_broken_id: ids[4],
+      problem: null,
     });
   });
 
@@ -441,6 +481,7 @@ describe('audit log for admins', () => {
       ok: false,
       checked: 5,
       first_broken_id: ids[4],
+      problem: null,
     });
   });
 
@@ -454,6 +495,7 @@ describe('audit log for admins', () => {
     expect((await call(t, 'GET', `${AUDIT}/verify`, await admin('tamper-swap'))).body).toMatchObject({
       ok: false,
       first_broken_id: ids[2],
+      problem: null,
     });
   });
 
@@ -477,6 +519,7 @@ describe('audit log for admins', () => {
       ok: true,
       checked: 38,
       first_broken_id: null,
+      problem: null,
     });
   });
 
@@ -495,6 +538,7 @@ describe('audit log for admins', () => {
       ok: true,
       checked: 0,
       first_broken_id: null,
+      problem: null,
     });
   });
 });

@@ -202,9 +202,14 @@ describe('migrations', () => {
     try {
       const verify = async (org: string) =>
         (await call(t, 'GET', '/api/v1/audit-events/verify', await t.token({ org }))).body;
-      expect(await verify('intact')).toEqual({ ok: true, checked: 3, first_broken_id: null });
+      expect(await verify('intact')).toEqual({ ok: true, checked: 3, first_broken_id: null, problem: null });
       // Left unsealed: nothing vouches for any of its events, so the first one is reported.
-      expect(await verify('edited')).toEqual({ ok: false, checked: 0, first_broken_id: ids.edited[0] });
+      expect(await verify('edited')).toEqual({
+        ok: false,
+        checked: 0,
+        first_broken_id: ids.edited[0],
+        problem: null,
+      });
       const macs = await withClient(url, async (c) => {
         const result = await c.query(
           'SELECT org_id, count(mac)::int AS sealed FROM audit_events GROUP BY 1 ORDER BY 1',

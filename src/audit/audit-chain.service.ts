@@ -1,9 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AuditChainKeys, ChainHead } from './audit-chain-keys.js';
+import { AuditExpectations } from './audit-expectations.js';
 import { AuditRepository, ChainHeadRow, ContentCheck, smallestId } from './audit.repository.js';
 
 export interface ChainVerification {
   ok: boolean;
+  /** Why the chain does not verify when no single event is to blame (an erased chain). */
+  problem?: string;
   /** Events that verified before the first broken one (all of them when ok). */
   checked: number;
   firstBrokenId: string | null;
@@ -30,6 +33,7 @@ export class AuditChainService implements OnApplicationBootstrap {
   constructor(
     private readonly repository: AuditRepository,
     private readonly keys: AuditChainKeys,
+    private readonly expectations: AuditExpectations,
   ) {}
 
   async verify(orgId: string): Promise<ChainVerification> {
@@ -45,6 +49,16 @@ export class AuditChainService implements OnApplicationBootstrap {
       return { ok: true, checked: content.total, firstBrokenId: null };
     }
     if (!content.firstBrokenId && !head && content.total === 0) {
+      // Nothing to check — unless the org has what only a written chain could have led to.
+      const found = await this.expectations.evidenceOf(orgId);
+      if (found) {
+        return {
+          ok: false,
+          checked: 0,
+          firstBrokenId: null,
+          problem: `The audit chain is empty although the organisation has ${found}: its events were erased.`,
+        };
+      }
       return { ok: true, checked: 0, firstBrokenId: null };
     }
     const macs = await this.checkMacs(orgId);

@@ -89,7 +89,12 @@ export class AuditQueryService {
   /** The org's chain, checked end to end (see AuditChainService). */
   async verify(principal: Principal): Promise<AuditVerificationDto> {
     const result = await this.chain.verify(principal.org_id);
-    return { ok: result.ok, checked: result.checked, first_broken_id: result.firstBrokenId };
+    return {
+      ok: result.ok,
+      checked: result.checked,
+      first_broken_id: result.firstBrokenId,
+      problem: result.problem ?? null,
+    };
   }
 }
 

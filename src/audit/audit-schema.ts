@@ -88,3 +88,27 @@ export const AUDIT_TRIGGERS = [
   `CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
      FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change()`,
 ] as const;
+
+/**
+ * A chain head only moves forward: it may be created and advanced (a later last event, a larger
+ * count, its MAC with them), never deleted, truncated or moved back — so cutting an org's chain
+ * short or erasing it needs its triggers disabled, which only the tables' owner can do.
+ */
+export const AUDIT_HEADS_REFUSE_CHANGE = `
+  CREATE FUNCTION audit_chain_heads_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.org_id = OLD.org_id AND NEW.last_id >= OLD.last_id
+       AND NEW.event_count >= OLD.event_count THEN
+      RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_chain_heads only advance: % is not allowed', TG_OP USING ERRCODE = 'insufficient_privilege';
+  END $$`;
+
+export const AUDIT_HEADS_TRIGGERS = [
+  `CREATE TRIGGER audit_chain_heads_only_advance BEFORE UPDATE OR DELETE ON audit_chain_heads
+     FOR EACH ROW EXECUTE FUNCTION audit_chain_heads_refuse_change()`,
+  `CREATE TRIGGER audit_chain_heads_no_truncate BEFORE TRUNCATE ON audit_chain_heads
+     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_heads_refuse_change()`,
+  'ALTER TABLE audit_chain_heads ENABLE ALWAYS TRIGGER audit_chain_heads_only_advance',
+  'ALTER TABLE audit_chain_heads ENABLE ALWAYS TRIGGER audit_chain_heads_no_truncate',
+] as const;

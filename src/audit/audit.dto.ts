@@ -97,4 +97,10 @@ export class AuditVerificationDto {
   @ApiProperty({ description: 'Events checked' }) checked!: number;
   @ApiProperty({ nullable: true, type: String, description: 'First event whose chain link is broken' })
   first_broken_id!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Why the chain does not verify when no one event is to blame (an erased chain)',
+  })
+  problem!: string | null;
 }

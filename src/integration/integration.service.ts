@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../access/principal.js';
+import { AuditExpectations } from '../audit/audit-expectations.js';
 import { AuditContext, AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from '../common/errors.js';
@@ -20,7 +21,7 @@ import { VerificationRateLimiter } from './verification-rate-limiter.js';
 
 /** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */
 @Injectable()
-export class IntegrationService {
+export class IntegrationService implements OnModuleInit {
   constructor(
     private readonly config: AppConfig,
     private readonly settings: SettingsRepository,
@@ -29,9 +30,18 @@ export class IntegrationService {
     private readonly recorder: VerificationRecorder,
     private readonly rateLimiter: VerificationRateLimiter,
     private readonly audit: AuditService,
+    private readonly expectations: AuditExpectations,
     private readonly settingsMetrics: SettingsMetrics,
     private readonly hooks: ConnectionHooks,
   ) {}
+
+  onModuleInit(): void {
+    // A stored connection is written with its audit event (Test & Save): an org that has one and an
+    // empty chain had its events erased.
+    this.expectations.expectChainWhen(async (orgId) =>
+      (await this.settings.findByOrg(orgId)) ? 'a stored Dynamics 365 connection' : null,
+    );
+  }
 
   async status(principal: Principal): Promise<IntegrationStatusDto> {
     return this.document(await this.requireRow(principal.org_id));
