@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { authenticateLargeBodies } from './access/authenticate-large-bodies.js';
 import { TokenVerifier } from './access/token-verifier.js';
 import { AppModule, AppModuleOptions } from './app.module.js';
+import { auditRuntimeLimits } from './audit/audit-schema.js';
+import { migrateAndGrant } from './database/runtime-role.js';
 import { registerConsole } from './console/serve-console.js';
 import {
   clientErrorHandler,
@@ -23,6 +25,12 @@ const DOCS_CSP =
 
 /** Builds the fully configured application (not yet listening): used by main and by tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+  // Two roles: the owner migrates (and grants), the service runs as a role that owns nothing.
+  const migrationUrl = options.config.databaseMigrationUrl;
+  if (migrationUrl && !options.config.dbSkipMigrations) {
+    await migrateAndGrant(migrationUrl, options.databaseUrl, auditRuntimeLimits);
+    options = { ...options, migrated: true };
+  }
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,

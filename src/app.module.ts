@@ -18,6 +18,8 @@ import { RevalidationScheduleModule } from './revalidation/revalidation-schedule
 export interface AppModuleOptions {
   config: AppConfig;
   databaseUrl: string;
+  /** Set when the tables' owner migrated already (see migrateAndGrant): the service does not. */
+  migrated?: boolean;
   /** Where log lines go (tests capture them); stdout when omitted. */
   logStream?: DestinationStream;
   /** Extra modules mounted beside the service's own (tests add probe routes this way). */
@@ -26,13 +28,19 @@ export interface AppModuleOptions {
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl, logStream, extraModules = [] }: AppModuleOptions): DynamicModule {
+  static forRoot({
+    config,
+    databaseUrl,
+    migrated,
+    logStream,
+    extraModules = [],
+  }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         LoggingModule.forRoot(config, logStream),
-        DatabaseModule.forRoot(config, databaseUrl),
+        DatabaseModule.forRoot(config, databaseUrl, !migrated && !config.dbSkipMigrations),
         MetricsModule,
         MetricsHttpModule,
         HealthModule,

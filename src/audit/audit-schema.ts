@@ -112,3 +112,15 @@ export const AUDIT_HEADS_TRIGGERS = [
   'ALTER TABLE audit_chain_heads ENABLE ALWAYS TRIGGER audit_chain_heads_only_advance',
   'ALTER TABLE audit_chain_heads ENABLE ALWAYS TRIGGER audit_chain_heads_no_truncate',
 ] as const;
+
+/**
+ * What the role the service runs as may do with the audit tables (it owns none of them): read and
+ * append events, seal an unsealed one (its MAC columns), and create and advance chain heads.
+ */
+export function auditRuntimeLimits(role: string): readonly string[] {
+  return [
+    `REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM ${role}`,
+    `GRANT UPDATE (mac, mac_key_id) ON audit_events TO ${role}`,
+    `REVOKE DELETE, TRUNCATE ON audit_chain_heads FROM ${role}`,
+  ];
+}

@@ -45,6 +45,7 @@ const KEYS = {
   HTTP_MAX_CONNECTIONS_PER_CLIENT: key(integer(0, 100_000), 256),
   LOG_LEVEL: key(oneOf(LOG_LEVELS), 'info'),
   DATABASE_URL: key(postgresUrl, none),
+  DATABASE_MIGRATION_URL: key(postgresUrl, none),
   DATA_DIR: key(text, './.data'),
   DB_SKIP_MIGRATIONS: key(boolean, false),
   DATABASE_EMBEDDED_IN_PRODUCTION: key(boolean, false),
@@ -114,6 +115,8 @@ export class AppConfig {
   /** Open connections per client address (the TCP peer); 0: no cap. */
   httpMaxConnectionsPerClient!: number;
   databaseUrl?: string;
+  /** The tables' owner, for migrations and grants; the service then runs as DATABASE_URL's role. */
+  databaseMigrationUrl?: string;
   dataDir!: string;
   dbSkipMigrations!: boolean;
   /** First key is active; the others still decrypt. */
@@ -211,6 +214,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     httpIdleTimeoutMs: values.HTTP_IDLE_TIMEOUT,
     httpMaxConnectionsPerClient: values.HTTP_MAX_CONNECTIONS_PER_CLIENT,
     databaseUrl: values.DATABASE_URL,
+    databaseMigrationUrl: values.DATABASE_MIGRATION_URL,
     dataDir,
     dbSkipMigrations: values.DB_SKIP_MIGRATIONS,
     encryptionKeys: secrets.encryptionKeys,
@@ -290,6 +294,9 @@ function combinationProblems(v: EnvValues): ConfigProblem[] {
   }
   if (v.NODE_ENV === 'production' && v.HANDOFF_EVENTS_URL?.startsWith('http:')) {
     problem('HANDOFF_EVENTS_URL', 'must use https in production');
+  }
+  if (v.DATABASE_MIGRATION_URL !== undefined && v.DATABASE_URL === undefined) {
+    problem('DATABASE_MIGRATION_URL', 'needs DATABASE_URL (the role the service runs as)');
   }
   if (v.METRICS_PORT !== undefined && v.METRICS_PORT === v.PORT) {
     problem('METRICS_PORT', 'must differ from PORT');

@@ -87,6 +87,8 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
       monitorIntervalSeconds: passSeconds,
       // Settled jobs are deleted after their retention; looking for them every few minutes is enough.
       maintenanceIntervalSeconds: 300,
+      // REINDEX needs the tables' owner, and the service may run as a role that owns nothing.
+      reindex: false,
     });
     this.boss.on('error', (error) => this.logger.error(`Handoff queue: ${error.message}`));
   }

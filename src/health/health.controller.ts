@@ -9,6 +9,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
+import { DatabaseRole } from '../database/database-role.js';
 import { SettingsMetrics } from '../settings/settings.metrics.js';
 
 // terminus documents its own failure body when it can load @nestjs/swagger (Node ≥ 22 can
@@ -23,6 +24,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly settings: SettingsMetrics,
+    private readonly databaseRole: DatabaseRole,
   ) {}
 
   /** The process is up and serving HTTP. */
@@ -43,7 +45,13 @@ export class HealthController {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2000 }),
       () => this.secrets(),
+      () => this.role(),
     ]);
+  }
+
+  /** Whether the role the service runs as could erase the audit log (it does not make the instance unready). */
+  private role(): HealthIndicatorResult {
+    return { database_role: { status: 'up', problems: this.databaseRole.problems } };
   }
 
   private secrets(): HealthIndicatorResult {
