@@ -14,6 +14,7 @@ import { DeliveryQueue121764270000000 } from './1764270000000-DeliveryQueue12.js
 import { MessagingWebhookIdentity1764280000000 } from './1764280000000-MessagingWebhookIdentity.js';
 import { HandoffRateLimits1764290000000 } from './1764290000000-HandoffRateLimits.js';
 import { AuditChainHeadsProtected1764300000000 } from './1764300000000-AuditChainHeadsProtected.js';
+import { ConsoleSignInCodes1764310000000 } from './1764310000000-ConsoleSignInCodes.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -35,4 +36,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   MessagingWebhookIdentity1764280000000,
   HandoffRateLimits1764290000000,
   AuditChainHeadsProtected1764300000000,
+  ConsoleSignInCodes1764310000000,
 ];

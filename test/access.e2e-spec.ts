@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startTestApp, TestApp } from './support/app.js';
+import { withClient } from './support/database.js';
 import { ProbeModule } from './support/probe.module.js';
 
 async function expectError(
@@ -177,6 +178,42 @@ describe('API bearer tokens (HS256)', () => {
       body: JSON.stringify({ unknown: true }),
     });
     await expectError(response, 401, 'unauthorized');
+  });
+
+  it('signs the console in with a one-time code for a token, so the token is never in a URL', async () => {
+    const token = await t.token({ org: 'acme', roles: ['admin'] });
+    const issued = await t.request('/api/v1/console/sign-in-codes', { method: 'POST', token });
+    expect(issued.status).toBe(201);
+    const { code, expires_at } = (await issued.json()) as { code: string; expires_at: string };
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(expires_at) - Date.now()).toBeLessThanOrEqual(60_000);
+    const redeem = (body: unknown) =>
+      t.request('/api/v1/console/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const first = await redeem({ code });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ token });
+    // Once only; an unknown code alike; a malformed one is a 400; no code without a token.
+    expect((await redeem({ code })).status).toBe(401);
+    expect((await redeem({ code: 'A'.repeat(43) })).status).toBe(401);
+    expect((await redeem({ code: 'short' })).status).toBe(400);
+    expect((await t.request('/api/v1/console/sign-in-codes', { method: 'POST' })).status).toBe(401);
+    // The token is stored encrypted while it waits, never in plain text.
+    const pending = (await (
+      await t.request('/api/v1/console/sign-in-codes', { method: 'POST', token })
+    ).json()) as {
+      code: string;
+    };
+    const stored = await withClient(t.databaseUrl, async (c) =>
+      (await c.query('SELECT code_hash, token_ciphertext FROM console_sign_in_codes')).rows.map((r) =>
+        JSON.stringify(r),
+      ),
+    );
+    expect(stored.join()).not.toContain(token);
+    expect(stored.join()).not.toContain(pending.code);
   });
 
   it('serves /docs with a Content-Security-Policy that runs only its own scripts', async () => {

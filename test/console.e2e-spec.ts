@@ -35,9 +35,16 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
   async function openConsole(width = 1280): Promise<{ page: Page; errors: string[] }> {
     const page = await browser.newPage({ viewport: { width, height: 900 } });
     const errors = collectErrors(page);
-    await page.goto(`${t.baseUrl}/console/#token=${admin}`);
+    await page.goto(`${t.baseUrl}/console/#code=${await signInCode(admin)}`);
     await page.getByText('Signed in as').waitFor();
     return { page, errors };
+  }
+
+  /** A one-time sign-in code for the token, as `npm run token -- --console` gets one. */
+  async function signInCode(token: string): Promise<string> {
+    const answer = await t.request('/api/v1/console/sign-in-codes', { method: 'POST', token });
+    expect(answer.status).toBe(201);
+    return ((await answer.json()) as { code: string }).code;
   }
 
   /** Fills the four fields of the Configure modal (labels exactly as the original form's). */
@@ -62,6 +69,21 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await browser?.close();
     await t?.close();
     await ms?.sandbox.close();
+  });
+
+  it('signs in with a one-time code: the address bar keeps no code, a used link signs nobody in', async () => {
+    const code = await signInCode(admin);
+    const page = await browser.newPage();
+    collectErrors(page);
+    await page.goto(`${t.baseUrl}/console/#code=${code}`);
+    await page.getByText('Signed in as').waitFor();
+    expect(page.url()).toBe(`${t.baseUrl}/console/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('dynamics365-console-token'))).toBe(admin);
+    const again = await browser.newPage();
+    await again.goto(`${t.baseUrl}/console/#code=${code}`);
+    await again.getByText('already used or has expired').waitFor();
+    await page.close();
+    await again.close();
   });
 
   it('serves /console with a strict Content-Security-Policy and no inline script', async () => {

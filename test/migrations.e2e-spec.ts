@@ -7,6 +7,7 @@ import { VerificationRateLimit } from '../src/integration/verification-rate-limi
 import { HandoffEvent } from '../src/handoff/handoff-event.entity.js';
 import { Handoff } from '../src/handoff/handoff.entity.js';
 import { HandoffRateLimit } from '../src/handoff/handoff-rate-limit.entity.js';
+import { ConsoleSignInCode } from '../src/access/console-sign-in-code.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
 import { IntegrationSettings } from '../src/settings/settings.entity.js';
 import { startTestApp } from './support/app.js';
@@ -23,6 +24,7 @@ const ENTITIES = [
   Handoff,
   HandoffEvent,
   HandoffRateLimit,
+  ConsoleSignInCode,
 ];
 
 async function tables(url: string): Promise<string[]> {

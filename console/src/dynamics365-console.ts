@@ -16,8 +16,9 @@ interface Me {
 }
 
 /**
- * `<dynamics365-console>`: the page at /console — sign-in (a token from the URL fragment
- * `#token=…`, removed from the address bar at once, or pasted; kept in sessionStorage), who is
+ * `<dynamics365-console>`: the page at /console — sign-in (a one-time code from the URL fragment
+ * `#code=…`, removed from the address bar at once and exchanged for the token, or a token pasted;
+ * kept in sessionStorage, never in a URL), who is
  * signed in, and the three views.
  */
 export class Dynamics365Console extends LitElement {
@@ -48,20 +49,41 @@ export class Dynamics365Console extends LitElement {
     this.view = 'integration';
     this.me = null;
     this.signInError = null;
-    const fragment = new URLSearchParams(window.location.hash.slice(1)).get('token');
-    if (fragment) {
-      sessionStorage.setItem(STORAGE_KEY, fragment);
-      history.replaceState(null, '', window.location.pathname + window.location.search);
-    }
+    // A one-time sign-in code (never the token itself) may come in the fragment: it is removed from
+    // the address bar at once and exchanged for the token (connectedCallback).
+    this.code = new URLSearchParams(window.location.hash.slice(1)).get('code');
+    if (this.code) history.replaceState(null, '', window.location.pathname + window.location.search);
     this.token = sessionStorage.getItem(STORAGE_KEY);
     this.addEventListener(UNAUTHORIZED_EVENT, () =>
       this.signOut('Your token was not accepted or has expired. Paste a new one.'),
     );
   }
 
+  private code: string | null;
+
   connectedCallback(): void {
     super.connectedCallback();
-    if (this.token) void this.identify();
+    if (this.code) void this.redeem(this.code);
+    else if (this.token) void this.identify();
+  }
+
+  /** Exchanges the one-time code for the token, kept in sessionStorage (never in a URL). */
+  private async redeem(code: string): Promise<void> {
+    this.code = null;
+    try {
+      const response = await fetch('/api/v1/console/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const { token } = (await response.json()) as { token: string };
+      sessionStorage.setItem(STORAGE_KEY, token);
+      this.token = token;
+      await this.identify();
+    } catch {
+      this.signOut('That sign-in link was already used or has expired. Ask for a new one, or paste a token.');
+    }
   }
 
   private provider = () => this.token ?? '';

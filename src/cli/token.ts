@@ -67,8 +67,24 @@ runCli(async () => {
     ttlSeconds: ttl,
   });
   if (values.console) {
+    // The console is signed in with a one-time code from the running service, never with the token
+    // in the URL (the browser would keep it in its history).
     const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
-    console.log(`http://${host.includes(':') ? `[${host}]` : host}:${config.port}/console/#token=${token}`);
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+    // To this service itself, not Microsoft.
+    // eslint-disable-next-line no-restricted-globals
+    const answer = await fetch(`${base}/api/v1/console/sign-in-codes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    }).catch((error: Error) => error);
+    if (answer instanceof Error || !answer.ok) {
+      console.error(
+        `Could not get a sign-in code from the service at ${base} (${answer instanceof Error ? answer.message : `HTTP ${answer.status}`}): start it first (npm start), with the same PORT.`,
+      );
+      return 1;
+    }
+    const { code } = (await answer.json()) as { code: string };
+    console.log(`${base}/console/#code=${code}`);
     return 0;
   }
   console.log(token);
