@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { generateKeyPair, SignJWT } from 'jose';
 import { representativeActivity, webhookToken } from '../sandbox/messaging.js';
 import { startTestApp, TestApp } from './support/app.js';
@@ -12,6 +13,7 @@ import {
   waitForState,
 } from './support/handoff.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+import { eventually } from './support/eventually.js';
 import { openStream } from './support/sse.js';
 
 describe('Conversation events: the messaging webhook in, Server-Sent Events out, on any instance', () => {
@@ -278,6 +280,39 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
       expect((await post(webhookUrl(b, conversation), activity, { 'x-ms-token': good })).status).toBe(200);
     }
     expect(await eventsStored()).toBe(before + 1);
+  });
+
+  it('drops a client that lets events pile up unread, instead of buffering them for ever', async () => {
+    const conversation = await startConversation('ev-slow');
+    const { port } = new URL(a.baseUrl);
+    const streamToken = await token();
+    let received = 0;
+    let closed = false;
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write(
+        `GET ${HANDOFFS}/ev-slow/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${streamToken}\r\n\r\n`,
+      ),
+    );
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.pause(); // reads nothing from here on
+    const good = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId);
+    const text = 'x'.repeat(60_000);
+    const events = 200; // 12 MB: more than the kernel's buffers and the 1 MiB the service keeps
+    for (let i = 0; i < events; i++) {
+      const sent = await post(
+        webhookUrl(a, conversation),
+        { type: 'message', text: `${i} ${text}`, conversation: { id: conversation } },
+        { 'x-ms-token': good },
+      );
+      expect(sent.status).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    socket.resume();
+    await eventually(() => closed, 'the server to end the slow stream', 10_000);
+    expect(received).toBeLessThan(events * text.length);
   });
 
   it('streams only conversation handoffs of the caller’s org', async () => {
