@@ -19,10 +19,16 @@ async function main(): Promise<void> {
   }
 
   const database = await openDatabase(config, { shareRunning: false });
-  const app = await createApp({ config, databaseUrl: database.url }).catch(async (error: unknown) => {
-    await database.close();
-    throw error;
-  });
+  // Embedded: the owner migrates, the service runs as the role that owns nothing.
+  const appConfig = database.migrationUrl
+    ? { ...config, databaseMigrationUrl: database.migrationUrl }
+    : config;
+  const app = await createApp({ config: appConfig, databaseUrl: database.url }).catch(
+    async (error: unknown) => {
+      await database.close();
+      throw error;
+    },
+  );
   const logger = app.get(AppLogger);
   let unpublish = () => undefined as void;
   if (database.embedded) {

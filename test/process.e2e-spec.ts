@@ -11,7 +11,7 @@ import { credentialsOf } from './support/integration.js';
 import { startMicrosoft } from './support/microsoft.js';
 import { eventually } from './support/eventually.js';
 import { representativeActivity } from '../sandbox/messaging.js';
-import { findFreePort } from '../src/database/embedded-postgres.js';
+import { findFreePort, RUNTIME_ROLE } from '../src/database/embedded-postgres.js';
 
 /**
  * The service as users run it: the compiled `node dist/src/main.js` with no DATABASE_URL, so it
@@ -133,6 +133,13 @@ describe('the compiled service process', () => {
     await client.query("CREATE TABLE restart_marker (note text); INSERT INTO restart_marker VALUES ('kept')");
     const migrations = await client.query('SELECT count(*)::int AS n FROM schema_migrations');
     expect(migrations.rows[0].n).toBe(MIGRATIONS.length);
+    // The service runs as the role that owns nothing; the owner only migrated.
+    const roles = await client.query<{ usename: string }>(
+      "SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = 'dynamics365-connector' AND pid <> pg_backend_pid()",
+    );
+    expect(roles.rows.map((r) => r.usename)).toEqual([RUNTIME_ROLE]);
+    const ready = (await (await fetch(`${baseUrl}/health/ready`)).json()) as { details: Record<string, any> };
+    expect(ready.details.database_role).toEqual({ status: 'up', problems: [] });
     await client.end();
 
     first.child.kill('SIGTERM');

@@ -31,7 +31,10 @@ runCli(async () => {
     config = loadConfigFromProcess();
   }
   const database = await openDatabase(config, { shareRunning: true });
-  const dataSource = new DataSource(dataSourceOptions(database.url, [IntegrationSettings]));
+  // An operator's command: as the tables' owner on the embedded database (it may have to migrate).
+  const dataSource = new DataSource(
+    dataSourceOptions(database.migrationUrl ?? database.url, [IntegrationSettings]),
+  );
   try {
     await dataSource.initialize();
     const report = await rotateSecrets(dataSource, new SecretCipher(config), batchSize);

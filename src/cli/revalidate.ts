@@ -15,7 +15,8 @@ runCli(async () => {
   if (adopted.length > 0) console.error(`Using the running service's ${adopted.join(', ')}.`);
   const database = await openDatabase(config, { shareRunning: true });
   try {
-    const summary = await runOneSweep(config, database.url, pino.destination(2));
+    // An operator's command: as the tables' owner on the embedded database (it may have to migrate).
+    const summary = await runOneSweep(config, database.migrationUrl ?? database.url, pino.destination(2));
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   } finally {

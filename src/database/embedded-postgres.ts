@@ -26,6 +26,8 @@ export interface EmbeddedDatabaseOptions {
 }
 
 export const APP_ROLE = 'dynamics365_connector';
+/** The role the service runs as: it owns nothing (see runtime-role.ts). */
+export const RUNTIME_ROLE = 'dynamics365_connector_runtime';
 const APP_DATABASE = 'dynamics365_connector';
 const SUPERUSER = 'postgres';
 /** The superuser password of clusters created before passwords were generated. */
@@ -37,6 +39,8 @@ const MAX_SOCKET_DIR_LENGTH = 90;
 interface Credentials {
   superuser_password: string;
   app_password: string;
+  /** Added for clusters created before the service ran as a role of its own. */
+  runtime_password?: string;
   /** The superuser password the cluster still has until start-up replaces it (new or older clusters). */
   pending_superuser_password?: string;
 }
@@ -80,6 +84,16 @@ export class EmbeddedDatabase {
     const running = await this.running();
     if (!running || !existsSync(this.credentialsFile)) return undefined;
     return appUrl(running.port, this.readCredentials().app_password);
+  }
+
+  /** The URL of the role the service runs as (which owns nothing), on the server at `ownerUrl`'s port. */
+  runtimeUrlFor(ownerUrl: string): string {
+    const password = this.readCredentials().runtime_password;
+    if (!password) throw new Error('the embedded database has no runtime role yet: start it once');
+    const url = new URL(ownerUrl);
+    url.username = RUNTIME_ROLE;
+    url.password = encodeURIComponent(password);
+    return url.toString();
   }
 
   /** Starts the server (creating the cluster on first use) and returns the application role's URL. */
@@ -172,6 +186,13 @@ export class EmbeddedDatabase {
       } else {
         await client.query(`ALTER DATABASE ${client.escapeIdentifier(APP_DATABASE)} OWNER TO ${role}`);
       }
+      // The role the service runs as: it may connect; the owner grants it rows at every start.
+      const runtime = client.escapeIdentifier(RUNTIME_ROLE);
+      const runtimeExists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [RUNTIME_ROLE]);
+      await client.query(
+        `${runtimeExists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${runtime} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${client.escapeLiteral(credentials.runtime_password!)}`,
+      );
+      await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(APP_DATABASE)} TO ${runtime}`);
     });
     if (pending !== undefined) {
       delete credentials.pending_superuser_password;
@@ -188,12 +209,14 @@ export class EmbeddedDatabase {
       // A cluster created anew gets a fresh superuser password through a throwaway one: the
       // package hands the initial password to initdb in a temporary file.
       if (created) stored.pending_superuser_password = randomPassword();
+      stored.runtime_password ??= randomPassword();
       this.writeCredentials(stored);
       return stored;
     }
     const credentials: Credentials = {
       superuser_password: randomPassword(),
       app_password: randomPassword(),
+      runtime_password: randomPassword(),
       pending_superuser_password: created ? randomPassword() : LEGACY_PASSWORD,
     };
     this.writeCredentials(credentials);

@@ -4,7 +4,10 @@ import type { AppConfig } from '../config/app-config.js';
 import { EmbeddedDatabase } from './embedded-postgres.js';
 
 export interface OpenDatabase {
+  /** The role the service runs as. */
   url: string;
+  /** The tables' owner, when the service is to run as another role (the embedded server's two roles). */
+  migrationUrl?: string;
   /** Set when the database is the embedded server. */
   embedded?: { clusterDir: string; port: number; startedHere: boolean };
   /** Stops the embedded server when this process started it; otherwise nothing. */
@@ -34,10 +37,11 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
       };
     }
   }
-  const url = await embedded.start();
+  const ownerUrl = await embedded.start();
   return {
-    url,
-    embedded: { clusterDir: embedded.clusterDir, port: Number(new URL(url).port), startedHere: true },
+    url: embedded.runtimeUrlFor(ownerUrl),
+    migrationUrl: ownerUrl,
+    embedded: { clusterDir: embedded.clusterDir, port: Number(new URL(ownerUrl).port), startedHere: true },
     close: () => embedded.stop(),
   };
 }
