@@ -233,6 +233,28 @@ describe('slow and greedy clients', () => {
     expect(answer.startsWith('HTTP/1.1 408 ')).toBe(true);
   });
 
+  it('lets a client that sent an over-limit body read the 413, then keeps its connection', async () => {
+    const { port } = new URL(t.baseUrl);
+    const body = JSON.stringify({ x: 'a'.repeat(200_000) });
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `PUT /api/v1/integrations/dynamics365 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
+        socket.write(body);
+        // The same connection again: answered only when the first body was read to its end.
+        socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      });
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer.startsWith('HTTP/1.1 413 ')).toBe(true);
+    expect(answer).toContain('"code":"payload_too_large"');
+    expect(answer).toMatch(/HTTP\/1\.1 200 OK[\s\S]*"status":"ok"/);
+  });
+
   it('closes connections over HTTP_MAX_CONNECTIONS_PER_CLIENT from one address', async () => {
     const { port } = new URL(t.baseUrl);
     const sockets = Array.from({ length: 7 }, () => connect(Number(port), '127.0.0.1'));

@@ -34,6 +34,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     void reply.header('x-request-id', request.id);
     // A handler may have set another type (text/csv, text/plain) before failing.
     void reply.type('application/json; charset=utf-8');
+    // An over-limit body is refused before it is read; Fastify then closes the connection, and a
+    // client still writing its body gets a broken pipe instead of this answer. Keeping the
+    // connection lets Node read and discard the rest (within HTTP_REQUEST_TIMEOUT), so the client
+    // finishes writing and reads the 413.
+    if (error.code === 'payload_too_large') reply.removeHeader('connection');
     void reply.status(httpStatusOf(error.code)).send(body);
   }
 
