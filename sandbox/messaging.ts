@@ -56,7 +56,13 @@ const MESSAGE_LIMIT = 6000;
 const CONTEXT_LIMIT = 100;
 const FIELD_LIMIT = 200;
 /** Event names a representative's side sends (the webhook page's list). */
+/** What a representative's side sends: Microsoft's current names, and those of its samples and the preview. */
 const REPRESENTATIVE_EVENTS = [
+  'AgentEndSession',
+  'PrimaryAgentEndConversation',
+  'ConversationClose',
+  'SupervisorForceClosedConversation',
+  'CustomerDisconnected',
   'AgentAccepted',
   'AgentClosed',
   'AgentDisconnected',

@@ -15,6 +15,7 @@ import {
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 import { eventually } from './support/eventually.js';
 import { openStream } from './support/sse.js';
+import { ENDING_EVENTS } from '../src/handoff/conversation/activity-mapping.js';
 
 describe('Conversation events: the messaging webhook in, Server-Sent Events out, on any instance', () => {
   let ms: MicrosoftWorld;
@@ -220,7 +221,9 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
 
   it("checks the audience and caller an org's admin set (messaging_webhook_audience, messaging_webhook_caller_id)", async () => {
     const caller = ms.addApp().app.clientId;
-    await connectMessaging(a, ms, 'custom', null, {
+    // The sandbox's one channel keeps calling org chat's webhook (the tests after this rely on it);
+    // this test posts to org custom's webhook itself.
+    await connectMessaging(a, ms, 'custom', `${a.baseUrl}/webhooks/dynamics365/messaging/chat`, {
       messaging_webhook_audience: 'api://contoso-omnichannel-webhook',
       messaging_webhook_caller_id: caller,
     });
@@ -313,6 +316,22 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
     socket.resume();
     await eventually(() => closed, 'the server to end the slow stream', 10_000);
     expect(received).toBeLessThan(events * text.length);
+  });
+
+  it('closes the conversation on every ending event Microsoft documents or its samples send', async () => {
+    for (const name of ENDING_EVENTS) {
+      const session = `ev-end-${name}`;
+      const conversation = await startConversation(session);
+      const stream = await openStream(`${a.baseUrl}${HANDOFFS}/${session}/events`, await token());
+      await reply(conversation, { type: 'event', name });
+      await stream.waitForEnd();
+      expect({ name, last: stream.events.at(-1) }).toMatchObject({
+        name,
+        last: { event: 'conversation.closed', data: { data: { reason: name } } },
+      });
+      const doc = await waitForState(a, await token(), session, ['delivered']);
+      expect({ name, state: doc.dynamics.conversation_state }).toEqual({ name, state: 'closed' });
+    }
   });
 
   it('streams only conversation handoffs of the caller’s org', async () => {

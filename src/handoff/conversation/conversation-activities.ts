@@ -6,16 +6,12 @@ import { ORG_ID_PATTERN } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
 import { ConversationEventPoster } from './event-poster.js';
-import type { ConversationEventDocument } from './conversation-events.js';
+import { mapActivity } from './activity-mapping.js';
 import { HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
-/** Event names that end the conversation (Microsoft's webhook page lists them). */
-const CLOSING = ['ConversationClosed', 'AgentClosed', 'AgentEndedSession'];
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-type Mapped = { type: ConversationEventDocument['type']; data: Record<string, unknown> };
 
 @Injectable()
 export class ConversationActivities {
@@ -75,81 +71,4 @@ export class ConversationActivities {
     );
     return id;
   }
-}
-
-/** A Bot Framework activity as an event document's type and data. */
-function mapActivity(activity: unknown): Mapped {
-  if (typeof activity !== 'object' || activity === null || Array.isArray(activity)) {
-    throw AppError.validation([
-      { field: 'body', message: 'must be a Bot Framework activity (a JSON object)' },
-    ]);
-  }
-  const a = activity as Record<string, unknown>;
-  const from = typeof a.from === 'object' && a.from !== null ? (a.from as Record<string, unknown>) : {};
-  const sender = { id: bounded(str(from.id), 200), name: bounded(str(from.name), SENDER_NAME_MAX) };
-  const name = str(a.name);
-  switch (a.type) {
-    case 'message':
-      if (name) return eventNamed(name, a);
-      return {
-        type: 'agent.message',
-        data: {
-          text: str(a.text),
-          text_format: str(a.textFormat),
-          from: sender,
-          attachments: (Array.isArray(a.attachments) ? a.attachments : []).map(
-            (item: Record<string, unknown>) => ({
-              content_type: bounded(str(item?.contentType), 200),
-              content_url: webUrl(item?.contentUrl),
-              name: bounded(str(item?.name), 400),
-            }),
-          ),
-        },
-      };
-    case 'typing':
-      return { type: 'agent.typing', data: { from: sender } };
-    case 'event':
-      if (!name)
-        throw AppError.validation([{ field: 'name', message: 'an event activity must have a name' }]);
-      return eventNamed(name, a);
-    case 'endOfConversation':
-      return { type: 'conversation.closed', data: { reason: 'endOfConversation' } };
-    default:
-      throw AppError.validation([
-        { field: 'type', message: 'type must be message, typing, event or endOfConversation' },
-      ]);
-  }
-}
-
-function eventNamed(name: string, activity: Record<string, unknown>): Mapped {
-  if (CLOSING.includes(name)) return { type: 'conversation.closed', data: { reason: name } };
-  return {
-    type: 'conversation.event',
-    data: { name, ...(activity.value !== undefined ? { value: activity.value } : {}) },
-  };
-}
-
-/** Longer sender names are cut: they are shown in the host platform's UI. */
-const SENDER_NAME_MAX = 100;
-
-function bounded(value: string | null, max: number): string | null {
-  return value === null ? null : value.slice(0, max);
-}
-
-/**
- * An attachment's URL only when it is an http(s) address: `javascript:`, `data:` and the like are
- * dropped before the event is stored, streamed or posted (a host that renders it as a link runs it).
- */
-function webUrl(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length > 4096) return null;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'https:' || protocol === 'http:' ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
