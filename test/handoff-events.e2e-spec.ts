@@ -334,6 +334,28 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
     }
   });
 
+  it('stores a retried activity without an id once (same sender, content and timestamp), new words again', async () => {
+    const conversation = await startConversation('ev-retry');
+    const good = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId);
+    const activity = {
+      type: 'message',
+      text: 'Retried by Microsoft',
+      from: { id: 'agent-7', name: 'Dana' },
+      timestamp: new Date().toISOString(),
+      conversation: { id: conversation },
+    };
+    const before = await eventsStored();
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await post(webhookUrl(i % 2 ? b : a, conversation), activity, { 'x-ms-token': good })).status,
+      ).toBe(200);
+    }
+    expect(await eventsStored()).toBe(before + 1);
+    const later = { ...activity, timestamp: new Date(Date.now() + 1000).toISOString() };
+    expect((await post(webhookUrl(a, conversation), later, { 'x-ms-token': good })).status).toBe(200);
+    expect(await eventsStored()).toBe(before + 2);
+  });
+
   it('streams only conversation handoffs of the caller’s org', async () => {
     await submit(a, await token(), handoffBody('ev-case', { channel: 'email' }));
     const caseStream = await fetch(`${a.baseUrl}${HANDOFFS}/ev-case/events`, {

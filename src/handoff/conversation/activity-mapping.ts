@@ -1,5 +1,6 @@
 // A Bot Framework activity from the messaging webhook as the service's event document: its type
 // and its data, cleaned (no non-http(s) attachment URLs, bounded names). Pure, tested as a table.
+import { createHash } from 'node:crypto';
 import { AppError } from '../../common/errors.js';
 import type { ConversationEventDocument } from './conversation-events.js';
 
@@ -21,6 +22,32 @@ export const ENDING_EVENTS = [
 ] as const;
 
 const ENDING: readonly string[] = ENDING_EVENTS;
+
+/**
+ * What makes two webhook calls the same activity, so a retry is stored once: its id when it has
+ * one; otherwise — Microsoft's generally-available webhook sends none, and retries a call it saw
+ * time out — the conversation, the sender, what was said or done and the activity's own timestamp.
+ * Without a timestamp nothing tells a retry from the same words said again: stored each time.
+ */
+export function activityKey(conversationId: string, activity: Record<string, unknown>): string | null {
+  if (typeof activity.id === 'string') return activity.id;
+  if (typeof activity.timestamp !== 'string') return null;
+  const from =
+    typeof activity.from === 'object' && activity.from !== null
+      ? (activity.from as Record<string, unknown>)
+      : {};
+  const fingerprint = JSON.stringify([
+    conversationId.toLowerCase(),
+    from.id ?? null,
+    activity.type ?? null,
+    activity.name ?? null,
+    activity.text ?? null,
+    activity.attachments ?? null,
+    activity.value ?? null,
+    activity.timestamp,
+  ]);
+  return `sha256:${createHash('sha256').update(fingerprint).digest('base64url')}`;
+}
 
 type Mapped = { type: ConversationEventDocument['type']; data: Record<string, unknown> };
 

@@ -6,7 +6,7 @@ import { ORG_ID_PATTERN } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
 import { ConversationEventPoster } from './event-poster.js';
-import { mapActivity } from './activity-mapping.js';
+import { activityKey, mapActivity } from './activity-mapping.js';
 import { HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
@@ -54,8 +54,7 @@ export class ConversationActivities {
     const handoff = await this.handoffs.findByConversation(orgId, conversationId.toLowerCase());
     if (!handoff) throw new AppError('not_found', `No handoff has conversation ${conversationId}.`);
     const mapped = mapActivity(activity);
-    const activityId =
-      typeof (activity as { id?: unknown }).id === 'string' ? (activity as { id: string }).id : null;
+    const activityId = activityKey(conversationId, activity as Record<string, unknown>);
     const id = await this.handoffs.transaction(async (manager) => {
       const stored = await this.stored.insert(manager, handoff, mapped.type, mapped.data, activityId);
       if (stored) await this.poster.enqueue(manager, stored);
