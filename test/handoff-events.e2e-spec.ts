@@ -215,6 +215,10 @@ describe('Conversation events: the messaging webhook in, Server-Sent Events out,
       });
     }
     expect(await eventsStored()).toBe(before);
+    // Counted by reason.
+    const metrics = await (await fetch(`${a.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/dynamics365_messaging_webhook_rejected_total\{reason="other_caller"\} [2-9]/);
+    expect(metrics).toMatch(/dynamics365_messaging_webhook_rejected_total\{reason="too_long_lived"\} [1-9]/);
     const v1 = await webhookToken(ms.sandbox.key, ms.tenant.id, ms.app.clientId, { version: 1 });
     expect((await post(url, activity, { authorization: `Bearer ${v1}` })).status).toBe(200);
   });

@@ -19,6 +19,7 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(HandoffMetrics.name);
   private readonly outcomes: Counter<'route' | 'outcome'>;
   private readonly deliverySeconds: Histogram<'route'>;
+  private readonly webhookRejections: Counter<'reason'>;
   private open?: Record<string, number>;
   private readonly refresher = new PeriodicRefresh(() => this.refresh(), REFRESH_MS);
 
@@ -40,6 +41,12 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     });
+    this.webhookRejections = new Counter({
+      name: 'dynamics365_messaging_webhook_rejected_total',
+      help: "Calls to the messaging webhook refused with 401, by reason (other_caller or wrong_audience: usually the webhook's token set-up)",
+      labelNames: ['reason'] as const,
+      registers,
+    });
     const latest = () => this.open;
     new Gauge({
       name: 'dynamics365_handoffs_pending',
@@ -51,6 +58,10 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
         if (open) for (const state of OPEN_STATES) this.set({ state }, open[state] ?? 0);
       },
     });
+  }
+
+  webhookRejected(reason: string): void {
+    this.webhookRejections.inc({ reason });
   }
 
   onApplicationBootstrap(): Promise<void> {

@@ -9,7 +9,8 @@ import { ConversationEventPoster } from './event-poster.js';
 import { activityKey, mapActivity } from './activity-mapping.js';
 import { HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
-import { WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
+import { HandoffMetrics } from '../handoff.metrics.js';
+import { WebhookRejection, WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,6 +24,7 @@ export class ConversationActivities {
     private readonly stored: HandoffEventRepository,
     private readonly tokens: WebhookTokenVerifier,
     private readonly poster: ConversationEventPoster,
+    private readonly metrics: HandoffMetrics,
   ) {}
 
   /** Stores one activity; returns the event id (null when it was stored before). */
@@ -32,20 +34,22 @@ export class ConversationActivities {
     token: string | undefined,
     activity: unknown,
   ): Promise<string | null> {
-    const refuse = (why: string) => {
+    const refuse = (why: WebhookRejection) => {
+      // The reason and the org, never the token: counted, and logged for the admin's set-up.
+      this.metrics.webhookRejected(why);
       this.logger.warn({ org_id: orgId, reason: why }, 'Messaging webhook call refused');
       return new AppError(
         'unauthorized',
         'The token on this webhook call is not valid for the organisation.',
       );
     };
-    if (!token) throw refuse('no token');
+    if (!token) throw refuse('no_token');
     const settings = ORG_ID_PATTERN.test(orgId) ? await this.settings.findByOrg(orgId) : null;
-    if (!settings?.messagingEndpoint) throw refuse('no messaging connection');
+    if (!settings?.messagingEndpoint) throw refuse('no_messaging_connection');
     try {
       await this.tokens.verify(token, settings);
     } catch (error) {
-      if (error instanceof WebhookTokenRefused) throw refuse(error.message);
+      if (error instanceof WebhookTokenRefused) throw refuse(error.reason);
       throw error;
     }
     if (!GUID.test(conversationId)) {

@@ -13,7 +13,40 @@ const CLOCK_TOLERANCE_S = 60;
 /** The longest a webhook token may live (Entra issues them for about an hour). */
 const MAX_LIFETIME_S = 24 * 3600;
 
-export class WebhookTokenRefused extends Error {}
+/** Why a webhook call was refused, as the metric counts it (a closed set: never the token's content). */
+export type WebhookRejection =
+  | 'no_token'
+  | 'no_messaging_connection'
+  | 'not_a_jwt'
+  | 'tenant_unknown'
+  | 'other_tenant'
+  | 'other_caller'
+  | 'too_long_lived'
+  | 'expired'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'bad_signature'
+  | 'invalid';
+
+export class WebhookTokenRefused extends Error {
+  constructor(readonly reason: WebhookRejection) {
+    super(reason);
+  }
+}
+
+/** jose's refusal as one of ours. */
+function rejectionOf(error: InstanceType<typeof errors.JOSEError>): WebhookRejection {
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss') return 'wrong_issuer';
+    if (error.claim === 'aud') return 'wrong_audience';
+    return 'invalid';
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) {
+    return 'bad_signature';
+  }
+  return 'invalid';
+}
 
 @Injectable()
 export class WebhookTokenVerifier {
@@ -41,11 +74,11 @@ export class WebhookTokenVerifier {
     try {
       decodeJwt(token);
     } catch {
-      throw new WebhookTokenRefused('not a JWT');
+      throw new WebhookTokenRefused('not_a_jwt');
     }
     const authority = authorityFor(settings.environmentUrl, this.config.microsoftLoginUrl);
     const tenant = await this.keys.tenantGuid(settings.tenantId, authority).catch((error: unknown) => {
-      if (error instanceof TenantUnknown) throw new WebhookTokenRefused('tenant unknown');
+      if (error instanceof TenantUnknown) throw new WebhookTokenRefused('tenant_unknown');
       throw error;
     });
     const fill = (template: string) =>
@@ -67,20 +100,20 @@ export class WebhookTokenVerifier {
         requiredClaims: ['exp', 'iat', 'iss', 'aud'],
       });
       if (typeof payload.tid === 'string' && payload.tid.toLowerCase() !== tenant) {
-        throw new WebhookTokenRefused('the token is from another tenant');
+        throw new WebhookTokenRefused('other_tenant');
       }
       const caller = typeof payload.azp === 'string' ? payload.azp : payload.appid;
       const expected = (settings.messagingWebhookCallerId ?? settings.clientId).toLowerCase();
       if (typeof caller !== 'string' || caller.toLowerCase() !== expected) {
-        throw new WebhookTokenRefused('the token was obtained by another app');
+        throw new WebhookTokenRefused('other_caller');
       }
       if (payload.exp! - payload.iat! > MAX_LIFETIME_S) {
-        throw new WebhookTokenRefused('the token lives longer than 24 hours');
+        throw new WebhookTokenRefused('too_long_lived');
       }
       return payload;
     } catch (error) {
       if (error instanceof WebhookTokenRefused) throw error;
-      if (error instanceof errors.JOSEError) throw new WebhookTokenRefused(error.code);
+      if (error instanceof errors.JOSEError) throw new WebhookTokenRefused(rejectionOf(error));
       throw error;
     }
   }
