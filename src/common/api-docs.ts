@@ -17,7 +17,7 @@ class FieldProblemDto {
 }
 
 class ErrorDto {
-  @ApiProperty({ example: 'validation_failed', description: 'Stable code; see README "Errors"' })
+  @ApiProperty({ example: 'validation_failed', description: 'Stable code; see docs/api.md (errors)' })
   code!: ErrorCode;
   @ApiProperty({ example: 'The request is not valid.' }) message!: string;
   @ApiPropertyOptional({ type: [FieldProblemDto], description: 'validation_failed: each offending field' })

@@ -19,7 +19,7 @@ export class DatabaseRole implements OnApplicationBootstrap {
     this.problems = await roleProblems(this.dataSource).catch(() => []);
     if (this.problems.length > 0) {
       this.logger.warn(
-        `The database role the service runs as ${this.problems.join(' and ')}: it could disable the audit log's triggers and erase events unseen. Run the service as a role that owns nothing, with the owner in DATABASE_MIGRATION_URL (README: Production).`,
+        `The database role the service runs as ${this.problems.join(' and ')}: it could disable the audit log's triggers and erase events unseen. Run the service as a role that owns nothing, with the owner in DATABASE_MIGRATION_URL (docs/production.md).`,
       );
     }
   }
