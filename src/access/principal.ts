@@ -6,8 +6,6 @@ export interface Principal {
   name: string | null;
   /** When the bearer token expires (epoch seconds): long-lived answers (event streams) end then. */
   expires_at?: number;
-  /** A digest of the bearer token, to count what one token holds open (never the token itself). */
-  token_id?: string;
 }
 
 /** Org ids: 1-64 characters, letters, digits, `.`, `_`, `-`, starting with a letter or digit. */

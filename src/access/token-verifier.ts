@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 // The platform's own identity provider (AUTH_JWKS_URL), not Microsoft: its key set is read here.
 // eslint-disable-next-line no-restricted-imports
@@ -45,7 +45,6 @@ export class TokenVerifier {
     return {
       ...principalFrom(payload),
       expires_at: payload.exp,
-      token_id: createHash('sha256').update(match[1]).digest('base64url').slice(0, 22),
     };
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config.js';
@@ -63,7 +64,10 @@ export class ConversationEventStreams implements OnModuleDestroy {
       );
     }
 
-    const tokenId = principal.token_id ?? principal.sub;
+    // Counted per bearer token (its digest, never the token), on the one route that needs it.
+    const tokenId = createHash('sha256')
+      .update(request.headers.authorization ?? principal.sub)
+      .digest('base64url');
     const held = this.perToken.get(tokenId) ?? 0;
     if (held >= this.config.eventStreamsPerToken) {
       throw new AppError(
