@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { webhookToken } from '../sandbox/messaging.js';
+import { webhookToken } from '../sandbox/messaging-webhook.js';
 import { startSandbox } from '../sandbox/server.js';
 import { BenchResult, freePort, keys, percentile, round, signToken, startServer, table } from './lib.js';
 import type { startPostgres } from './lib.js';

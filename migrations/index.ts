@@ -15,6 +15,7 @@ import { MessagingWebhookIdentity1764280000000 } from './1764280000000-Messaging
 import { HandoffRateLimits1764290000000 } from './1764290000000-HandoffRateLimits.js';
 import { AuditChainHeadsProtected1764300000000 } from './1764300000000-AuditChainHeadsProtected.js';
 import { ConsoleSignInCodes1764310000000 } from './1764310000000-ConsoleSignInCodes.js';
+import { ConversationCatchUp1764320000000 } from './1764320000000-ConversationCatchUp.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -37,4 +38,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HandoffRateLimits1764290000000,
   AuditChainHeadsProtected1764300000000,
   ConsoleSignInCodes1764310000000,
+  ConversationCatchUp1764320000000,
 ];

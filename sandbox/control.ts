@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isEntitySet } from './entities.js';
-import { representativeActivity } from './messaging.js';
+import { representativeActivity } from './messaging-webhook.js';
 import { Fault, isGuid, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -296,11 +296,19 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
       typeof input.webhook_url !== 'string'
     )
       throw new Error('webhook_url must be a URL or null');
+    if (input.webhook_audience !== undefined && typeof input.webhook_audience !== 'string')
+      throw new Error('webhook_audience must be the Application ID URI (a string)');
+    if (input.webhook_token_version !== undefined && ![1, 2].includes(input.webhook_token_version as number))
+      throw new Error('webhook_token_version must be 1 or 2');
     const channel = {
       id: id.toLowerCase(),
       appId: input.app_id.toLowerCase(),
       webhookUrl: input.webhook_url ?? null,
       workstreamLinked: input.workstream_linked !== false,
+      ...(input.webhook_audience !== undefined ? { webhookAudience: input.webhook_audience } : {}),
+      ...(input.webhook_token_version !== undefined
+        ? { webhookTokenVersion: input.webhook_token_version as 1 | 2 }
+        : {}),
     };
     messaging.channels.set(channel.id, channel);
     return channel;
@@ -316,6 +324,37 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
       name: typeof input.name === 'string' ? input.name : undefined,
       from: typeof input.from === 'string' ? input.from : undefined,
     });
+  });
+  // Preview behaviour (the June 2025 header and token names) and the webhook's per-attempt timeout.
+  app.put('/_sandbox/environments/:name/messaging/behaviour', async (request) => {
+    const messaging = model.environment((request.params as { name: string }).name).messaging!;
+    const input = body(request);
+    if (input.preview !== undefined && typeof input.preview !== 'boolean')
+      throw new Error('preview must be true or false');
+    const timeout = input.webhook_timeout_ms;
+    if (
+      timeout !== undefined &&
+      (!Number.isInteger(timeout) || (timeout as number) < 1 || (timeout as number) > 60_000)
+    )
+      throw new Error('webhook_timeout_ms must be an integer of 1…60000');
+    if (input.preview !== undefined) messaging.preview = input.preview;
+    if (timeout !== undefined) messaging.webhookTimeoutMs = timeout as number;
+    return { preview: messaging.preview ?? false, webhook_timeout_ms: messaging.webhookTimeoutMs ?? 10_000 };
+  });
+  // The webhook's next deliveries: answered too late (Microsoft retries) or down for all three attempts.
+  app.put('/_sandbox/environments/:name/messaging/webhook-fault', async (request) => {
+    const messaging = model.environment((request.params as { name: string }).name).messaging!;
+    const input = body(request);
+    if (input.kind !== 'late_answer' && input.kind !== 'down')
+      throw new Error('kind must be late_answer or down');
+    if (input.count !== undefined && (!Number.isInteger(input.count) || (input.count as number) < 1))
+      throw new Error('count must be a positive integer');
+    messaging.webhookFault = { kind: input.kind, ...(input.count ? { count: input.count as number } : {}) };
+    return messaging.webhookFault;
+  });
+  app.delete('/_sandbox/environments/:name/messaging/webhook-fault', async (request, reply) => {
+    model.environment((request.params as { name: string }).name).messaging!.webhookFault = undefined;
+    return reply.status(204).send();
   });
   app.put('/_sandbox/environments/:name/messaging/fault', async (request) => {
     const environment = model.environment((request.params as { name: string }).name);

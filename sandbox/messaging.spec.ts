@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { representativeActivity } from './messaging.js';
+import { representativeActivity } from './messaging-webhook.js';
 import { startWorld, World } from './testing.js';
 
 describe('sandbox Omnichannel Messaging API', () => {
@@ -15,8 +15,8 @@ describe('sandbox Omnichannel Messaging API', () => {
       headers: {
         authorization: `Bearer ${token}`,
         'content-type': 'application/json',
-        'x-ms-channel-id': channelId,
-        'x-ms-organization-id': world.environment.organizationId,
+        'channel-id': channelId,
+        'organization-id': world.environment.organizationId,
         ...headers,
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -77,9 +77,9 @@ describe('sandbox Omnichannel Messaging API', () => {
       .conversationId as string;
     const post = (body: unknown) => call(`/api/v1.0/consumer/conversation/${conversation}`, body);
     const cases: [Promise<{ status: number; body: any }>, number, number][] = [
-      [create({}, { 'x-ms-organization-id': '11111111-1111-4111-8111-111111111111' }), 400, 30001],
-      [create({}, { 'x-ms-channel-id': 'not-a-guid' }), 400, 30002],
-      [create({}, { 'x-ms-channel-id': '22222222-2222-4222-8222-222222222222' }), 404, 30004],
+      [create({}, { 'organization-id': '11111111-1111-4111-8111-111111111111' }), 400, 30001],
+      [create({}, { 'channel-id': 'not-a-guid' }), 400, 30002],
+      [create({}, { 'channel-id': '22222222-2222-4222-8222-222222222222' }), 404, 30004],
       [create('{"customercontext":'), 400, 30012],
       [
         create({
@@ -111,7 +111,7 @@ describe('sandbox Omnichannel Messaging API', () => {
       webhookUrl: null,
       workstreamLinked: false,
     });
-    const unlinked = await create({}, { 'x-ms-channel-id': '44444444-4444-4444-8444-444444444444' });
+    const unlinked = await create({}, { 'channel-id': '44444444-4444-4444-8444-444444444444' });
     expect([unlinked.status, unlinked.body.errorCode]).toEqual([400, 30014]);
   });
 
@@ -131,9 +131,9 @@ describe('sandbox Omnichannel Messaging API', () => {
     ).json()) as { access_token: string };
     const foreign = await create({}, { authorization: `Bearer ${otherToken.access_token}` });
     expect(foreign.status).toBe(401);
-    const list = await call('/api/v1.0/consumer/conversations', undefined, {}, 'GET');
-    expect(list.status).toBe(501);
-    expect(list.body.detail).toMatch(/does not simulate GET/);
+    const unknown = await call('/api/v1.0/consumer/conversation/create/now', undefined, {}, 'GET');
+    expect(unknown.status).toBe(501);
+    expect(unknown.body.detail).toMatch(/does not simulate GET/);
   });
 
   it('injects faults with Retry-After, and the create-then-reset fault', async () => {
@@ -177,7 +177,9 @@ describe('sandbox Omnichannel Messaging API', () => {
       const keys = createRemoteJWKSet(
         new URL(`${world.sandbox.loginUrl}/${world.tenant.id}/discovery/v2.0/keys`),
       );
-      const { payload } = await jwtVerify(received[0].headers['x-ms-token'] as string, keys, {
+      expect(received[0].headers['x-ms-token']).toBeUndefined();
+      const bearer = /^Bearer (.+)$/.exec(received[0].headers.authorization ?? '')![1];
+      const { payload } = await jwtVerify(bearer, keys, {
         issuer: `https://login.microsoftonline.com/${world.tenant.id}/v2.0`,
         audience: world.app.clientId,
       });

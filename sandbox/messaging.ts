@@ -1,16 +1,19 @@
 // One environment's Omnichannel Messaging API (`https://m-<org>.<geo>.omnichannelengagementhub.com`
-// in Microsoft's cloud; its own port here), as Microsoft documents it: conversations created by
-// customer id (an active one is returned again), activities posted to them, RFC 7807 problems
-// with the 30001–30016 codes, and the representative's side — replies, events and the end of the
-// conversation — posted to the channel's webhook with a signed token. Anything else is a 501.
+// in Microsoft's cloud; its own port here), as Microsoft documents it since it became generally
+// available (September 2025): `channel-id` and `organization-id` headers, conversations created
+// by customer id (an active one is returned again), activities posted to them (messages, typing,
+// the end of the conversation, `MessageRead` and custom events), the three reads (active
+// conversations, a conversation's messages, its context) with their paging, RFC 7807 problems
+// with the 30001–30016 codes. The representative's side is `messaging-webhook.ts`. Anything
+// else is a 501.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import { headersOf } from './entra.js';
 import { applyFault } from './faults.js';
+import { nextMessageId } from './messaging-webhook.js';
 import {
   Conversation,
-  ConversationActivity,
   Environment,
   isGuid,
   MessagingChannel,
@@ -55,27 +58,6 @@ const START_MESSAGE_LIMIT = 27 * 1024;
 const MESSAGE_LIMIT = 6000;
 const CONTEXT_LIMIT = 100;
 const FIELD_LIMIT = 200;
-/** Event names a representative's side sends (the webhook page's list). */
-/** What a representative's side sends: Microsoft's current names, and those of its samples and the preview. */
-const REPRESENTATIVE_EVENTS = [
-  'AgentEndSession',
-  'PrimaryAgentEndConversation',
-  'ConversationClose',
-  'SupervisorForceClosedConversation',
-  'CustomerDisconnected',
-  'AgentAccepted',
-  'AgentClosed',
-  'AgentDisconnected',
-  'AgentEndedSession',
-  'AgentJoinedConversation',
-  'AgentTransferAcceptedSession',
-  'AgentTransferFailed',
-  'ConversationClosed',
-  'OutOfOperatingHoursDueToHoliday',
-  'OutOfOperatingHoursDueToNonWorkingHours',
-  'QueueTransferFailed',
-];
-
 class Problem extends Error {
   constructor(
     readonly status: number,
@@ -144,12 +126,18 @@ export function registerMessaging(
       const channel = await authenticate(request, environment, key);
       if (environment.latencyMs > 0)
         await new Promise((resolve) => setTimeout(resolve, environment.latencyMs));
-      const create = /^\/api\/v1\.0\/consumer\/conversations?\/create$/.exec(path);
-      const post = /^\/api\/v1\.0\/consumer\/conversation\/([^/]+)$/.exec(path);
+      const create = /^\/api\/v1\.0\/consumer\/conversation\/create$/.exec(path);
+      const one = /^\/api\/v1\.0\/consumer\/conversation\/([^/]+)$/.exec(path);
+      const read = /^\/api\/v1\.0\/consumer\/conversation\/([^/]+)\/(messages|context)$/.exec(path);
+      const query = request.query as Record<string, string | undefined>;
       let answer: unknown;
       if (request.method === 'POST' && create) answer = createConversation(messaging, channel, body(raw));
-      else if (request.method === 'POST' && post)
-        answer = postActivity(messaging, channel, post[1], body(raw));
+      else if (request.method === 'POST' && one) answer = postActivity(messaging, channel, one[1], body(raw));
+      else if (request.method === 'GET' && path === '/api/v1.0/consumer/conversations')
+        answer = listConversations(messaging, channel, query);
+      else if (request.method === 'GET' && read && read[2] === 'messages')
+        answer = listMessages(messaging, channel, read[1], query);
+      else if (request.method === 'GET' && read) answer = conversationContext(messaging, channel, read[1]);
       else throw notSimulated(request.method, path);
       if (fault?.resetAfterProcessing) {
         request.raw.socket.destroy();
@@ -184,9 +172,10 @@ async function authenticate(
   if (audience !== environment.messagingResource || payload.tid !== environment.tenantId) {
     throw unauthorized('The token is not for this organization.');
   }
-  // Microsoft's pages name these headers both ways (`x-ms-channel-id` and `channel-id`): either is taken.
-  const organizationId = header(request, 'x-ms-organization-id') ?? header(request, 'organization-id');
-  const channelId = header(request, 'x-ms-channel-id') ?? header(request, 'channel-id');
+  // The generally-available names; the June 2025 preview's `x-ms-` names only when asked for.
+  const prefix = environment.messaging!.preview ? 'x-ms-' : '';
+  const organizationId = header(request, `${prefix}organization-id`);
+  const channelId = header(request, `${prefix}channel-id`);
   if (!organizationId || organizationId.toLowerCase() !== environment.organizationId) throw Problem.of(30001);
   if (!channelId || !isGuid(channelId)) throw Problem.of(30002);
   const channel = environment.messaging!.channels.get(channelId.toLowerCase());
@@ -241,9 +230,14 @@ function createConversation(
     createdAt: new Date().toISOString(),
     activities: [],
   };
+  if (start) conversation.startMessageId = nextMessageId();
   messaging.conversations.set(conversation.id, conversation);
   messaging.created += 1;
-  return { conversationId: conversation.id, isNew: true, ...(start ? { messageId: messageId() } : {}) };
+  return {
+    conversationId: conversation.id,
+    isNew: true,
+    ...(conversation.startMessageId ? { messageId: conversation.startMessageId } : {}),
+  };
 }
 
 function postActivity(
@@ -251,10 +245,21 @@ function postActivity(
   channel: MessagingChannel,
   conversationId: string,
   activity: Record<string, unknown>,
-): { messageId: string } {
-  if (!isGuid(conversationId)) throw Problem.of(30005);
-  const conversation = messaging.conversations.get(conversationId.toLowerCase());
-  if (!conversation || conversation.channelId !== channel.id || !conversation.active) throw Problem.of(30013);
+): { messageId: string; message?: null } {
+  const conversation = activeConversation(messaging, channel, conversationId);
+  // "The GUID of the messaging channel. It must match the channel used in headers."
+  if (
+    activity.channelId !== undefined &&
+    (typeof activity.channelId !== 'string' || activity.channelId.toLowerCase() !== channel.id)
+  ) {
+    throw new Problem(
+      400,
+      30002,
+      "The provided channel ID isn't valid: it does not match the channel-id header.",
+    );
+  }
+  // A read receipt is acknowledged and not kept as a message.
+  if (activity.type === 'event' && activity.name === 'MessageRead') return { messageId: '', message: null };
   switch (activity.type) {
     case 'message': {
       const text = activity.text;
@@ -274,138 +279,152 @@ function postActivity(
     default:
       throw Problem.of(30003);
   }
+  const id = nextMessageId();
   conversation.activities.push({
     seq: conversation.activities.length + 1,
-    at: new Date().toISOString(),
+    at: new Date(Number(id)).toISOString(),
+    messageId: id,
     side: 'customer',
     activity,
   });
-  return { messageId: messageId() };
+  return { messageId: id };
 }
 
-/**
- * A representative's side of a conversation: a reply, an event (AgentAccepted, ConversationClosed…)
- * or typing, posted to the channel's webhook at `{webhook}/v3/conversations/{id}/activities` with
- * the platform's token in `x-ms-token` (three tries, 10 s each, as Microsoft documents). How
- * Microsoft signs that token is not documented: here an Entra v2 app token of the tenant whose
- * audience is the channel's app.
- */
-export async function representativeActivity(
-  model: SandboxModel,
-  key: SigningKey,
-  environment: Environment,
+function activeConversation(
+  messaging: MessagingState,
+  channel: MessagingChannel,
   conversationId: string,
-  input: { type: 'message' | 'typing' | 'event'; text?: string; name?: string; from?: string },
-): Promise<ConversationActivity> {
-  const messaging = environment.messaging!;
+): Conversation {
+  if (!isGuid(conversationId)) throw Problem.of(30005);
   const conversation = messaging.conversations.get(conversationId.toLowerCase());
-  if (!conversation) throw new Error(`conversation ${conversationId} not found`);
-  const channel = messaging.channels.get(conversation.channelId)!;
-  if (input.name !== undefined && !REPRESENTATIVE_EVENTS.includes(input.name)) {
-    throw new Error(`name must be one of ${REPRESENTATIVE_EVENTS.join(', ')}`);
-  }
-  const activity: Record<string, unknown> =
-    input.type === 'message' && input.name
-      ? // Microsoft's samples send events such as AgentAccepted and ConversationClosed as messages with a name.
-        {
-          type: 'message',
-          channelId: channel.id,
-          from: { id: randomUUID() },
-          conversation: { id: conversation.id },
-          text: `EventName: **_${input.name}_**`,
-          name: input.name,
-        }
-      : {
-          type: input.type,
-          channelId: channel.id,
-          from: { id: randomUUID(), name: input.from ?? 'Dana (Support)' },
-          conversation: { id: conversation.id },
-          ...(input.type === 'message' ? { textFormat: 'markdown', text: input.text ?? '' } : {}),
-          ...(input.type === 'event' ? { name: input.name } : {}),
-        };
-  if (
-    input.name === 'ConversationClosed' ||
-    input.name === 'AgentClosed' ||
-    input.name === 'AgentEndedSession'
-  ) {
-    conversation.active = false;
-  }
-  const entry: ConversationActivity = {
-    seq: conversation.activities.length + 1,
-    at: new Date().toISOString(),
-    side: 'representative',
-    activity,
-    webhook: [],
-  };
-  conversation.activities.push(entry);
-  if (!channel.webhookUrl) return entry;
-  const token = await webhookToken(key, environment.tenantId, channel.appId);
-  const url = `${channel.webhookUrl.replace(/\/+$/, '')}/v3/conversations/${conversation.id}/activities`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-ms-token': token },
-        body: JSON.stringify(activity),
-        signal: AbortSignal.timeout(10_000),
-      });
-      entry.webhook!.push(response.status);
-      model.log({
-        server: 'messaging',
-        origin: messaging.origin,
-        method: 'POST',
-        path: url,
-        query: {},
-        headers: {},
-        body: activity,
-        status: response.status,
-      });
-      if (response.ok) break;
-    } catch (error) {
-      entry.webhook!.push((error as Error).message);
-    }
-  }
-  return entry;
+  if (!conversation || conversation.channelId !== channel.id || !conversation.active) throw Problem.of(30013);
+  return conversation;
+}
+
+/** `PageSize`: null (the default, 50) or 1…max, else the read's own code. */
+function pageSize(query: Record<string, string | undefined>, max: number, code: number): number {
+  const value = query.PageSize ?? query.pageSize;
+  if (value === undefined || value === '') return 50;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw Problem.of(code);
+  return Number(value);
+}
+
+/** An ISO 8601 date-time (`StartTimeStamp`, and the messages' continuation token), else 30006/30009. */
+function timestamp(value: string | undefined, code: number): number | null {
+  if (value === undefined || value === '') return null;
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  if (Number.isNaN(at)) throw Problem.of(code);
+  return at;
 }
 
 /**
- * The token the platform sends to a channel's webhook (its shape is inferred: see
- * representativeActivity): an app token of the tenant for the channel's app. `caller` is the app
- * that obtained it (azp in v2, appid in v1), the channel's app unless another app of the tenant did;
- * `version: 1` gives a v1 token (sts.windows.net issuer, appid, no azp).
+ * `GET /conversations`: the channel's active conversations created after `StartTimeStamp`,
+ * oldest first, `PageSize` (≤ 250) at a time; the continuation token (a GUID) names the last one
+ * returned — any other token is 30009.
  */
-export async function webhookToken(
-  key: SigningKey,
-  tenantId: string,
-  appId: string,
-  overrides: {
-    issuer?: string;
-    audience?: string;
-    expiresInSeconds?: number;
-    caller?: string;
-    issuedAtOffsetSeconds?: number;
-    version?: 1 | 2;
-  } = {},
-): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const issuedAt = now + (overrides.issuedAtOffsetSeconds ?? 0);
-  const caller = overrides.caller ?? appId;
-  const v1 = overrides.version === 1;
-  const claims = v1
-    ? { tid: tenantId, appid: caller, ver: '1.0', idtyp: 'app' }
-    : { tid: tenantId, azp: caller, appid: caller, ver: '2.0', idtyp: 'app' };
-  return new SignJWT(claims)
-    .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: key.kid })
-    .setIssuer(
-      overrides.issuer ??
-        (v1 ? `https://sts.windows.net/${tenantId}/` : `https://login.microsoftonline.com/${tenantId}/v2.0`),
-    )
-    .setAudience(overrides.audience ?? (v1 ? `api://${appId}` : appId))
-    .setSubject(caller)
-    .setIssuedAt(issuedAt)
-    .setNotBefore(Math.min(now, issuedAt))
-    .setExpirationTime(now + (overrides.expiresInSeconds ?? 3600))
-    .sign(key.privateKey);
+function listConversations(
+  messaging: MessagingState,
+  channel: MessagingChannel,
+  query: Record<string, string | undefined>,
+): { conversations: { conversationid: string; timestamp: string }[]; continuationtoken: string | null } {
+  const size = pageSize(query, 250, 30007);
+  const since = timestamp(query.StartTimeStamp ?? query.startTimeStamp, 30006);
+  let active = [...messaging.conversations.values()].filter(
+    (c) => c.active && c.channelId === channel.id && (since === null || Date.parse(c.createdAt) > since),
+  );
+  const token = query.ContinuationToken ?? query.continuationToken;
+  if (token) {
+    const at = active.findIndex((c) => c.id === token.toLowerCase());
+    if (!isGuid(token) || at < 0) throw Problem.of(30009);
+    active = active.slice(at + 1);
+  }
+  const page = active.slice(0, size);
+  return {
+    conversations: page.map((c) => ({ conversationid: c.id, timestamp: c.createdAt })),
+    continuationtoken: active.length > size ? page[page.length - 1].id : null,
+  };
+}
+
+/**
+ * `GET …/conversation/{id}/messages`: the messages of an active conversation — the start
+ * message, the customer's and the representative's, as Bot Framework activities with their
+ * `messageId` and `timestamp` — sent after `StartTimeStamp`, oldest first, `PageSize` (≤ 100) at
+ * a time; the continuation token is the timestamp of the last one returned. Typing and custom
+ * events are not messages.
+ */
+function listMessages(
+  messaging: MessagingState,
+  channel: MessagingChannel,
+  conversationId: string,
+  query: Record<string, string | undefined>,
+): { messages: Record<string, unknown>[]; continuationToken: string | null } {
+  const conversation = activeConversation(messaging, channel, conversationId);
+  const size = pageSize(query, 100, 30008);
+  const since = timestamp(query.StartTimeStamp ?? query.startTimeStamp, 30006);
+  const after = timestamp(query.ContinuationToken ?? query.continuationToken, 30009);
+  const all: { at: string; message: Record<string, unknown> }[] = [];
+  if (conversation.startMessage && conversation.startMessageId) {
+    const at = new Date(Number(conversation.startMessageId)).toISOString();
+    all.push({
+      at,
+      message: {
+        type: 'message',
+        attachments: [],
+        text: conversation.startMessage.message,
+        messageId: conversation.startMessageId,
+        timestamp: at,
+        from: {
+          id: conversation.customerId ?? undefined,
+          name: conversation.startMessage.displayname ?? undefined,
+        },
+        channelData: {},
+      },
+    });
+  }
+  for (const entry of conversation.activities) {
+    if (entry.activity.type !== 'message') continue;
+    const a = entry.activity;
+    all.push({
+      at: entry.at,
+      message: {
+        type: 'message',
+        attachments: Array.isArray(a.attachments) ? a.attachments : [],
+        text: typeof a.text === 'string' ? a.text : null,
+        ...(typeof a.name === 'string' ? { name: a.name } : {}),
+        messageId: entry.messageId,
+        timestamp: entry.at,
+        from: typeof a.from === 'object' && a.from !== null ? a.from : {},
+        channelData: typeof a.channelData === 'object' && a.channelData !== null ? a.channelData : {},
+      },
+    });
+  }
+  // Each message's timestamp is its id's millisecond (ids strictly increase), so "after the
+  // token's timestamp" neither skips nor repeats a message at a page's edge.
+  const chosen = all.filter(
+    (m) => (since === null || Date.parse(m.at) > since) && (after === null || Date.parse(m.at) > after),
+  );
+  const page = chosen.slice(0, size);
+  return {
+    messages: page.map((m) => m.message),
+    continuationToken: chosen.length > size ? page[page.length - 1].at : null,
+  };
+}
+
+/** `GET …/conversation/{id}/context`: the conversation's context variables as name/value pairs. */
+function conversationContext(
+  messaging: MessagingState,
+  channel: MessagingChannel,
+  conversationId: string,
+): { context: { name: string; value: unknown }[] } {
+  const conversation = activeConversation(messaging, channel, conversationId);
+  return {
+    context: Object.entries(conversation.context).map(([name, value]) => ({
+      name,
+      value: typeof value === 'object' && value !== null && 'value' in value ? value.value : value,
+    })),
+  };
 }
 
 function problem(reply: FastifyReply, error: Problem): FastifyReply {
@@ -461,9 +480,4 @@ function objectOr(value: unknown): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : null;
-}
-
-/** A 13-digit epoch-milliseconds string, as Microsoft's messageId. */
-function messageId(): string {
-  return String(Date.now());
 }

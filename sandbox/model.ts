@@ -77,11 +77,31 @@ export interface MessagingChannel {
   webhookUrl: string | null;
   /** A channel must be added to a messaging workstream before conversations can start (30014). */
   workstreamLinked: boolean;
+  /**
+   * The Application ID URI the admin exposed on the app ("Expose an API"): the audience of the
+   * webhook's v1 tokens (v2 tokens carry the app's client id). Default `api://<app id>`.
+   */
+  webhookAudience?: string;
+  /** Which token version the platform sends to the webhook (not documented: both are simulated). Default 2. */
+  webhookTokenVersion?: 1 | 2;
+}
+
+/**
+ * What goes wrong on the way to the webhook, for the next `count` activities (default 1):
+ * `late_answer` — the webhook answered 200, but after Microsoft's 10-second timeout, so Microsoft
+ * tries again (a retry of a delivered activity); `down` — the webhook could not be reached for
+ * any of the three attempts (the activity is only in the conversation's messages).
+ */
+interface WebhookFault {
+  kind: 'late_answer' | 'down';
+  count?: number;
 }
 
 export interface ConversationActivity {
   seq: number;
   at: string;
+  /** The Messaging API's id of a message: a 13-digit epoch-milliseconds string, unique in the conversation. */
+  messageId: string;
   side: 'customer' | 'representative';
   activity: Record<string, unknown>;
   /** For representatives' activities: the webhook's answer status per attempt. */
@@ -95,6 +115,8 @@ export interface Conversation {
   customer: Record<string, unknown>;
   context: Record<string, unknown>;
   startMessage: { message: string; displayname?: string } | null;
+  /** The start message's id (the create's answer), listed first among the conversation's messages. */
+  startMessageId?: string;
   active: boolean;
   createdAt: string;
   activities: ConversationActivity[];
@@ -106,6 +128,15 @@ export interface MessagingState {
   conversations: Map<string, Conversation>;
   /** Counts conversations created, to check that retries created none twice. */
   created: number;
+  /**
+   * The June 2025 preview's behaviour: `x-ms-channel-id`/`x-ms-organization-id` request headers
+   * (the generally-available API reads `channel-id`/`organization-id`) and `x-ms-token` on
+   * webhook calls (instead of `Authorization: Bearer`).
+   */
+  preview?: boolean;
+  /** Each webhook attempt's timeout (Microsoft: 10 s); shorter in tests. */
+  webhookTimeoutMs?: number;
+  webhookFault?: WebhookFault;
 }
 
 export interface ServiceProtectionLimits {

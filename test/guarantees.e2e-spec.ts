@@ -15,7 +15,7 @@ import {
 } from './support/handoff.js';
 import { call, PATH } from './support/integration.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
-import { representativeActivity, webhookToken } from '../sandbox/messaging.js';
+import { representativeActivity, webhookToken } from '../sandbox/messaging-webhook.js';
 
 describe('Guarantees no other path masks', () => {
   let ms: MicrosoftWorld;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { generateKeyPair, SignJWT } from 'jose';
-import { representativeActivity, webhookToken } from '../sandbox/messaging.js';
+import { representativeActivity, webhookToken } from '../sandbox/messaging-webhook.js';
 import { startTestApp, TestApp } from './support/app.js';
 import {
   connectMessaging,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { representativeActivity } from '../sandbox/messaging.js';
+import { representativeActivity } from '../sandbox/messaging-webhook.js';
 import { startTestApp, TestApp } from './support/app.js';
 import {
   connectMessaging,

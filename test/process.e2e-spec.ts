@@ -10,7 +10,7 @@ import { createTestDatabase } from './support/database.js';
 import { credentialsOf } from './support/integration.js';
 import { startMicrosoft } from './support/microsoft.js';
 import { eventually } from './support/eventually.js';
-import { representativeActivity } from '../sandbox/messaging.js';
+import { representativeActivity } from '../sandbox/messaging-webhook.js';
 import { findFreePort, RUNTIME_ROLE } from '../src/database/embedded-postgres.js';
 
 /**

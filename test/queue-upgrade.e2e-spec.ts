@@ -7,7 +7,7 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import PgBoss10 from 'pg-boss-10';
-import { representativeActivity } from '../sandbox/messaging.js';
+import { representativeActivity } from '../sandbox/messaging-webhook.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { createTestDatabase, withClient } from './support/database.js';
 import {

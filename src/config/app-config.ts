@@ -83,6 +83,7 @@ const KEYS = {
   ]),
   MESSAGING_WEBHOOK_AUDIENCES: key(list, ['{client_id}', 'api://{client_id}']),
   MESSAGING_WEBHOOK_JWKS_URL: key(text, '{authority}/{tenant}/discovery/v2.0/keys'),
+  MESSAGING_CATCHUP_AFTER: key(duration(1_000, 86_400_000), 300_000),
   METRICS_PORT: key(integer(1, 65535), undefined as number | undefined),
   METRICS_TOKEN: key(
     (raw) => (raw.length >= 16 ? raw : new Invalid(`must be at least 16 characters (got ${raw.length})`)),
@@ -157,6 +158,8 @@ export class AppConfig {
   handoffEventsSecret?: string;
   /** Comment lines on open event streams, so proxies keep them. */
   handoffEventsHeartbeatMs!: number;
+  /** An open conversation's webhook silent this long: its messages are read back (DESIGN §9.4). */
+  messagingCatchupAfterMs!: number;
   /**
    * How tokens on the messaging webhook are checked (Microsoft does not document how it signs
    * them): issuers and audiences with `{tenant}` / `{client_id}` of the org, keys from the URL
@@ -248,6 +251,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffEventsUrl: values.HANDOFF_EVENTS_URL,
     handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
     handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,
+    messagingCatchupAfterMs: values.MESSAGING_CATCHUP_AFTER,
     messagingWebhook: {
       issuers: values.MESSAGING_WEBHOOK_ISSUERS,
       audiences: values.MESSAGING_WEBHOOK_AUDIENCES,

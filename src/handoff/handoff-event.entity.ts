@@ -19,6 +19,22 @@ export class HandoffEvent {
   @Column({ name: 'activity_id', type: 'text', nullable: true })
   activityId!: string | null;
 
+  /**
+   * What the activity said and who said it (sender, type, name, text, attachments), hashed:
+   * Microsoft's webhook sends no activity id, so a retried call — or a message read back from the
+   * Messaging API — is recognised by this and its time (ConversationActivities).
+   */
+  @Column({ name: 'content_key', type: 'text', nullable: true })
+  contentKey!: string | null;
+
+  /** The activity's own timestamp, when the webhook call carried one (a retry carries the same). */
+  @Column({ name: 'said_at', type: 'timestamptz', nullable: true })
+  saidAt!: Date | null;
+
+  /** The Messaging API's id of the message, once a read of the conversation's messages matched it. */
+  @Column({ name: 'message_id', type: 'text', nullable: true })
+  messageId!: string | null;
+
   @Column({ name: 'data', type: 'jsonb' })
   data!: Record<string, unknown>;
 

@@ -22,6 +22,23 @@ export interface ConversationEventRow {
   conversation_id: string;
 }
 
+/** Two activities with the same content this close in time are one (a retry, or a read back). */
+const SAME_ACTIVITY_WINDOW = '10 minutes';
+
+/** What recognises an activity when it comes again (see insert). */
+export interface ActivityIdentity {
+  /** The id the sender gave the activity (Microsoft's generally-available webhook gives none). */
+  activityId: string | null;
+  /** The Messaging API's message id, for a message read back from the conversation. */
+  messageId: string | null;
+  /** Hash of sender, type, name, text and attachments; null: never matched by content (typing). */
+  contentKey: string | null;
+  /** When it was said (a read message's timestamp); null: now, as received. */
+  at: Date | null;
+  /** The timestamp a webhook call carried, if any. */
+  saidAt: Date | null;
+}
+
 const SELECT = `SELECT e.id::text AS id, e.type, e.data, e.occurred_at, h.session_id, h.conversation_id
                   FROM handoff_events e JOIN handoffs h ON h.id = e.handoff_id`;
 
@@ -30,24 +47,64 @@ export class HandoffEventRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Stores an event in the caller's transaction and announces it when that commits; null when
-   * the activity was stored before (its id is known).
+   * Stores an event in the caller's transaction, once, and announces it when that commits; null
+   * when it was stored before. Microsoft's webhook sends no activity id and retries a call it saw
+   * time out, and a read of the conversation's messages finds what the webhook delivered, so an
+   * activity is the same as a stored event when (in this order):
+   * - their activity ids are equal (an id the sender gave), or their Messaging API message ids are;
+   * - or their content keys are equal, their times match — the same timestamp when both came on
+   *   the webhook with one (a retry carries its call's timestamp), else within 10 minutes of each
+   *   other (what was received, and what a read back says was sent) — and the stored event has
+   *   no id of the kind the new one has — it then takes the new one's id, so it matches once: two
+   *   equal messages read back are matched with two stored events, never both with one.
+   * A transaction-scoped lock per handoff makes the check and the insert one step.
    */
   async insert(
     manager: EntityManager,
     handoff: { id: string; orgId: string },
     type: ConversationEventType,
     data: Record<string, unknown>,
-    activityId: string | null,
+    identity: ActivityIdentity,
   ): Promise<string | null> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 9413))', [handoff.id]);
     const rows = await manager.query<{ id: string }[]>(
-      `INSERT INTO handoff_events (handoff_id, org_id, type, activity_id, data) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (handoff_id, activity_id) DO NOTHING RETURNING id`,
-      [handoff.id, handoff.orgId, type, activityId, JSON.stringify(data)],
+      `WITH known AS (
+         SELECT id FROM handoff_events
+          WHERE handoff_id = $1 AND (activity_id = $4 OR message_id = $5) LIMIT 1
+       ), candidate AS (
+         SELECT id FROM handoff_events
+          WHERE handoff_id = $1 AND content_key = $6 AND NOT EXISTS (SELECT 1 FROM known)
+            AND CASE WHEN $10::timestamptz IS NOT NULL AND said_at IS NOT NULL THEN said_at = $10
+                     ELSE occurred_at BETWEEN coalesce($7::timestamptz, now()) - interval '${SAME_ACTIVITY_WINDOW}'
+                                          AND coalesce($7::timestamptz, now()) + interval '${SAME_ACTIVITY_WINDOW}' END
+            AND ($4::text IS NULL OR activity_id IS NULL) AND ($5::text IS NULL OR message_id IS NULL)
+          ORDER BY abs(extract(epoch FROM occurred_at - coalesce($7::timestamptz, now()))) LIMIT 1
+       ), matched AS (
+         UPDATE handoff_events e
+            SET activity_id = coalesce(e.activity_id, $4), message_id = coalesce(e.message_id, $5)
+           FROM candidate WHERE e.id = candidate.id RETURNING e.id
+       ), inserted AS (
+         INSERT INTO handoff_events
+                (handoff_id, org_id, type, activity_id, message_id, content_key, said_at, data, occurred_at)
+         SELECT $1, $2, $3, $4, $5, $6, $10, $8, coalesce($7::timestamptz, now())
+          WHERE NOT EXISTS (SELECT 1 FROM known) AND NOT EXISTS (SELECT 1 FROM candidate)
+         ON CONFLICT DO NOTHING RETURNING id
+       )
+       SELECT id, pg_notify($9, $1::text) FROM inserted`,
+      [
+        handoff.id,
+        handoff.orgId,
+        type,
+        identity.activityId,
+        identity.messageId,
+        identity.contentKey,
+        identity.at?.toISOString() ?? null,
+        JSON.stringify(data),
+        CHANNEL,
+        identity.saidAt?.toISOString() ?? null,
+      ],
     );
-    if (rows.length === 0) return null;
-    await manager.query('SELECT pg_notify($1, $2)', [CHANNEL, handoff.id]);
-    return rows[0].id;
+    return rows[0]?.id ?? null;
   }
 
   async hasAfter(handoffId: string, lastId: string): Promise<boolean> {

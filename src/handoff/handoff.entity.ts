@@ -87,6 +87,17 @@ export class Handoff {
   @Column({ name: 'conversation_parts_sent', type: 'integer', default: 0 })
   conversationPartsSent!: number;
 
+  /**
+   * Conversation route, while open: when its messages are next read back from the Messaging API
+   * (pushed back by every webhook call; due at once after the service restarted).
+   */
+  @Column({ name: 'conversation_catchup_at', type: 'timestamptz', nullable: true })
+  conversationCatchupAt!: Date | null;
+
+  /** Conversation route: the timestamp of the newest message a read back has seen. */
+  @Column({ name: 'conversation_read_until', type: 'timestamptz', nullable: true })
+  conversationReadUntil!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -20,6 +20,8 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly outcomes: Counter<'route' | 'outcome'>;
   private readonly deliverySeconds: Histogram<'route'>;
   private readonly webhookRejections: Counter<'reason'>;
+  private readonly catchUps: Counter<'outcome'>;
+  private readonly recovered: Counter;
   private open?: Record<string, number>;
   private readonly refresher = new PeriodicRefresh(() => this.refresh(), REFRESH_MS);
 
@@ -47,6 +49,17 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
       labelNames: ['reason'] as const,
       registers,
     });
+    this.catchUps = new Counter({
+      name: 'dynamics365_messaging_catchup_reads_total',
+      help: "Read backs of open conversations' messages (webhook silent, or after a restart), by outcome (read, closed: Microsoft no longer has it active, failed)",
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.recovered = new Counter({
+      name: 'dynamics365_messaging_catchup_recovered_total',
+      help: 'Representative messages the webhook never delivered, found by a read back and stored',
+      registers,
+    });
     const latest = () => this.open;
     new Gauge({
       name: 'dynamics365_handoffs_pending',
@@ -62,6 +75,11 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
 
   webhookRejected(reason: string): void {
     this.webhookRejections.inc({ reason });
+  }
+
+  catchUp(outcome: 'read' | 'closed' | 'failed', recovered = 0): void {
+    this.catchUps.inc({ outcome });
+    if (recovered > 0) this.recovered.inc(recovered);
   }
 
   onApplicationBootstrap(): Promise<void> {

@@ -5,6 +5,8 @@ import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-clie
 import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { ConversationActivities } from './conversation/conversation-activities.js';
+import { ConversationCatchUp } from './conversation/conversation-catch-up.js';
+import { ConversationReadRepository } from './conversation-read.repository.js';
 import { CustomerMessages } from './api/customer-messages.js';
 import { ConversationEventPoster } from './conversation/event-poster.js';
 import { HandoffController } from './api/handoff.controller.js';
@@ -38,6 +40,7 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
   providers: [
     HandoffRepository,
     HandoffEventRepository,
+    ConversationReadRepository,
     HandoffRateLimitRepository,
     HandoffQueue,
     HandoffTokens,
@@ -48,6 +51,7 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
     ConversationEvents,
     ConversationEventStreams,
     ConversationActivities,
+    ConversationCatchUp,
     WebhookTokenVerifier,
     ConversationEventPoster,
     CustomerMessages,

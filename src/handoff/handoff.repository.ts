@@ -102,7 +102,7 @@ export class HandoffRepository {
 
   async closeConversation(manager: EntityManager, id: string): Promise<void> {
     await manager.query(
-      "UPDATE handoffs SET conversation_state = 'closed', updated_at = now() WHERE id = $1 AND conversation_state IS DISTINCT FROM 'closed'",
+      "UPDATE handoffs SET conversation_state = 'closed', conversation_catchup_at = NULL, updated_at = now() WHERE id = $1 AND conversation_state IS DISTINCT FROM 'closed'",
       [id],
     );
   }

@@ -59,3 +59,12 @@ export interface HandoffRequest {
   summary?: string;
   transcript?: TranscriptEntry[];
 }
+
+/**
+ * The `from.id` of what the service sends into a conversation (the transcript's follow-ups, the
+ * customer's later messages): a read back of the conversation's messages skips its own side by it.
+ */
+export const OWN_SENDER_IDS = {
+  ai: 'dynamics365-connector:ai',
+  customer: 'dynamics365-connector:customer',
+} as const;

@@ -13,7 +13,8 @@ export type UpstreamStage =
   | 'add_to_queue'
   | 'messaging_token'
   | 'conversation_create'
-  | 'message_send';
+  | 'message_send'
+  | 'messages_read';
 
 /** `rejected`: Microsoft said no (a definite answer); `unreachable`: no answer to decide on. */
 export type UpstreamOutcome = 'rejected' | 'unreachable';

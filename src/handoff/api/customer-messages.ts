@@ -13,6 +13,7 @@ import { StoredCredentials } from '../../settings/stored-credentials.js';
 import { HandoffQueue, MESSAGE_QUEUE, MessageJob } from '../handoff-queue.js';
 import { HandoffTokens } from '../delivery/handoff-tokens.js';
 import { HandoffRepository } from '../handoff.repository.js';
+import { OWN_SENDER_IDS } from '../handoff.types.js';
 
 const CONCURRENCY = 4;
 
@@ -96,7 +97,7 @@ export class CustomerMessages implements OnModuleInit {
           type: 'message',
           id: job.message_id,
           channelId: settings.messagingChannelId,
-          from: { name: handoff.request.customer?.name ?? 'Customer' },
+          from: { id: OWN_SENDER_IDS.customer, name: handoff.request.customer?.name ?? 'Customer' },
           conversation: { id: handoff.conversationId },
           text: job.text,
         },

@@ -1,4 +1,4 @@
-import { activityKey, ENDING_EVENTS, mapActivity } from './activity-mapping.js';
+import { activityId, contentKey, ENDING_EVENTS, mapActivity } from './activity-mapping.js';
 
 describe('mapActivity: the webhook activity as an event document', () => {
   it.each(ENDING_EVENTS.map((name) => [name]))(
@@ -42,34 +42,45 @@ describe('mapActivity: the webhook activity as an event document', () => {
   });
 });
 
-describe('activityKey: which webhook calls are the same activity', () => {
-  const conversation = '2d9f3b5e-4c6d-4f7a-9b0c-1d2e3f4a5b6c';
-  const reply = {
-    type: 'message',
-    text: 'On it',
-    from: { id: 'agent-1' },
-    timestamp: '2026-12-06T10:00:00.123Z',
-  };
+describe('contentKey and activityId: what recognises an activity that comes again', () => {
+  const reply = { type: 'message', text: 'On it', from: { id: 'agent-1', name: 'Dana' } };
 
-  it('is the id when the activity has one', () => {
-    expect(activityKey(conversation, { ...reply, id: 'abc' })).toBe('abc');
+  it('the id, when the sender gave one', () => {
+    expect(activityId({ ...reply, id: 'abc' })).toBe('abc');
+    expect(activityId(reply)).toBeNull();
+    expect(activityId({ ...reply, id: '' })).toBeNull();
   });
 
-  it('is the same for a retried call without an id, and differs when anything said or its time differs', () => {
-    const key = activityKey(conversation, reply);
+  it('the same content key for the webhook call and the message read back, whatever their ids and times', () => {
+    const key = contentKey(reply);
     expect(key).toMatch(/^sha256:/);
-    expect(activityKey(conversation.toUpperCase(), { ...reply })).toBe(key);
+    const readBack = {
+      ...reply,
+      attachments: [],
+      messageId: '1765015200123',
+      timestamp: '2026-12-06T10:00:00.123Z',
+      channelData: {},
+      from: { id: 'agent-1', name: 'Dana (renamed)' },
+    };
+    expect(contentKey(readBack)).toBe(key);
+  });
+
+  it('another key when anything said, or the sender, differs', () => {
+    const key = contentKey(reply);
     for (const other of [
       { ...reply, text: 'On it!' },
-      { ...reply, timestamp: '2026-12-06T10:00:05.000Z' },
       { ...reply, from: { id: 'agent-2' } },
+      { ...reply, name: 'AgentAccepted' },
+      {
+        ...reply,
+        attachments: [{ contentType: 'image/png', contentUrl: 'https://x.example/a.png', name: 'a' }],
+      },
     ]) {
-      expect(activityKey(conversation, other)).not.toBe(key);
+      expect(contentKey(other)).not.toBe(key);
     }
-    expect(activityKey('3e0a4c6f-5d7e-4a8b-8c1d-2e3f4a5b6c7d', reply)).not.toBe(key);
   });
 
-  it('is none without an id or a timestamp: the same words said again are stored again', () => {
-    expect(activityKey(conversation, { type: 'message', text: 'ok' })).toBeNull();
+  it('none for typing: repeated indicators are all passed on', () => {
+    expect(contentKey({ type: 'typing', from: { id: 'agent-1' } })).toBeNull();
   });
 });

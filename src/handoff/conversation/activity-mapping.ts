@@ -24,32 +24,49 @@ export const ENDING_EVENTS = [
 const ENDING: readonly string[] = ENDING_EVENTS;
 
 /**
- * What makes two webhook calls the same activity, so a retry is stored once: its id when it has
- * one; otherwise — Microsoft's generally-available webhook sends none, and retries a call it saw
- * time out — the conversation, the sender, what was said or done and the activity's own timestamp.
- * Without a timestamp nothing tells a retry from the same words said again: stored each time.
+ * What the activity said and who said it, hashed: Microsoft's generally-available webhook sends
+ * no activity id and retries a call it saw time out, and a read of the conversation's messages
+ * returns what the webhook delivered with other members (messageId, timestamp) — what stays the
+ * same is the sender, the type, the event name, the text and the attachments. Null for typing:
+ * a repeated typing indicator is harmless, and two within minutes are common.
  */
-export function activityKey(conversationId: string, activity: Record<string, unknown>): string | null {
-  if (typeof activity.id === 'string') return activity.id;
-  if (typeof activity.timestamp !== 'string') return null;
+export function contentKey(activity: Record<string, unknown>): string | null {
+  if (activity.type === 'typing') return null;
   const from =
     typeof activity.from === 'object' && activity.from !== null
       ? (activity.from as Record<string, unknown>)
       : {};
+  const attachments = (Array.isArray(activity.attachments) ? activity.attachments : []).map(
+    (item: Record<string, unknown>) => [
+      item?.contentType ?? null,
+      item?.contentUrl ?? null,
+      item?.name ?? null,
+    ],
+  );
   const fingerprint = JSON.stringify([
-    conversationId.toLowerCase(),
     from.id ?? null,
     activity.type ?? null,
     activity.name ?? null,
     activity.text ?? null,
-    activity.attachments ?? null,
+    attachments,
     activity.value ?? null,
-    activity.timestamp,
   ]);
   return `sha256:${createHash('sha256').update(fingerprint).digest('base64url')}`;
 }
 
-type Mapped = { type: ConversationEventDocument['type']; data: Record<string, unknown> };
+/** An activity's own timestamp (Bot Framework `timestamp`), when it carries a valid one. */
+export function activityTime(activity: Record<string, unknown>): Date | null {
+  if (typeof activity.timestamp !== 'string') return null;
+  const at = new Date(activity.timestamp);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
+/** An activity's own id, when its sender gave one (Bot Framework `id`). */
+export function activityId(activity: Record<string, unknown>): string | null {
+  return typeof activity.id === 'string' && activity.id !== '' ? activity.id.slice(0, 200) : null;
+}
+
+export type Mapped = { type: ConversationEventDocument['type']; data: Record<string, unknown> };
 
 /** A Bot Framework activity as an event document's type and data. */
 export function mapActivity(activity: unknown): Mapped {

@@ -1,13 +1,16 @@
 // What arrives on the messaging webhook: the representative's side of a conversation, as Bot
 // Framework activities. Checked (token of the org's tenant for its app), mapped to the service's
-// event documents, stored once, and announced.
+// event documents, stored once, and announced. A read back of the conversation's messages
+// (ConversationCatchUp) stores what the webhook missed the same way.
 import { Injectable, Logger } from '@nestjs/common';
 import { ORG_ID_PATTERN } from '../../access/principal.js';
 import { AppError } from '../../common/errors.js';
+import { AppConfig } from '../../config/app-config.js';
 import { SettingsRepository } from '../../settings/settings.repository.js';
 import { ConversationEventPoster } from './event-poster.js';
-import { activityKey, mapActivity } from './activity-mapping.js';
-import { HandoffEventRepository } from '../handoff-event.repository.js';
+import { activityId, activityTime, contentKey, mapActivity, type Mapped } from './activity-mapping.js';
+import { ConversationReadRepository } from '../conversation-read.repository.js';
+import { ActivityIdentity, HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { WebhookRejection, WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
@@ -19,6 +22,8 @@ export class ConversationActivities {
   private readonly logger = new Logger(ConversationActivities.name);
 
   constructor(
+    private readonly config: AppConfig,
+    private readonly reads: ConversationReadRepository,
     private readonly settings: SettingsRepository,
     private readonly handoffs: HandoffRepository,
     private readonly stored: HandoffEventRepository,
@@ -58,9 +63,40 @@ export class ConversationActivities {
     const handoff = await this.handoffs.findByConversation(orgId, conversationId.toLowerCase());
     if (!handoff) throw new AppError('not_found', `No handoff has conversation ${conversationId}.`);
     const mapped = mapActivity(activity);
-    const activityId = activityKey(conversationId, activity as Record<string, unknown>);
+    const a = activity as Record<string, unknown>;
+    const id = await this.record(
+      handoff,
+      mapped,
+      {
+        activityId: activityId(a),
+        messageId: null,
+        contentKey: contentKey(a),
+        at: null,
+        saidAt: activityTime(a),
+      },
+      true,
+    );
+    this.logger.log(
+      { session_id: handoff.sessionId, org_id: orgId, event: mapped.type },
+      'Conversation activity received',
+    );
+    return id;
+  }
+
+  /**
+   * Stores an activity unless it was stored before (HandoffEventRepository.insert says when two
+   * are the same), queues its post, and closes the conversation on an ending event — in one
+   * transaction. `heard`: it came on the webhook, so the next read back is a silence away.
+   */
+  async record(
+    handoff: { id: string; orgId: string },
+    mapped: Mapped,
+    identity: ActivityIdentity,
+    heard: boolean,
+  ): Promise<string | null> {
     const id = await this.handoffs.transaction(async (manager) => {
-      const stored = await this.stored.insert(manager, handoff, mapped.type, mapped.data, activityId);
+      const stored = await this.stored.insert(manager, handoff, mapped.type, mapped.data, identity);
+      if (heard) await this.reads.heard(manager, handoff.id, this.config.messagingCatchupAfterMs);
       if (stored) await this.poster.enqueue(manager, stored);
       if (stored && mapped.type === 'conversation.closed') {
         await this.handoffs.closeConversation(manager, handoff.id);
@@ -68,10 +104,6 @@ export class ConversationActivities {
       return stored;
     });
     if (id) this.poster.wake();
-    this.logger.log(
-      { session_id: handoff.sessionId, org_id: orgId, event: mapped.type },
-      'Conversation activity received',
-    );
     return id;
   }
 }

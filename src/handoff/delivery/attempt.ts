@@ -10,6 +10,7 @@ import type { PlainCredentials } from '../../settings/stored-credentials.js';
 import type { Handoff } from '../handoff.entity.js';
 import type { DeliveryProgress, HandoffRepository } from '../handoff.repository.js';
 import { AI_DISPLAY_NAME, conversationPlan } from './conversation-route.js';
+import { OWN_SENDER_IDS } from '../handoff.types.js';
 import { AttemptSuperseded, AttemptTimedOut } from './delivery-outcome.js';
 import type { HandoffTokens } from './handoff-tokens.js';
 import {
@@ -161,7 +162,7 @@ export class Attempt {
             type: 'message',
             id: `${row.sessionId}-${part + 1}`,
             channelId: this.settings.messagingChannelId,
-            from: { name: AI_DISPLAY_NAME },
+            from: { id: OWN_SENDER_IDS.ai, name: AI_DISPLAY_NAME },
             conversation: { id: row.conversationId },
             text: plan.followUps[part],
           }),

@@ -62,6 +62,35 @@ export class MessagingClient {
     await this.send(call, 'message_send', `/conversation/${encodeURIComponent(conversationId)}`, activity);
   }
 
+  /**
+   * `GET …/conversation/{id}/messages`: a page (≤ 100) of the conversation's messages sent after
+   * `since`, oldest first — the catch-up path when webhook calls were missed. Microsoft's
+   * continuation token (a timestamp) is passed back as given.
+   */
+  async readMessages(
+    call: MessagingCall,
+    conversationId: string,
+    page: { since?: Date; continuationToken?: string; pageSize: number },
+  ): Promise<{ messages: Record<string, unknown>[]; continuationToken: string | null }> {
+    const query = new URLSearchParams({ PageSize: String(page.pageSize) });
+    if (page.since) query.set('StartTimeStamp', page.since.toISOString());
+    if (page.continuationToken) query.set('ContinuationToken', page.continuationToken);
+    const answer = await this.send(
+      call,
+      'messages_read',
+      `/conversation/${encodeURIComponent(conversationId)}/messages?${query.toString()}`,
+      undefined,
+    );
+    const messages = Array.isArray(answer.messages)
+      ? answer.messages.filter(
+          (m): m is Record<string, unknown> => typeof m === 'object' && m !== null && !Array.isArray(m),
+        )
+      : [];
+    // Microsoft's page names it `continuationToken`; its conversations page, `continuationtoken`.
+    const token = answer.continuationToken ?? answer.continuationtoken;
+    return { messages, continuationToken: typeof token === 'string' && token !== '' ? token : null };
+  }
+
   private async send(
     call: MessagingCall,
     stage: UpstreamStage,
@@ -74,18 +103,17 @@ export class MessagingClient {
     try {
       response = await this.http.send({
         url: `${call.endpoint}${BASE_PATH}${path}`,
-        method: 'POST',
+        method: body === undefined ? 'GET' : 'POST',
         headers: {
           authorization: `Bearer ${call.accessToken}`,
           accept: 'application/json',
-          'content-type': 'application/json; charset=utf-8',
-          // Microsoft's pages name these headers both ways; both are sent.
-          'x-ms-channel-id': call.channelId,
-          'x-ms-organization-id': call.organizationId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+          // The generally-available names (the June 2025 preview read `x-ms-channel-id` and
+          // `x-ms-organization-id`; the API has been generally available since September 2025).
           'channel-id': call.channelId,
           'organization-id': call.organizationId,
         },
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         timeoutMs: this.config.upstreamTimeoutMs,
         retry: NO_RETRY,
       });
