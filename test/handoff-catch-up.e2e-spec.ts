@@ -42,11 +42,11 @@ describe('Conversation catch-up: no agent message lost or doubled', () => {
         `SELECT e.type, e.data FROM handoff_events e JOIN handoffs h ON h.id = e.handoff_id
           WHERE h.session_id = '${session}' ORDER BY e.id`,
       )
-    ).map((row) => `${row.type}:${String(row.data.text ?? row.data.reason ?? row.data.name ?? '')}`);
+    ).map((row) => `${row.type}:${label(row.data)}`);
   const postedFor = (session: string) =>
     posted
       .filter((event) => event.session_id === session)
-      .map((event) => `${event.type}:${String(event.data.text ?? event.data.reason ?? '')}`);
+      .map((event) => `${event.type}:${label(event.data)}`);
 
   async function startConversation(app: TestApp, session: string): Promise<string> {
     await submit(app, await token(), handoffBody(session, { channel: 'web' }));
@@ -204,6 +204,12 @@ describe('Conversation catch-up: no agent message lost or doubled', () => {
     }
   });
 });
+
+/** An event's text, or its reason or name. */
+function label(data: Record<string, unknown>): string {
+  const value = data.text ?? data.reason ?? data.name;
+  return typeof value === 'string' ? value : '';
+}
 
 function rowsOf(app: TestApp, sql: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
   return withClient(app.databaseUrl, async (client) => (await client.query(sql)).rows);
