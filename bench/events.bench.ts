@@ -17,6 +17,9 @@ interface Stream {
  * messaging webhook (with a valid token) at a steady rate; latency from the webhook call's start
  * to the event's arrival on its stream. Service in its own process; sandbox in this one.
  */
+/** Webhook in → event out p99 (ms) with 500 streams, measured before the content de-duplication (#23). */
+const P99_BEFORE_DEDUPLICATION_MS = 41;
+
 export async function eventsBench(
   postgres: Awaited<ReturnType<typeof startPostgres>>,
   quick: boolean,
@@ -47,6 +50,11 @@ export async function eventsBench(
         LOG_LEVEL: 'warn',
         REVALIDATION_CRON: 'off',
         HANDOFF_CONCURRENCY: '16',
+        // One host platform token holds every stream here (one per conversation).
+        EVENT_STREAMS_PER_TOKEN: String(streams + 10),
+        HANDOFF_RATE_LIMIT_PER_MINUTE: '100000',
+        // …and every connection comes from one address.
+        HTTP_MAX_CONNECTIONS_PER_CLIENT: String(streams + 100),
       },
       port,
     );
@@ -146,8 +154,17 @@ export async function eventsBench(
             `${service.baseUrl}/webhooks/dynamics365/messaging/bench/v3/conversations/${conversations[target]}/activities`,
             {
               method: 'POST',
-              headers: { 'content-type': 'application/json', 'x-ms-token': msToken },
-              body: JSON.stringify({ type: 'message', text: marker, from: { name: 'Bench' } }),
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${msToken}` },
+              // As Microsoft's generally-available webhook sends it: no activity id, so each call
+              // goes through the content-and-time de-duplication.
+              body: JSON.stringify({
+                type: 'message',
+                channelId: CHANNEL,
+                text: marker,
+                textFormat: 'markdown',
+                from: { id: 'agent-bench', name: 'Bench' },
+                conversation: { id: conversations[target] },
+              }),
             },
           );
           if (response.status !== 200) throw new Error(`webhook: ${response.status}`);
@@ -183,7 +200,14 @@ export async function eventsBench(
         parameters: { open_streams: streams, events, webhook_concurrency: concurrency },
         figures: row,
         ratios: {},
-        targets: [{ description: `every event delivered to its stream`, met: values.length === events }],
+        targets: [
+          { description: `every event delivered to its stream`, met: values.length === events },
+          {
+            // 41 ms: the p99 measured before retried activities were recognised without an id.
+            description: `p99 ≤ ${P99_BEFORE_DEDUPLICATION_MS * 2} ms (2× the ${P99_BEFORE_DEDUPLICATION_MS} ms before de-duplication)`,
+            met: row.p99_ms <= P99_BEFORE_DEDUPLICATION_MS * 2,
+          },
+        ],
       };
     } finally {
       await service.stop();
