@@ -194,6 +194,12 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await dialog.waitFor();
     expect(await page.getByLabel('Client Secret', { exact: true }).inputValue()).toBe('');
     expect(await page.getByLabel('Client ID', { exact: true }).inputValue()).toBe(ms.app.clientId);
+    // The messaging section walks the admin through the webhook, with this org's URL.
+    await dialog.getByText('Advanced: Omnichannel messaging').click();
+    await expect(dialog.getByTestId('webhook-url').textContent()).resolves.toBe(
+      `${t.baseUrl}/webhooks/dynamics365/messaging/acme`,
+    );
+    expect(await dialog.getByTestId('webhook-help').textContent()).toMatch(/federated credential/);
     await dialog.getByText('Case defaults').click();
     await page.getByLabel('Priority').selectOption('1');
     await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();

@@ -359,6 +359,7 @@ export class Dynamics365Integration extends ApiElement {
           <details ?open=${!!s?.messaging_endpoint}>
             <summary>Advanced: Omnichannel messaging (chats as conversations)</summary>
             ${MESSAGING_FIELDS.map(([name, label, help]) => field(name, label, help, { value: s?.[name] ?? '' }))}
+            ${this.renderWebhookHelp(s?.org_id)}
           </details>
           ${this.renderStages()}
           <div role="status" aria-live="polite" data-testid="result">
@@ -392,6 +393,39 @@ export class Dynamics365Integration extends ApiElement {
         </form>
       </dialog>
     `;
+  }
+
+  /**
+   * Microsoft's set-up for the webhook that brings the representative's replies back, in the
+   * order an admin does it, with this org's webhook URL (docs/handoff.md has the whole guide).
+   */
+  private renderWebhookHelp(orgId: string | undefined) {
+    const origin = new URL(this.apiBase || window.location.href, window.location.href).origin;
+    const url = `${origin}/webhooks/dynamics365/messaging/${orgId ?? '<org id>'}`;
+    return html`<div class="help" data-testid="webhook-help">
+      <p><strong>Agent replies come back through a webhook.</strong> In Dynamics 365 and Entra ID:</p>
+      <ol>
+        <li>
+          On the custom messaging channel record, set the webhook URL to
+          <code data-testid="webhook-url">${url}</code> (a public HTTPS address).
+        </li>
+        <li>
+          Create the channel's managed identity record (credential source 2, subject scope 1) and read its
+          subject (GetComponentManagedIdentityFIC).
+        </li>
+        <li>
+          On the app registration: Expose an API (the Application ID URI goes in Webhook token audience above)
+          and add a federated credential with issuer
+          <code>https://login.microsoftonline.com/&lt;tenant&gt;/v2.0</code> and that subject. Changing the
+          webhook creates a new credential.
+        </li>
+      </ol>
+      <p>
+        Each call must carry a token of your tenant, for that audience, obtained by this app (or the caller ID
+        above), valid at most 24 hours; anything else is refused and counted by reason. Replies the webhook
+        misses are read back from Microsoft after a few minutes of silence.
+      </p>
+    </div>`;
   }
 
   private renderStages(): TemplateResult | typeof nothing {
