@@ -16,6 +16,7 @@ import { HandoffRateLimits1764290000000 } from './1764290000000-HandoffRateLimit
 import { AuditChainHeadsProtected1764300000000 } from './1764300000000-AuditChainHeadsProtected.js';
 import { ConsoleSignInCodes1764310000000 } from './1764310000000-ConsoleSignInCodes.js';
 import { ConversationCatchUp1764320000000 } from './1764320000000-ConversationCatchUp.js';
+import { Readiness1764330000000 } from './1764330000000-Readiness.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -39,4 +40,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AuditChainHeadsProtected1764300000000,
   ConsoleSignInCodes1764310000000,
   ConversationCatchUp1764320000000,
+  Readiness1764330000000,
 ];

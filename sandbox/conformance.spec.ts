@@ -368,6 +368,44 @@ describe('conformance with Microsoft’s client libraries', () => {
       expect(result.QueueItemId).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    it("calls WhoAmI and RetrieveUserSetOfPrivilegesByNames as functions, with Microsoft's documented answer", async () => {
+      const me = await api.callFunction<{ UserId: string; BusinessUnitId: string }>({ name: 'WhoAmI' });
+      expect(me.UserId).toMatch(/^[0-9a-f-]{36}$/);
+      const user = w.sandbox.model.addApplicationUser('contoso', {
+        clientId: randomUUID(),
+        privileges: ['prvReadIncident', 'prvReadContact'],
+        depths: { prvReadContact: 'Basic' },
+      });
+      // RetrieveUserSetOfPrivilegesByNamesResponse: RolePrivileges, each a RolePrivilege
+      // {Depth (PrivilegeDepth), PrivilegeId, BusinessUnitId, PrivilegeName}; names not held are absent.
+      const held = await api.callFunction<{ RolePrivileges: Record<string, unknown>[] }>({
+        collection: 'systemusers',
+        key: user.systemUserId,
+        name: 'Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNames',
+        parameters: { PrivilegeNames: ['prvReadIncident', 'prvReadContact', 'prvCreateIncident'] },
+      });
+      expect(held.RolePrivileges).toEqual([
+        {
+          Depth: 'Global',
+          PrivilegeId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          BusinessUnitId: me.BusinessUnitId,
+          PrivilegeName: 'prvReadIncident',
+        },
+        expect.objectContaining({ Depth: 'Basic', PrivilegeName: 'prvReadContact' }),
+      ]);
+      // A System Administrator holds every privilege, at organization depth.
+      const mine = await api.callFunction<{ RolePrivileges: { PrivilegeName: string; Depth: string }[] }>({
+        collection: 'systemusers',
+        key: me.UserId,
+        name: 'Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNames',
+        parameters: { PrivilegeNames: ['prvCreateIncident', 'prvAssignIncident'] },
+      });
+      expect(mine.RolePrivileges.map((p) => [p.PrivilegeName, p.Depth])).toEqual([
+        ['prvCreateIncident', 'Global'],
+        ['prvAssignIncident', 'Global'],
+      ]);
+    });
+
     it('reads FormattedValue and lookup annotations', async () => {
       const contactId = await api.create<object, string>({
         collection: 'contacts',

@@ -286,6 +286,100 @@ describe('Dataverse Web API: records, queues, queries', () => {
     });
   });
 
+  describe('security: depth, ownership, privileges', () => {
+    const limitedApp = async (privileges: string[], depths: Record<string, 'Basic' | 'Global'> = {}) => {
+      const app = w.sandbox.model.createApp(w.tenant.id);
+      const secret = w.sandbox.model.addSecret(w.tenant.id, app.clientId);
+      const user = w.sandbox.model.addApplicationUser('contoso', {
+        clientId: app.clientId,
+        privileges,
+        depths,
+      });
+      const answer = await w.requestToken({ client_id: app.clientId, client_secret: secret.value });
+      const bearer = ((await answer.json()) as { access_token: string }).access_token;
+      const call = (method: string, path: string, body?: unknown) =>
+        fetch(`${base()}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      return { user, call };
+    };
+
+    it('Read at User (Basic) depth sees only the records the user owns', async () => {
+      const { user, call } = await limitedApp(['prvReadContact', 'prvCreateContact'], {
+        prvReadContact: 'Basic',
+      });
+      const mine = randomUUID();
+      expect(
+        (await call('PATCH', `contacts(${mine})`, { lastname: 'Mine', emailaddress1: 'depth@example.com' }))
+          .status,
+      ).toBe(204);
+      const theirs = randomUUID();
+      await send('PATCH', `contacts(${theirs})`, { lastname: 'Theirs', emailaddress1: 'depth@example.com' });
+      const listed = (await (
+        await call('GET', `contacts?$select=lastname&$filter=emailaddress1 eq 'depth@example.com'`)
+      ).json()) as {
+        value: { contactid: string }[];
+      };
+      expect(listed.value.map((c) => c.contactid)).toEqual([mine]);
+      expect(
+        await error(await call('GET', `contacts(${theirs})?$select=lastname`), 403, '0x80040220'),
+      ).toMatch(
+        new RegExp(
+          `^Principal user \\(Id=${user.systemUserId}.*is missing prvReadContact privilege.*record ${theirs}`,
+        ),
+      );
+      const read = await call('GET', `contacts(${mine})?$select=lastname`);
+      expect(read.status).toBe(200);
+    });
+
+    it('owning a record is assigning it: Assign on the table, and an enabled owner', async () => {
+      const { call } = await limitedApp([
+        'prvCreateIncident',
+        'prvAppendIncident',
+        'prvAppendToContact',
+        'prvReadIncident',
+      ]);
+      const owner = randomUUID();
+      const environment = w.sandbox.model.environment('contoso');
+      environment.records.systemusers.set(owner, {
+        id: owner,
+        version: 1,
+        attributes: { systemuserid: owner, fullname: 'Owner', isdisabled: false },
+      });
+      const assigned = await call(
+        'PATCH',
+        `incidents(${randomUUID()})`,
+        incident({ 'ownerid@odata.bind': `/systemusers(${owner})` }),
+      );
+      expect(await error(assigned, 403, '0x80040220')).toMatch(/is missing prvAssignIncident privilege/);
+      environment.records.systemusers.get(owner)!.attributes.isdisabled = true;
+      const disabled = await send(
+        'PATCH',
+        `incidents(${randomUUID()})`,
+        incident({ 'ownerid@odata.bind': `/systemusers(${owner})` }),
+      );
+      expect(await error(disabled, 400, '0x80040225')).toBe(
+        `The user with SystemUserId=${owner} in OrganizationContext=${environment.organizationId} is disabled.`,
+      );
+    });
+
+    it('reads workstreams and queue states', async () => {
+      const environment = w.sandbox.model.environment('contoso');
+      const workstream = randomUUID();
+      environment.records.msdyn_liveworkstreams.set(workstream, {
+        id: workstream,
+        version: 1,
+        attributes: { msdyn_name: 'Chat', statecode: 0 },
+      });
+      const read = (await (
+        await api(`msdyn_liveworkstreams(${workstream})?$select=msdyn_name,statecode`)
+      ).json()) as Record<string, unknown>;
+      expect(read).toMatchObject({ msdyn_liveworkstreamid: workstream, msdyn_name: 'Chat', statecode: 0 });
+    });
+  });
+
   describe('queries', () => {
     const tag = randomUUID().slice(0, 8);
     beforeAll(async () => {

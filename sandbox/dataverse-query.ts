@@ -17,6 +17,8 @@ import {
   notFound,
   present,
   requirePrivilege,
+  canRead,
+  noReadAccess,
   unknownProperty,
 } from './dataverse-records.js';
 import type { DataverseRecord } from './model.js';
@@ -138,7 +140,7 @@ function selectFragment(entity: EntityInfo, select: string[] | undefined, expand
 }
 
 function matchingRows(ctx: DvContext, entity: EntityInfo, query: Record<string, string>): DataverseRecord[] {
-  let rows = [...ctx.environment.records[entity.set].values()];
+  let rows = [...ctx.environment.records[entity.set].values()].filter((r) => canRead(ctx.user, entity, r));
   if (query.$filter !== undefined) {
     const filter = parsing(() => parseFilter(query.$filter));
     for (const property of filterProperties(filter)) {
@@ -240,6 +242,7 @@ export function retrieveRecord(
   requirePrivilege(ctx.environment, ctx.user, 'Read', entity);
   const record = ctx.environment.records[entity.set].get(id);
   if (!record) throw notFound(entity, id);
+  if (!canRead(ctx.user, entity, record)) throw noReadAccess(ctx.environment, ctx.user, entity, id);
   const select = parseSelect(ctx, entity, request.query.$select);
   const expands = parseExpands(entity, request.query.$expand);
   const ifNoneMatch = request.headers['if-none-match'];

@@ -141,7 +141,7 @@ function privilegeName(action: string, entity: EntityInfo): string {
 export function requirePrivilege(
   environment: Environment,
   user: ApplicationUser,
-  action: 'Create' | 'Read' | 'Write' | 'Delete' | 'Append' | 'AppendTo',
+  action: 'Create' | 'Read' | 'Write' | 'Delete' | 'Append' | 'AppendTo' | 'Assign',
   entity: EntityInfo,
 ): void {
   if (user.privileges === 'all') return;
@@ -152,6 +152,32 @@ export function requirePrivilege(
     403,
     '0x80040220',
     `Principal user (Id=${user.systemUserId}, type=8, roleCount=${user.roleCount}, privilegeCount=${count}, accessMode='4 Non-interactive', AADObjectId='${user.objectId}', MetadataCachePrivilegesCount=${count + 4000}, businessUnitId=${environment.businessUnitId}), is missing ${name} privilege (Id=${stableGuid(name)}) on OTC=${entity.objectTypeCode} for entity '${entity.logicalName}' (LocalizedName='${entity.localizedName}'). context.Caller=${user.systemUserId}. Consider adding missed privilege to one of the principal (user/team) roles.`,
+  );
+}
+
+/**
+ * Whether the user's Read privilege reaches this record: at Basic (user) depth only the records it
+ * owns; wider depths reach every record (the sandbox has one business unit). Tables without an
+ * owner are organization-owned: any Read reaches them.
+ */
+export function canRead(user: ApplicationUser, entity: EntityInfo, record: DataverseRecord): boolean {
+  if (user.privileges === 'all') return true;
+  if ((user.depths[privilegeName('Read', entity)] ?? 'Global') !== 'Basic') return true;
+  if (!entity.lookups.some((l) => l.column === '_ownerid_value')) return true;
+  return record.attributes._ownerid_value === user.systemUserId;
+}
+
+/** A record the user's Read depth does not reach, as Dataverse refuses it. */
+export function noReadAccess(
+  environment: Environment,
+  user: ApplicationUser,
+  entity: EntityInfo,
+  id: string,
+): DataverseError {
+  return new DataverseError(
+    403,
+    '0x80040220',
+    `Principal user (Id=${user.systemUserId}, type=8, roleCount=${user.roleCount}, privilegeCount=${user.privileges === 'all' ? 0 : user.privileges.size}, accessMode='4 Non-interactive', AADObjectId='${user.objectId}', businessUnitId=${environment.businessUnitId}), is missing prvRead${entity.privilegeStem} privilege (Id=${stableGuid(privilegeName('Read', entity))}) on OTC=${entity.objectTypeCode} for entity '${entity.logicalName}' (LocalizedName='${entity.localizedName}') for record ${id}: its Read depth does not reach records of other owners. Consider raising the privilege's depth in one of the principal (user/team) roles.`,
   );
 }
 
@@ -194,8 +220,23 @@ export function attributesFromBody(
         );
       }
       const targetEntity = ENTITIES[target.set];
-      requirePrivilege(environment, user, 'Append', entity);
-      requirePrivilege(environment, user, 'AppendTo', targetEntity);
+      if (bound.lookup.column === '_ownerid_value') {
+        // Owning a record is assigning it: Assign on the table when the owner is someone else,
+        // and the new owner must be an enabled user.
+        if (target.id !== user.systemUserId) requirePrivilege(environment, user, 'Assign', entity);
+        const owner = environment.records[target.set].get(target.id);
+        if (!owner) throw notFound(targetEntity, target.id);
+        if (owner.attributes.isdisabled === true) {
+          throw new DataverseError(
+            400,
+            '0x80040225',
+            `The user with SystemUserId=${target.id} in OrganizationContext=${environment.organizationId} is disabled.`,
+          );
+        }
+      } else {
+        requirePrivilege(environment, user, 'Append', entity);
+        requirePrivilege(environment, user, 'AppendTo', targetEntity);
+      }
       if (!environment.records[target.set].has(target.id)) throw notFound(targetEntity, target.id);
       if (bound.lookup.column in attributes && attributes[bound.lookup.column] !== target.id) {
         throw bothCustomers(entity);

@@ -32,7 +32,7 @@ import {
   requirePrivilege,
   updateRecord,
 } from './dataverse-records.js';
-import { ApplicationUser, Environment, isGuid, SandboxModel } from './model.js';
+import { ApplicationUser, Environment, isGuid, SandboxModel, stableGuid } from './model.js';
 import type { SigningKey } from './signing.js';
 
 export function registerDataverse(
@@ -333,6 +333,11 @@ async function handle(ctx: DvContext, request: DvRequest, outermost: boolean): P
         QueueItemId: queueItemId,
       });
     }
+    const privileges = /^Microsoft\.Dynamics\.CRM\.RetrieveUserSetOfPrivilegesByNames\((.*)\)$/s.exec(next);
+    if (privileges && entity.set === 'systemusers' && beyond.length === 0) {
+      if (request.method !== 'GET') throw methodNotAllowed(request.method);
+      return userPrivileges(ctx, id, privileges[1], request.query);
+    }
     if (next.includes('.')) throw notSimulated(`the bound operation '${next}'`);
     throw notSimulated(`reading or writing a single property or navigation ('${segment}/${next}')`);
   }
@@ -347,6 +352,64 @@ async function handle(ctx: DvContext, request: DvRequest, outermost: boolean): P
       throw methodNotAllowed(request.method);
   }
 }
+
+/**
+ * `systemusers(<id>)/Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNames(PrivilegeNames=@p1)?@p1=[…]`:
+ * the named privileges the user holds through its roles and its teams' roles, each with its depth
+ * (Microsoft: RetrieveUserSetOfPrivilegesByNames Function, RolePrivilege ComplexType). A name the
+ * user does not hold, or that does not exist, is absent from the answer. Another user's privileges
+ * need Read on User.
+ */
+function userPrivileges(
+  ctx: DvContext,
+  id: string,
+  parameters: string,
+  query: Record<string, string>,
+): DvResponse {
+  const { environment, user } = ctx;
+  const assigned = /^PrivilegeNames=(.*)$/s.exec(parameters.trim());
+  if (!assigned) {
+    throw new DataverseError(
+      400,
+      '0x80060888',
+      "The parameter 'PrivilegeNames' of the function 'RetrieveUserSetOfPrivilegesByNames' is missing.",
+    );
+  }
+  const literal = assigned[1].startsWith('@') ? query[assigned[1]] : assigned[1];
+  let names: unknown;
+  try {
+    names = literal === undefined ? undefined : JSON.parse(literal.replace(/'/g, '"'));
+  } catch {
+    names = undefined;
+  }
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+    throw new DataverseError(
+      400,
+      '0x80060888',
+      'The value of the parameter \'PrivilegeNames\' is not a valid collection of strings: send it as a JSON array, e.g. @p1=["prvReadIncident"].',
+    );
+  }
+  if (id !== user.systemUserId) requirePrivilege(environment, user, 'Read', ENTITIES.systemusers);
+  const subject = [...environment.users.values()].find((u) => u.systemUserId === id);
+  if (!subject) {
+    if (!environment.records.systemusers.has(id)) throw notFound(ENTITIES.systemusers, id);
+  }
+  const held = (name: string) =>
+    subject !== undefined &&
+    (subject.privileges === 'all' ? KNOWN_PRIVILEGE.test(name) : subject.privileges.has(name));
+  return json(200, {
+    '@odata.context': `${environment.origin}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNamesResponse`,
+    RolePrivileges: [...new Set(names)].filter(held).map((name) => ({
+      Depth: subject!.privileges === 'all' ? 'Global' : (subject!.depths[name] ?? 'Global'),
+      PrivilegeId: stableGuid(name),
+      BusinessUnitId: environment.businessUnitId,
+      PrivilegeName: name,
+    })),
+  });
+}
+
+/** Privilege names as Dataverse forms them (System Administrator holds every one that exists). */
+const KNOWN_PRIVILEGE = /^prv(Create|Read|Write|Delete|Append|AppendTo|Assign|Share)[A-Z]\w*$/;
 
 function entityUrl(ctx: DvContext, entity: EntityInfo, id: string): string {
   return `${ctx.environment.origin}/api/data/v9.2/${entity.set}(${id})`;

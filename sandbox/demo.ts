@@ -34,7 +34,25 @@ export const DEMO = {
       secretId: 'a5a5a5a5-0000-4000-8000-000000000005',
       secret: 'Du8Q~demo-disabled-user-secret-value-01',
     },
+    // Pass Test & Save, but are not ready for handoffs (readiness says why).
+    readOnly: {
+      clientId: '66666666-6666-4666-8666-666666666666',
+      secretId: 'a6a6a6a6-0000-4000-8000-000000000006',
+      secret: 'Ro8Q~demo-read-only-role-secret-value-0',
+    },
+    userDepthContacts: {
+      clientId: '77777777-7777-4777-8777-777777777777',
+      secretId: 'a7a7a7a7-0000-4000-8000-000000000007',
+      secret: 'Ud8Q~demo-user-depth-contacts-secret-01',
+    },
+    noQueuePrivilege: {
+      clientId: '88888888-8888-4888-8888-888888888888',
+      secretId: 'a8a8a8a8-0000-4000-8000-000000000008',
+      secret: 'Nq8Q~demo-no-queue-privilege-secret-012',
+    },
   },
+  /** A user of the environment who is disabled: as default_owner_id, the "Disabled default owner" case. */
+  disabledOwnerId: 'c0c0c0c0-0000-4000-8000-00000000000d',
   ownerId: 'c0c0c0c0-0000-4000-8000-00000000000a',
   queueId: 'c0c0c0c0-0000-4000-8000-00000000000b',
   /** The demo's custom messaging channel (msdyn_occustommessagingchannel), linked to a workstream. */
@@ -49,8 +67,31 @@ export interface DemoCase {
   client_secret: string;
   tenant_id: string;
   environment_url: string;
+  /** Defaults saved with the credentials (the queue or owner the case is about). */
+  settings?: Record<string, string>;
   expect: string;
 }
+
+/** What a handoff needs (DESIGN §11), and Read on User to read the app user's own privileges. */
+export const HANDOFF_ROLE = [
+  'prvReadUser',
+  'prvReadContact',
+  'prvCreateContact',
+  'prvAppendToContact',
+  'prvCreateIncident',
+  'prvReadIncident',
+  'prvAppendIncident',
+  'prvAppendToIncident',
+  'prvAssignIncident',
+  'prvCreateNote',
+  'prvReadNote',
+  'prvAppendNote',
+  'prvReadQueue',
+  'prvAppendToQueue',
+  'prvCreateQueueItem',
+  'prvWriteQueueItem',
+  'prvReadQueueItem',
+];
 
 export async function seedDemo(
   sandbox: Sandbox,
@@ -82,6 +123,9 @@ export async function seedDemo(
   const noUser = add('noUser', 'No application user app', new Date(Date.now() + year));
   const noPrivilege = add('noPrivilege', 'Role without privileges app', new Date(Date.now() + year));
   const disabledUser = add('disabledUser', 'Disabled application user app', new Date(Date.now() + year));
+  const readOnly = add('readOnly', 'Read-only role app', new Date(Date.now() + year));
+  const userDepth = add('userDepthContacts', 'User-depth contacts app', new Date(Date.now() + year));
+  const noQueue = add('noQueuePrivilege', 'No queue privilege app', new Date(Date.now() + year));
 
   model.addApplicationUser(DEMO.environment, { clientId: working.clientId, privileges: 'all' });
   model.addApplicationUser(DEMO.environment, { clientId: expired.clientId, privileges: 'all' });
@@ -93,6 +137,28 @@ export async function seedDemo(
     clientId: disabledUser.clientId,
     privileges: 'all',
     disabled: true,
+  });
+  model.addApplicationUser(DEMO.environment, {
+    clientId: readOnly.clientId,
+    privileges: HANDOFF_ROLE.filter((p) => p.startsWith('prvRead')),
+  });
+  model.addApplicationUser(DEMO.environment, {
+    clientId: userDepth.clientId,
+    privileges: [...HANDOFF_ROLE],
+    depths: { prvReadContact: 'Basic' },
+  });
+  model.addApplicationUser(DEMO.environment, {
+    clientId: noQueue.clientId,
+    privileges: HANDOFF_ROLE.filter((p) => p !== 'prvAppendToQueue' && p !== 'prvCreateQueueItem'),
+  });
+  environment.records.systemusers.set(DEMO.disabledOwnerId, {
+    id: DEMO.disabledOwnerId,
+    version: 1,
+    attributes: {
+      fullname: 'Former Agent',
+      internalemailaddress: 'former@contosodemo.example',
+      isdisabled: true,
+    },
   });
 
   environment.records.systemusers.set(DEMO.ownerId, {
@@ -159,6 +225,38 @@ export async function seedDemo(
       client_secret: disabledUser.secret,
       ...base,
       expect: 'Dynamics probe rejected: 403 0x80040225',
+    },
+    {
+      label: 'Read-only role',
+      client_id: readOnly.clientId,
+      client_secret: readOnly.secret,
+      ...base,
+      expect:
+        'Test & Save succeeds; not ready: create and append privileges missing (prvCreateIncident, prvCreateContact, …)',
+    },
+    {
+      label: 'User-depth contacts',
+      client_id: userDepth.clientId,
+      client_secret: userDepth.secret,
+      ...base,
+      expect:
+        'Test & Save succeeds; not ready: Read on Contact at User depth (contact lookups miss others’ contacts)',
+    },
+    {
+      label: 'No queue privilege (with the demo queue as default_queue_id)',
+      client_id: noQueue.clientId,
+      client_secret: noQueue.secret,
+      ...base,
+      settings: { default_queue_id: DEMO.queueId },
+      expect: 'Test & Save succeeds; not ready: prvAppendToQueue, prvCreateQueueItem missing',
+    },
+    {
+      label: 'Disabled default owner (the working app, default_owner_id a disabled user)',
+      client_id: working.clientId,
+      client_secret: working.secret,
+      ...base,
+      settings: { default_owner_id: DEMO.disabledOwnerId },
+      expect: 'Test & Save succeeds; not ready: the default owner is disabled',
     },
   ];
 }

@@ -2,7 +2,14 @@
 // column: type, maximum length, option set labels, lookups and the navigation properties that
 // bind them, privileges and object type codes.
 export type EntitySetName =
-  'incidents' | 'contacts' | 'accounts' | 'systemusers' | 'queues' | 'queueitems' | 'annotations';
+  | 'incidents'
+  | 'contacts'
+  | 'accounts'
+  | 'systemusers'
+  | 'queues'
+  | 'queueitems'
+  | 'annotations'
+  | 'msdyn_liveworkstreams';
 
 export const ENTITY_SETS: EntitySetName[] = [
   'incidents',
@@ -12,6 +19,7 @@ export const ENTITY_SETS: EntitySetName[] = [
   'queues',
   'queueitems',
   'annotations',
+  'msdyn_liveworkstreams',
 ];
 
 type ColumnType =
@@ -210,6 +218,7 @@ export const ENTITIES: Record<EntitySetName, EntityInfo> = {
       text('name', 200),
       text('emailaddress', 100),
       options('queueviewtype', { 0: 'Public', 1: 'Private' }),
+      options('statecode', { 0: 'Active', 1: 'Inactive' }),
       memo('description', 2000),
       ...audited,
     ],
@@ -236,6 +245,25 @@ export const ENTITIES: Record<EntitySetName, EntityInfo> = {
       { column: '_queueid_value', navigations: { queueid: 'queues' } },
       { column: '_objectid_value', navigations: { objectid_incident: 'incidents' } },
     ],
+    creatable: false,
+  },
+  // Omnichannel's workstreams (msdyn_liveworkstream), read-only here: the admin creates them.
+  msdyn_liveworkstreams: {
+    set: 'msdyn_liveworkstreams',
+    logicalName: 'msdyn_liveworkstream',
+    schemaName: 'msdyn_liveworkstream',
+    privilegeStem: 'msdyn_liveworkstream',
+    primaryKey: 'msdyn_liveworkstreamid',
+    primaryName: 'msdyn_name',
+    objectTypeCode: 10_573,
+    localizedName: 'Work Stream',
+    columns: [
+      text('msdyn_name', 100, true),
+      options('msdyn_streamsource', { 192_330_000: 'Messaging', 192_350_000: 'Entity Records' }),
+      options('statecode', { 0: 'Active', 1: 'Inactive' }),
+      ...audited,
+    ],
+    lookups: [owner],
     creatable: false,
   },
   annotations: {

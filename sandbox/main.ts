@@ -38,7 +38,7 @@ const lines = [
 for (const c of cases) {
   lines.push('', `  ${c.label}  →  expect: ${c.expect}`);
   lines.push(
-    `    ${JSON.stringify({ client_id: c.client_id, client_secret: c.client_secret, tenant_id: c.tenant_id, environment_url: c.environment_url })}`,
+    `    ${JSON.stringify({ client_id: c.client_id, client_secret: c.client_secret, tenant_id: c.tenant_id, environment_url: c.environment_url, ...c.settings })}`,
   );
 }
 const working = cases[0];

@@ -41,8 +41,15 @@ export interface ApplicationUser {
   disabled: boolean;
   /** Privilege names like `prvReadIncident`; `all` for System Administrator. */
   privileges: Set<string> | 'all';
+  /**
+   * The depth each held privilege has (Dataverse's PrivilegeDepth); Global when not listed. A
+   * Read at Basic (user) depth sees only the records the application user owns.
+   */
+  depths: Record<string, PrivilegeDepth>;
   roleCount: number;
 }
+
+export type PrivilegeDepth = 'Basic' | 'Local' | 'Deep' | 'Global';
 
 export interface Fault {
   /** HTTP status to answer with instead of the real answer (omit for latency/hang/reset only). */
@@ -387,7 +394,12 @@ export class SandboxModel {
 
   addApplicationUser(
     environmentName: string,
-    input: { clientId: string; privileges?: string[] | 'all'; disabled?: boolean },
+    input: {
+      clientId: string;
+      privileges?: string[] | 'all';
+      depths?: Record<string, PrivilegeDepth>;
+      disabled?: boolean;
+    },
   ): ApplicationUser {
     const environment = this.environment(environmentName);
     const systemUserId = randomUUID();
@@ -399,6 +411,7 @@ export class SandboxModel {
       disabled: input.disabled ?? false,
       privileges:
         input.privileges === 'all' || input.privileges === undefined ? 'all' : new Set(input.privileges),
+      depths: { ...input.depths },
       roleCount: 1,
     };
     environment.users.set(user.clientId, user);

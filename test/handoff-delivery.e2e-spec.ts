@@ -164,7 +164,7 @@ describe('Handoff delivery: exactly once under faults, and its states', () => {
       last_error: { stage: 'incident_create', upstream_status: 403, upstream_code: '0x80040220' },
     });
     expect(failed.last_error.hint).toMatch(
-      /lacks prvAppendIncident\b.*grant Create, Append and Read on Case/,
+      /lacks prvAppendIncident\b.*grant Create on Case \(prvCreateIncident\), Append on Case \(prvAppendIncident\)/,
     );
     // Fixed in Dynamics: the admin retries.
     ms.sandbox.model.applicationUser('contoso', app.clientId).privileges = 'all';

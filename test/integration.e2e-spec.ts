@@ -5,6 +5,7 @@ import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
 const STATUS_KEYS = [
   'org_id',
+  'readiness',
   'status',
   'client_id',
   'tenant_id',
@@ -85,10 +86,19 @@ describe('Test & Save, status, rotation and disconnect', () => {
     expect(JSON.stringify(saved.body)).not.toContain(ms.secret.value);
 
     const requests = received();
+    // The token, the probe, then readiness with the same token: WhoAmI and the app user's privileges.
     expect(requests.map((r) => `${r.server} ${r.method} ${r.path}`)).toEqual([
       `login POST /${ms.tenant.id}/oauth2/v2.0/token`,
       'dataverse GET /api/data/v9.2/incidents',
+      'dataverse GET /api/data/v9.2/WhoAmI',
+      expect.stringMatching(
+        /^dataverse GET \/api\/data\/v9\.2\/systemusers\([0-9a-f-]{36}\)\/Microsoft\.Dynamics\.CRM\.RetrieveUserSetOfPrivilegesByNames\(PrivilegeNames=@p1\)$/,
+      ),
     ]);
+    expect(new Set(requests.slice(2).map((r) => r.headers.authorization))).toEqual(
+      new Set([requests[1].headers.authorization]),
+    );
+    expect(saved.body.readiness).toMatchObject({ ready: true, checked_at: expect.any(String) });
     const [tokenRequest, probe] = requests;
     expect(tokenRequest.form).toEqual({
       grant_type: 'client_credentials',

@@ -139,7 +139,7 @@ describe('nightly re-verification', () => {
     expect((await auditEvents(t, 'down')).map((e) => e.action)).toEqual(['integration.saved']);
 
     const probes = ms.sandbox.model.requests.filter(
-      (r) => r.origin === extra.throttled && r.server === 'dataverse',
+      (r) => r.origin === extra.throttled && r.server === 'dataverse' && r.path.endsWith('/incidents'),
     );
     expect(probes.slice(-2).map((r) => r.status)).toEqual([429, 200]);
     expect(

@@ -4,6 +4,7 @@ export const AUDIT_ACTIONS = [
   'integration.save_rejected',
   'integration.disconnected',
   'integration.status_changed',
+  'integration.readiness_changed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -62,6 +62,18 @@ export function resolveInput(
     return map(value);
   };
 
+  const defaultOwnerId = keep('default_owner_id', existing?.defaultOwnerId ?? null, null, (v) =>
+    v.toLowerCase(),
+  );
+  const defaultQueueId = keep('default_queue_id', existing?.defaultQueueId ?? null, null, (v) =>
+    v.toLowerCase(),
+  );
+  const defaultWorkstreamId = keep(
+    'default_workstream_id',
+    existing?.defaultWorkstreamId ?? null,
+    null,
+    (v) => v.toLowerCase(),
+  );
   return {
     credentials: {
       clientId: dto.client_id.trim().toLowerCase(),
@@ -71,15 +83,25 @@ export function resolveInput(
       messagingScope: messaging
         ? (messaging.scope ?? messagingScopeFor(environment.url, messaging.organizationId))
         : undefined,
+      readiness: {
+        defaultOwnerId,
+        defaultQueueId,
+        defaultWorkstreamId,
+        messaging: messaging
+          ? {
+              endpoint: messaging.endpoint,
+              channelId: messaging.channelId,
+              organizationId: messaging.organizationId,
+            }
+          : null,
+      },
     },
     secretProvided: dto.client_secret !== undefined,
     secretExpiresAt: keep('secret_expires_at', existing?.secretExpiresAt ?? null, null, (v) => new Date(v)),
     defaultPriority: keep('default_priority', existing?.defaultPriority ?? 2, 2, (v) => v),
-    defaultOwnerId: keep('default_owner_id', existing?.defaultOwnerId ?? null, null, (v) => v.toLowerCase()),
-    defaultQueueId: keep('default_queue_id', existing?.defaultQueueId ?? null, null, (v) => v.toLowerCase()),
-    defaultWorkstreamId: keep('default_workstream_id', existing?.defaultWorkstreamId ?? null, null, (v) =>
-      v.toLowerCase(),
-    ),
+    defaultOwnerId,
+    defaultQueueId,
+    defaultWorkstreamId,
     ticketProperties: keep('ticket_properties', existing?.ticketProperties ?? {}, {}, (v) => v),
     messaging,
   };

@@ -15,7 +15,13 @@ import {
 } from 'class-validator';
 import { GUID_EXAMPLE } from '../common/api-docs.js';
 import type { ExpiryWarning } from '../verification/status-rules.js';
-import type { IntegrationStatus, LastVerification, StageResult } from '../settings/verification.types.js';
+import type {
+  IntegrationStatus,
+  LastVerification,
+  Readiness,
+  ReadinessCheck,
+  StageResult,
+} from '../settings/verification.types.js';
 
 const GUID_PATTERN =
   /^(?!0{8}-0{4}-0{4}-0{4}-0{12}$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -326,9 +332,38 @@ export class LastVerificationDto extends StageResultDto implements LastVerificat
   @ApiProperty({ format: 'date-time' }) checked_at!: string;
 }
 
+export class ReadinessCheckDto implements ReadinessCheck {
+  @ApiProperty({
+    example: 'privilege:prvCreateIncident',
+    description:
+      'application_user, privileges, privilege:<name>, default_queue, default_owner, default_workstream or messaging_conversations',
+  })
+  check!: string;
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ example: 'Create on Case (prvCreateIncident) is missing' }) detail!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'What to grant or fix, where, and which handoff step it breaks; null when ok',
+  })
+  hint!: string | null;
+}
+
+export class ReadinessDto implements Readiness {
+  @ApiProperty({ format: 'date-time' }) checked_at!: string;
+  @ApiProperty({ description: 'Every check passed: a handoff has what it needs' }) ready!: boolean;
+  @ApiProperty({ type: [ReadinessCheckDto] }) checks!: ReadinessCheckDto[];
+}
+
 export class TestResultDto {
   @ApiProperty() ok!: true;
   @ApiProperty({ type: [StageResultDto] }) stages!: StageResultDto[];
+  @ApiProperty({
+    nullable: true,
+    type: ReadinessDto,
+    description: 'null when Microsoft did not answer the readiness calls (try again)',
+  })
+  readiness!: ReadinessDto | null;
 }
 
 export type Warning = ExpiryWarning | 'secret_undecryptable';
@@ -373,6 +408,13 @@ export class IntegrationStatusDto {
   messaging_webhook_caller_id!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_verified_at!: string | null;
   @ApiProperty({ nullable: true, type: LastVerificationDto }) last_verification!: LastVerificationDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: ReadinessDto,
+    description:
+      'What handoffs need, as last checked (Test & Save, verify, the nightly sweep); never blocks a save',
+  })
+  readiness!: ReadinessDto | null;
   @ApiProperty({ type: 'integer', description: 'Changes on every update; send it back as If-Match' })
   version!: number;
   @ApiProperty({ format: 'date-time' }) created_at!: string;

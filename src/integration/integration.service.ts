@@ -18,6 +18,8 @@ import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from '.
 import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
 import { adminFields, toStatusDocument } from './status-document.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
+import { readinessTargetOf } from '../verification/readiness-checker.js';
+import { readinessChange, summariseReadiness } from '../verification/readiness-change.js';
 
 /** Test & Save, test, verify, status and disconnect of an org's Dynamics 365 credentials. */
 @Injectable()
@@ -53,7 +55,7 @@ export class IntegrationService implements OnModuleInit {
     await this.rateLimiter.consume(principal.org_id);
     const result = await this.verifier.verify(input.credentials);
     if (!result.ok) throw verificationError(result.failure, false);
-    return { ok: true, stages: result.stages };
+    return { ok: true, stages: result.stages, readiness: result.readiness };
   }
 
   async save(
@@ -85,7 +87,7 @@ export class IntegrationService implements OnModuleInit {
   async verifyStored(principal: Principal, context: AuditContext): Promise<IntegrationStatusDto> {
     const row = await this.requireRow(principal.org_id);
     await this.rateLimiter.consume(principal.org_id);
-    const result = await this.verifier.verify(this.stored.of(row));
+    const result = await this.verifier.verify({ ...this.stored.of(row), readiness: readinessTargetOf(row) });
     const updated = await this.recorder.record(principal.org_id, result, context);
     if (!updated) throw notConnected();
     this.settingsMetrics.refreshSoon();
@@ -130,6 +132,7 @@ export class IntegrationService implements OnModuleInit {
     const row =
       current ?? Object.assign(new IntegrationSettings(), { orgId, version: 0, consecutiveUnreachable: 0 });
     const before = current ? snapshot(current) : undefined;
+    const readinessBefore = current?.readiness ?? null;
     const secretRotated =
       !!current && input.secretProvided && !this.stored.holds(current, input.credentials.clientSecret);
     const previousHint = current?.clientSecretHint ?? null;
@@ -153,6 +156,8 @@ export class IntegrationService implements OnModuleInit {
       status: 'active',
       lastVerification: summarise(result, new Date()),
       lastVerifiedAt: new Date(),
+      // Readiness never blocks a save; unknown this time, the last one stands.
+      readiness: (result.ok && result.readiness) || readinessBefore,
       consecutiveUnreachable: 0,
       version: row.version + 1,
     });
@@ -170,7 +175,10 @@ export class IntegrationService implements OnModuleInit {
       previous_client_secret_hint: secretRotated ? previousHint : null,
       environment_url: saved.environmentUrl,
       version: saved.version,
+      readiness: saved.readiness ? summariseReadiness(saved.readiness) : null,
     });
+    const change = saved.readiness && current ? readinessChange(readinessBefore, saved.readiness) : null;
+    if (change) await this.audit.record(manager, orgId, 'integration.readiness_changed', context, change);
     return saved;
   }
 

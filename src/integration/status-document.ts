@@ -44,6 +44,7 @@ export function toStatusDocument(
       : null,
     last_verified_at: row.lastVerifiedAt?.toISOString() ?? null,
     last_verification: row.lastVerification,
+    readiness: row.readiness,
     version: row.version,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

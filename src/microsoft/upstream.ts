@@ -14,7 +14,9 @@ export type UpstreamStage =
   | 'messaging_token'
   | 'conversation_create'
   | 'message_send'
-  | 'messages_read';
+  | 'messages_read'
+  | 'conversations_read'
+  | 'readiness';
 
 /** `rejected`: Microsoft said no (a definite answer); `unreachable`: no answer to decide on. */
 export type UpstreamOutcome = 'rejected' | 'unreachable';

@@ -6,13 +6,15 @@ import { SYSTEM_CONTEXT } from '../audit/audit.service.js';
 import { NO_RETRY } from '../microsoft/upstream-http.js';
 import { SettingsMetrics } from '../settings/settings.metrics.js';
 import { ClaimedRow, SettingsRepository } from '../settings/settings.repository.js';
-import { PlainCredentials, StoredCredentials } from '../settings/stored-credentials.js';
+import { StoredCredentials } from '../settings/stored-credentials.js';
 import { CredentialVerifier, VerificationResult } from '../verification/credential-verifier.js';
 import { VerificationRecorder } from '../verification/verification-recorder.js';
 import type { IntegrationStatus } from '../settings/verification.types.js';
 import { retryDelayMs } from '../common/retry-delay.js';
 import { RevalidationMetrics } from './revalidation.metrics.js';
 import { RevalidationRepository, RevalidationRun } from './revalidation.repository.js';
+import { readinessTargetOf } from '../verification/readiness-checker.js';
+import type { Credentials } from '../verification/credential-verifier.js';
 
 export interface SweepSummary {
   run_id: string;
@@ -135,7 +137,7 @@ export class RevalidationService {
 
   private async verifyOrg(row: ClaimedRow, run: RevalidationRun, summary: SweepSummary): Promise<void> {
     const orgId = row.orgId;
-    const credentials = this.stored.of(row);
+    const credentials = { ...this.stored.of(row), readiness: readinessTargetOf(row) };
     const result = await this.verifyWithRetries(credentials);
     const outcome = result.ok ? 'ok' : result.failure.outcome;
     this.metrics.verifications.inc({
@@ -158,7 +160,7 @@ export class RevalidationService {
   }
 
   /** Unreachable outcomes are retried with exponential backoff and jitter, honouring Retry-After. */
-  private async verifyWithRetries(credentials: PlainCredentials) {
+  private async verifyWithRetries(credentials: Credentials) {
     let result: VerificationResult = await this.verifier.verify(credentials, NO_RETRY);
     for (let attempt = 0; attempt < this.config.revalidationRetries; attempt++) {
       if (result.ok || result.failure.outcome === 'rejected') break;

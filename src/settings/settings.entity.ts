@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { IntegrationStatus, LastVerification } from './verification.types.js';
+import type { IntegrationStatus, LastVerification, Readiness } from './verification.types.js';
 
 /** One row per org. The secret is stored only encrypted (see SecretCipher); never return this entity. */
 @Entity({ name: 'dynamics365_integration_settings' })
@@ -73,6 +73,10 @@ export class IntegrationSettings {
 
   @Column({ name: 'last_verification', type: 'jsonb', nullable: true })
   lastVerification!: LastVerification | null;
+
+  /** What handoffs need, as last checked (DESIGN §11); null until a verification checked it. */
+  @Column({ name: 'readiness', type: 'jsonb', nullable: true })
+  readiness!: Readiness | null;
 
   @Column({ name: 'consecutive_unreachable', type: 'integer', default: 0 })
   consecutiveUnreachable!: number;

@@ -18,7 +18,8 @@ const COLUMNS = new EntityColumns(IntegrationSettings);
 const ROW = COLUMNS.list;
 
 /** The columns `update` writes. */
-type Updatable = 'status' | 'lastVerification' | 'lastVerifiedAt' | 'consecutiveUnreachable' | 'version';
+type Updatable =
+  'status' | 'lastVerification' | 'lastVerifiedAt' | 'consecutiveUnreachable' | 'readiness' | 'version';
 
 /** The columns Test & Save writes (see save): everything but the sweep's bookkeeping and the times. */
 const SAVED_COLUMNS = COLUMNS.columns
@@ -39,6 +40,12 @@ const CLAIMED = [
   'messagingOrganizationId',
   'messagingScope',
   'status',
+  // What readiness checks besides the credentials.
+  'defaultQueueId',
+  'defaultOwnerId',
+  'defaultWorkstreamId',
+  'messagingEndpoint',
+  'messagingChannelId',
 ] as const satisfies readonly (keyof IntegrationSettings)[];
 
 /** The hot statements, prepared once per connection. */

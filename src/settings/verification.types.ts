@@ -25,3 +25,21 @@ export interface StageResult {
 export interface LastVerification extends StageResult {
   checked_at: string;
 }
+
+/** One thing a handoff needs, checked (DESIGN §11). */
+export interface ReadinessCheck {
+  /** `application_user`, `privilege:<name>`, `default_queue`, `default_owner`, `default_workstream`, `messaging_conversations`. */
+  check: string;
+  ok: boolean;
+  /** What was found, for display. */
+  detail: string;
+  /** What to grant or fix, where, and which handoff step it breaks; null when ok. */
+  hint: string | null;
+}
+
+/** Whether the app can do everything a handoff will ask, as last checked. */
+export interface Readiness {
+  checked_at: string;
+  ready: boolean;
+  checks: ReadinessCheck[];
+}

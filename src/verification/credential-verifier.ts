@@ -4,7 +4,8 @@ import { DataverseClient } from '../microsoft/dynamics-client/dataverse.client.j
 import type { RetryPolicy } from '../microsoft/upstream-http.js';
 import { UpstreamFailure } from '../microsoft/upstream.js';
 import { hintFor, HintInput } from './hints.js';
-import type { StageResult } from '../settings/verification.types.js';
+import type { Readiness, StageResult } from '../settings/verification.types.js';
+import { ReadinessChecker, ReadinessTarget, ReadinessUnavailable } from './readiness-checker.js';
 
 export interface Credentials extends HintInput {
   clientId: string;
@@ -13,22 +14,27 @@ export interface Credentials extends HintInput {
   environmentUrl: string;
   /** With Omnichannel messaging: the scope a third stage gets a token for. */
   messagingScope?: string;
+  /** What handoffs will use: checked for readiness once the stages pass. */
+  readiness?: ReadinessTarget;
 }
 
 export type VerificationResult =
-  | { ok: true; stages: StageResult[] }
+  /** `readiness` null: not asked for, or Microsoft did not answer its calls (the last one stands). */
+  | { ok: true; stages: StageResult[]; readiness: Readiness | null }
   | { ok: false; stages: StageResult[]; failure: StageResult; retryAfterMs: number | null };
 
 /**
  * The live check shared by Test & Save, test, verify and the nightly sweep: a fresh
  * client credentials token (never cached), then the incidents probe with it, then — with
- * Omnichannel messaging configured — a token for the Messaging API's scope.
+ * Omnichannel messaging configured — a token for the Messaging API's scope; then readiness with
+ * the same tokens (never a reason to refuse a save: the documented calls decide that).
  */
 @Injectable()
 export class CredentialVerifier {
   constructor(
     private readonly entra: EntraTokenClient,
     private readonly dataverse: DataverseClient,
+    private readonly readiness: ReadinessChecker,
   ) {}
 
   /** `retry` overrides the HTTP-level retries (the sweep retries whole verifications itself). */
@@ -39,14 +45,22 @@ export class CredentialVerifier {
       stages.push(okStage('token_exchange', token.durationMs));
       const probe = await this.dataverse.probeIncidents(credentials.environmentUrl, token.accessToken, retry);
       stages.push(okStage('dynamics_probe', probe.durationMs));
+      let messagingToken: string | null = null;
       if (credentials.messagingScope) {
         const messaging = await this.entra.exchangeClientCredentials(credentials, retry, {
           scope: credentials.messagingScope,
           stage: 'messaging_token',
         });
         stages.push(okStage('messaging_token', messaging.durationMs));
+        messagingToken = messaging.accessToken;
       }
-      return { ok: true, stages };
+      return {
+        ok: true,
+        stages,
+        readiness: credentials.readiness
+          ? await this.checkReadiness(credentials, token.accessToken, messagingToken, retry)
+          : null,
+      };
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       const failure: StageResult = {
@@ -64,6 +78,26 @@ export class CredentialVerifier {
       };
       stages.push(failure);
       return { ok: false, stages, failure, retryAfterMs: error.retryAfterMs };
+    }
+  }
+
+  private async checkReadiness(
+    credentials: Credentials,
+    accessToken: string,
+    messagingToken: string | null,
+    retry?: RetryPolicy,
+  ): Promise<Readiness | null> {
+    try {
+      return await this.readiness.check(
+        credentials.environmentUrl,
+        accessToken,
+        messagingToken,
+        credentials.readiness!,
+        retry,
+      );
+    } catch (error) {
+      if (error instanceof ReadinessUnavailable) return null;
+      throw error;
     }
   }
 }

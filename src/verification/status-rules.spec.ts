@@ -12,7 +12,11 @@ const stage = (overrides: Partial<StageResult> = {}): StageResult => ({
   duration_ms: 10,
   ...overrides,
 });
-const passed: VerificationResult = { ok: true, stages: [stage({ stage: 'token_exchange' }), stage()] };
+const passed: VerificationResult = {
+  ok: true,
+  stages: [stage({ stage: 'token_exchange' }), stage()],
+  readiness: null,
+};
 const failed = (outcome: 'rejected' | 'unreachable'): VerificationResult => {
   const failure = stage({ outcome, upstream_status: outcome === 'rejected' ? 403 : 503 });
   return { ok: false, stages: [stage({ stage: 'token_exchange' }), failure], failure, retryAfterMs: null };

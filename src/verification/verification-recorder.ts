@@ -7,12 +7,14 @@ import { ConnectionHooks } from '../settings/connection-hooks.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import type { VerificationResult } from './credential-verifier.js';
 import { nextStatus, summarise } from './status-rules.js';
+import { readinessChange } from './readiness-change.js';
 import type { IntegrationStatus, LastVerification } from '../settings/verification.types.js';
 
 /**
  * Records a verification of stored credentials on the org's row (POST /verify and the nightly
- * sweep share this): last_verification, the status rules, and an `integration.status_changed`
- * audit event in the same transaction when the status moves.
+ * sweep share this): last_verification, the status rules, readiness, and an
+ * `integration.status_changed` / `integration.readiness_changed` audit event in the same
+ * transaction when the status or the readiness moves.
  */
 @Injectable()
 export class VerificationRecorder {
@@ -38,10 +40,13 @@ export class VerificationRecorder {
       if (!row) return null;
       const now = new Date();
       const from = row.status;
+      const readinessBefore = row.readiness;
       const next = nextStatus(row, result, this.config.revalidationUnreachableThreshold);
       Object.assign(row, next, {
         lastVerification: summarise(result, now),
         lastVerifiedAt: result.ok ? now : row.lastVerifiedAt,
+        // Unknown this time (Microsoft did not answer its calls): the last readiness stands.
+        readiness: result.ok && result.readiness ? result.readiness : row.readiness,
         version: row.version + 1,
       });
       row.updatedAt = await this.settings.update(
@@ -52,6 +57,7 @@ export class VerificationRecorder {
           lastVerification: row.lastVerification,
           lastVerifiedAt: row.lastVerifiedAt,
           consecutiveUnreachable: row.consecutiveUnreachable,
+          readiness: row.readiness,
           version: row.version,
         },
         { releaseLease: options.swept },
@@ -59,6 +65,8 @@ export class VerificationRecorder {
       if (from !== row.status) {
         await this.recordStatusChange(manager, orgId, from, row.status, row.lastVerification!, context);
       }
+      const change = row.readiness ? readinessChange(readinessBefore, row.readiness) : null;
+      if (change) await this.audit.record(manager, orgId, 'integration.readiness_changed', context, change);
       return row;
     });
     if (recorded && result.ok) await this.hooks.verified(orgId);

@@ -1,23 +1,11 @@
 // What the Dynamics admin should do when a delivery step is refused, in the style of the
 // verification hints: keyed on the stage and Microsoft's code, never on its description text
 // (except to name the privilege or record Dataverse names in it).
-import type { UpstreamFailure, UpstreamStage } from '../../microsoft/upstream.js';
+import { describeStep } from '../../microsoft/dynamics-client/handoff-privileges.js';
+import type { UpstreamFailure } from '../../microsoft/upstream.js';
 
 const APP_USERS =
   'Power Platform admin center → your environment → Settings → Users + permissions → Application users';
-
-/** The privileges each step needs, for the hint and the README. */
-const STEP_PRIVILEGES: Partial<Record<UpstreamStage, string>> = {
-  contact_lookup: 'Read on Contact (prvReadContact)',
-  contact_create: 'Create on Contact (prvCreateContact)',
-  incident_create:
-    'Create, Append and Read on Case (prvCreateIncident, prvAppendIncident, prvReadIncident), Append To on Contact (prvAppendToContact), and Assign on Case when a default owner is set',
-  incident_read: 'Read on Case (prvReadIncident)',
-  note_create:
-    'Create and Append on Note (prvCreateNote, prvAppendNote) and Append To on Case (prvAppendToIncident)',
-  add_to_queue:
-    'Read and Append To on Queue (prvReadQueue, prvAppendToQueue), Create and Write on Queue Item (prvCreateQueueItem, prvWriteQueueItem), Read on Case',
-};
 
 /** Codes that mean the app cannot act in the environment at all: the connection is invalid. */
 export const CONNECTION_CODES = ['0x80072560', '0x80040225'];
@@ -37,7 +25,8 @@ export function deliveryHint(
   if (failure.stage === 'conversation_create' || failure.stage === 'message_send') {
     return messagingHint(failure, settings);
   }
-  const step = STEP_PRIVILEGES[failure.stage];
+  // The same table readiness checks against (handoff-privileges.ts).
+  const step = describeStep(failure.stage);
   switch (failure.upstreamCode) {
     case '0x80040220': {
       const privilege = /is missing (prv\w+) privilege/.exec(failure.message)?.[1];
@@ -46,6 +35,9 @@ export function deliveryHint(
     case '0x80072560':
       return `The app has no Application User in this environment any more. Create one in ${APP_USERS}; held handoffs resume when Test & Save or Verify succeeds.`;
     case '0x80040225':
+      if (failure.upstreamStatus !== 403) {
+        return `The default owner ${settings.defaultOwnerId ?? ''} is disabled, and a disabled user cannot own records. Enable the user (Power Platform admin center → Users) or set default_owner_id to an enabled user, or clear it; then retry the handoff.`;
+      }
       return `The app's Application User is disabled. Activate it in ${APP_USERS}; held handoffs resume when Test & Save or Verify succeeds.`;
     case '0x80040217':
       if (failure.stage === 'add_to_queue' || /^queue /i.test(failure.message)) {

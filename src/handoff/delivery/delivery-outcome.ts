@@ -67,7 +67,9 @@ export function classifyFailure(error: unknown, credentials: HintInput, settings
       ),
     };
   }
-  if (error.upstreamCode && CONNECTION_CODES.includes(error.upstreamCode)) {
+  // Dataverse answers these about the caller with 403; a 400 names another user in the request
+  // (a disabled default owner): that is this step's configuration, not the connection.
+  if (error.upstreamStatus === 403 && error.upstreamCode && CONNECTION_CODES.includes(error.upstreamCode)) {
     return { kind: 'held', reason: 'connection_invalid', error: withHint(deliveryHint(error, settings)) };
   }
   // … or the configuration of this step (privileges, queue, owner, columns): failed at once.

@@ -99,6 +99,48 @@ export class DataverseClient {
     return parseJson<{ value?: DataverseRecord[] }>(response.body)?.value?.[0];
   }
 
+  /** `WhoAmI`: the caller's systemuser id (for an app token, its application user's). */
+  async whoAmI(call: DataverseCall): Promise<{ userId: string; businessUnitId: string | null }> {
+    const response = await this.send(call, 'GET', '/WhoAmI');
+    const body = parseJson<{ UserId?: unknown; BusinessUnitId?: unknown }>(response.body);
+    if (typeof body?.UserId !== 'string') {
+      throw new UpstreamFailure(call.stage, 'unreachable', 200, null, 'WhoAmI answered without a UserId.', 0);
+    }
+    return {
+      userId: body.UserId,
+      businessUnitId: typeof body.BusinessUnitId === 'string' ? body.BusinessUnitId : null,
+    };
+  }
+
+  /**
+   * The privileges among `names` the user holds through its security roles and its teams' roles,
+   * each at its widest depth: `systemusers(<id>)/Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNames`
+   * (Microsoft: "RetrieveUserSetOfPrivilegesByNames Function" — "privileges a system user has
+   * through their roles, and inherited privileges from their team membership"). A privilege the
+   * user does not hold is absent from the answer. RetrieveUserPrivileges would list roles only,
+   * without what teams grant.
+   */
+  async userPrivileges(call: DataverseCall, userId: string, names: string[]): Promise<Map<string, string>> {
+    const parameter = encodeURIComponent(JSON.stringify(names));
+    const response = await this.send(
+      call,
+      'GET',
+      `/systemusers(${userId})/Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNames(PrivilegeNames=@p1)?@p1=${parameter}`,
+    );
+    const body = parseJson<{ RolePrivileges?: { PrivilegeName?: unknown; Depth?: unknown }[] }>(
+      response.body,
+    );
+    const held = new Map<string, string>();
+    const order = ['Basic', 'Local', 'Deep', 'Global'];
+    for (const entry of body?.RolePrivileges ?? []) {
+      if (typeof entry.PrivilegeName !== 'string') continue;
+      const depth = typeof entry.Depth === 'string' ? entry.Depth : String(entry.Depth);
+      const known = held.get(entry.PrivilegeName);
+      if (!known || order.indexOf(depth) > order.indexOf(known)) held.set(entry.PrivilegeName, depth);
+    }
+    return held;
+  }
+
   /** A bound action, e.g. `queues(<id>)/Microsoft.Dynamics.CRM.AddToQueue`. */
   async callBoundAction(
     call: DataverseCall,

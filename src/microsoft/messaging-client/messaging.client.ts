@@ -91,6 +91,17 @@ export class MessagingClient {
     return { messages, continuationToken: typeof token === 'string' && token !== '' ? token : null };
   }
 
+  /** `GET …/conversations` (one page of the channel's active conversations): proves the app may read the channel. */
+  async listConversations(call: MessagingCall, pageSize: number): Promise<{ count: number }> {
+    const answer = await this.send(
+      call,
+      'conversations_read',
+      `/conversations?PageSize=${pageSize}`,
+      undefined,
+    );
+    return { count: Array.isArray(answer.conversations) ? answer.conversations.length : 0 };
+  }
+
   private async send(
     call: MessagingCall,
     stage: UpstreamStage,
