@@ -177,6 +177,8 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(await settingsRow(t, 'acme')).toBeUndefined();
     await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
     await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    expect(await dialog.getByTestId('result').textContent()).toContain('Ready for handoffs.');
+    expect(await dialog.getByTestId('readiness').textContent()).toContain('Ready for handoffs');
     const stages = await dialog.getByTestId('stages').textContent();
     expect(stages).toMatch(/Passed\s*Token from Microsoft Entra ID/);
     expect(stages).toMatch(/Passed\s*Dynamics 365 probe/);
@@ -235,6 +237,54 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('shows readiness: a not-ready app’s checklist with each fix, and Verify now checks again', async () => {
+    const limited = ms.addApp({
+      privileges: [
+        'prvReadIncident',
+        'prvReadContact',
+        'prvReadUser',
+        'prvCreateContact',
+        'prvAppendToContact',
+      ],
+      name: 'Half a role',
+    });
+    const { page, errors } = await openConsole();
+    const card = page.getByRole('region', { name: 'Dynamics 365' });
+    await card.getByRole('button', { name: 'Configure' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Configure Dynamics 365' });
+    await fillCredentials(page, {
+      client_id: limited.app.clientId,
+      client_secret: limited.secret.value,
+      tenant_id: ms.tenant.id,
+    });
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
+    await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    expect(await dialog.getByTestId('result').textContent()).toMatch(
+      /Not ready for handoffs: \d+ items to fix/,
+    );
+    const checklist = dialog.getByTestId('readiness');
+    expect(await checklist.textContent()).toContain('Not ready for handoffs');
+    const createCase = checklist.locator('li[data-check="privilege:prvCreateIncident"]');
+    expect(await createCase.textContent()).toMatch(
+      /Create on Case \(prvCreateIncident\) is missing[\s\S]*Grant Create on Case[\s\S]*Without it, creating the case fails/,
+    );
+    await shot(page, 'readiness-not-ready');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await card.getByTestId('card-readiness').textContent()).toContain('Not ready for handoffs');
+    // The admin grants the rest of the role; Verify now finds the app ready.
+    ms.sandbox.model.applicationUser('contoso', limited.app.clientId).privileges = 'all';
+    await card.getByRole('button', { name: 'Verify now' }).click();
+    await shows(
+      async () => (await card.getByTestId('card-readiness').textContent())?.includes('Ready for handoffs'),
+      true,
+    );
+    expect(await card.getByTestId('card-announcement').textContent()).toContain('ready for handoffs');
+    await call(t, 'DELETE', PATH, admin);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   it('shows the audit log (filters, paging, CSV export, chain check) and the handoffs (ids, errors, retry)', async () => {
     await connect(t, ms, 'acme');

@@ -17,6 +17,7 @@ const ACTIONS = [
   'integration.save_rejected',
   'integration.disconnected',
   'integration.status_changed',
+  'integration.readiness_changed',
 ];
 
 /** `<dynamics365-audit-log>`: every change to the connection, filtered, paged, exported, and the chain checked. */
@@ -242,6 +243,10 @@ function summary(event: AuditEvent): string {
       return `${text(d.from)} → ${text(d.to)}${d.code ? ` (${text(d.code)})` : ''}`;
     case 'integration.disconnected':
       return `Disconnected ${text(d.environment_url)}`;
+    case 'integration.readiness_changed':
+      return d.ready
+        ? 'Ready for handoffs'
+        : `Not ready for handoffs: ${((d.failing as string[] | undefined) ?? []).join(', ')}`;
     default:
       return '';
   }

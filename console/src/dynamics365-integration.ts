@@ -24,7 +24,15 @@ interface Status {
   messaging_webhook_caller_id: string | null;
   last_verified_at: string | null;
   last_verification: (StageResult & { checked_at: string }) | null;
+  readiness: Readiness | null;
   version: number;
+}
+
+/** What a handoff needs, as the service last checked it (DESIGN §11). */
+interface Readiness {
+  checked_at: string;
+  ready: boolean;
+  checks: { check: string; ok: boolean; detail: string; hint: string | null }[];
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -122,12 +130,15 @@ export class Dynamics365Integration extends ApiElement {
     message: { state: true },
     problems: { state: true },
     notice: { state: true },
+    readiness: { state: true },
   };
 
   declare status: Status | null;
+  /** Readiness from the last Test or Test & Save in the modal. */
+  declare readiness: Readiness | null;
   declare loading: boolean;
   declare loadError: string | null;
-  declare busy: 'test' | 'save' | 'disconnect' | null;
+  declare busy: 'test' | 'save' | 'disconnect' | 'verify' | null;
   declare stages: StageLine[];
   declare message: { kind: 'success' | 'error'; text: string; hint?: string | null; reload?: boolean } | null;
   declare problems: Partial<Record<Field, string>>;
@@ -144,6 +155,7 @@ export class Dynamics365Integration extends ApiElement {
     this.message = null;
     this.problems = {};
     this.notice = null;
+    this.readiness = null;
   }
 
   protected firstLoad(): Promise<void> {
@@ -186,7 +198,14 @@ export class Dynamics365Integration extends ApiElement {
         </div>
         <div class="row gap-top">
           <button class="primary" @click=${this.openConfigure} ?disabled=${this.loading}>Configure</button>
-          ${this.status ? html`<button @click=${this.openDisconnect}>Disconnect</button>` : nothing}
+          ${
+            this.status
+              ? html`<button @click=${this.verifyNow} ?disabled=${this.busy !== null}>
+                    ${this.busy === 'verify' ? 'Verifying…' : 'Verify now'}
+                  </button>
+                  <button @click=${this.openDisconnect}>Disconnect</button>`
+              : nothing
+          }
         </div>
       </section>
       ${this.renderModal()} ${this.renderDisconnect()}
@@ -237,8 +256,24 @@ export class Dynamics365Integration extends ApiElement {
             </div>`
           : nothing
       }
+      ${status.readiness ? renderReadiness(status.readiness, 'card-readiness') : nothing}
     `;
   }
+
+  /** Verify now: the stored credentials and readiness, checked again. */
+  private verifyNow = async () => {
+    this.busy = 'verify';
+    try {
+      this.status = (await this.api.json<Status>('POST', '/api/v1/integrations/dynamics365/verify')).body;
+      const readiness = this.status.readiness;
+      this.notice = `Verified: ${this.status.status}${readiness ? (readiness.ready ? ', ready for handoffs' : `, ${readiness.checks.filter((c) => !c.ok).length} readiness items to fix`) : ''}.`;
+    } catch (error) {
+      this.notice = `Verify failed: ${failureText(error as Error)}`;
+      await this.load();
+    } finally {
+      this.busy = null;
+    }
+  };
 
   private renderModal(): TemplateResult {
     const s = this.status;
@@ -361,7 +396,7 @@ export class Dynamics365Integration extends ApiElement {
             ${MESSAGING_FIELDS.map(([name, label, help]) => field(name, label, help, { value: s?.[name] ?? '' }))}
             ${this.renderWebhookHelp(s?.org_id)}
           </details>
-          ${this.renderStages()}
+          ${this.renderStages()} ${this.readiness ? renderReadiness(this.readiness, 'readiness') : nothing}
           <div role="status" aria-live="polite" data-testid="result">
             ${this.message?.kind === 'success' ? html`<div class="success">${this.message.text}</div>` : nothing}
           </div>
@@ -614,6 +649,7 @@ export class Dynamics365Integration extends ApiElement {
   private verify = async (save: boolean) => {
     this.message = null;
     this.stages = [];
+    this.readiness = null;
     const body = this.body();
     if (!body) {
       this.message = { kind: 'error', text: 'Some fields need attention (see below each field).' };
@@ -631,21 +667,26 @@ export class Dynamics365Integration extends ApiElement {
         const saved = await this.api.json<Status>('PUT', '/api/v1/integrations/dynamics365', body, headers);
         this.stages = expected.map((stage) => ({ stage, state: 'ok' }));
         this.status = saved.body;
+        this.readiness = saved.body.readiness;
         this.message = {
           kind: 'success',
-          text: 'Verified with Microsoft and saved. The connection is Active.',
+          text: `Verified with Microsoft and saved. The connection is Active.${readinessSentence(saved.body.readiness)}`,
         };
         this.input('client_secret').value = '';
         this.notice = 'Dynamics 365 connection saved and active.';
         this.dispatchEvent(new CustomEvent('dynamics365-changed', { bubbles: true, composed: true }));
       } else {
-        const tested = await this.api.json<{ ok: true; stages: StageResult[] }>(
+        const tested = await this.api.json<{ ok: true; stages: StageResult[]; readiness: Readiness | null }>(
           'POST',
           '/api/v1/integrations/dynamics365/test',
           body,
         );
         this.stages = tested.body.stages.map((result) => ({ stage: result.stage, state: 'ok', result }));
-        this.message = { kind: 'success', text: 'All checks passed. Nothing was saved yet.' };
+        this.readiness = tested.body.readiness;
+        this.message = {
+          kind: 'success',
+          text: `All checks passed. Nothing was saved yet.${readinessSentence(tested.body.readiness)}`,
+        };
       }
     } catch (error) {
       this.showError(error as Error, expected, save);
@@ -723,6 +764,49 @@ export class Dynamics365Integration extends ApiElement {
       this.dialog('disconnect').close();
     }
   };
+}
+
+/** The sentence after a success: whether handoffs will work. */
+function readinessSentence(readiness: Readiness | null): string {
+  if (!readiness) return ' Readiness could not be checked now; Verify now to try again.';
+  if (readiness.ready) return ' Ready for handoffs.';
+  const failing = readiness.checks.filter((c) => !c.ok).length;
+  return ` Not ready for handoffs: ${failing} item${failing === 1 ? '' : 's'} to fix (below).`;
+}
+
+/** Readiness as a checklist: what fails first, each with its fix; what passes, folded away. */
+function renderReadiness(readiness: Readiness, testid: string): TemplateResult {
+  const failing = readiness.checks.filter((c) => !c.ok);
+  const passing = readiness.checks.filter((c) => c.ok);
+  return html`<section class="readiness" aria-label="Readiness for handoffs" data-testid=${testid}>
+    <h3>${readiness.ready ? 'Ready for handoffs' : 'Not ready for handoffs'}</h3>
+    <p class="help">
+      Checked ${when(readiness.checked_at)}: ${passing.length} of ${readiness.checks.length} passed.
+    </p>
+    ${
+      failing.length
+        ? html`<ul class="checklist">
+            ${failing.map(
+              (c) =>
+                html`<li data-check=${c.check}>
+                  <span class="badge rejected">To fix</span> ${c.detail}
+                  ${c.hint ? html`<p class="help">${c.hint}</p>` : nothing}
+                </li>`,
+            )}
+          </ul>`
+        : nothing
+    }
+    ${
+      passing.length
+        ? html`<details>
+            <summary>Passed checks (${passing.length})</summary>
+            <ul class="checklist">
+              ${passing.map((c) => html`<li data-check=${c.check}><span class="badge ok">Passed</span> ${c.detail}</li>`)}
+            </ul>
+          </details>`
+        : nothing
+    }
+  </section>`;
 }
 
 customElements.define('dynamics365-integration', Dynamics365Integration);

@@ -145,6 +145,19 @@ export const base = css`
   .badge.cancelled {
     color: #57606a;
   }
+  .readiness h3 {
+    font-size: 1rem;
+    margin: 0.75rem 0 0.25rem;
+  }
+  .checklist {
+    list-style: none;
+    padding: 0;
+    margin: 0.25rem 0;
+  }
+  .checklist li {
+    padding: 0.3rem 0;
+    overflow-wrap: anywhere;
+  }
   .alert {
     border: 1px solid #b42318;
     background: #fff5f5;
