@@ -268,7 +268,7 @@ export class Dynamics365Integration extends ApiElement {
       const readiness = this.status.readiness;
       this.notice = `Verified: ${this.status.status}${readiness ? (readiness.ready ? ', ready for handoffs' : `, ${readiness.checks.filter((c) => !c.ok).length} readiness items to fix`) : ''}.`;
     } catch (error) {
-      this.notice = `Verify failed: ${failureText(error as Error)}`;
+      this.notice = `Verify failed: ${failureText(error)}`;
       await this.load();
     } finally {
       this.busy = null;
