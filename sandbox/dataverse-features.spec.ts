@@ -380,6 +380,104 @@ describe('Dataverse Web API: records, queues, queries', () => {
     });
   });
 
+  describe('what changes behaviour is simulated or refused, never ignored', () => {
+    it('impersonation and duplicate detection headers are a loud 501', async () => {
+      for (const header of ['CallerObjectId', 'MSCRMCallerID']) {
+        const answer = await api('contacts?$top=1', { headers: { [header]: randomUUID() } });
+        expect(await error(answer, 501, '0x80060888')).toBe(
+          `The sandbox does not simulate impersonation (the ${header} header).`,
+        );
+      }
+      const detect = await send(
+        'POST',
+        'contacts',
+        { lastname: 'Dup' },
+        { 'MSCRM.SuppressDuplicateDetection': 'false' },
+      );
+      expect(await error(detect, 501, '0x80060888')).toMatch(/duplicate detection/);
+      const suppressed = await send(
+        'POST',
+        'contacts',
+        { lastname: 'Dup' },
+        { 'MSCRM.SuppressDuplicateDetection': 'true' },
+      );
+      expect(suppressed.status).toBe(204);
+    });
+
+    it("AddToQueue's SourceQueue and QueueItemProperties are a loud 501", async () => {
+      const queue = randomUUID();
+      w.sandbox.model
+        .environment('contoso')
+        .records.queues.set(queue, { id: queue, version: 1, attributes: { name: 'Q' } });
+      const caseId = randomUUID();
+      await send('PATCH', `incidents(${caseId})`, incident());
+      const target = { incidentid: caseId, '@odata.type': 'Microsoft.Dynamics.CRM.incident' };
+      for (const extra of [
+        { SourceQueue: { queueid: randomUUID(), '@odata.type': 'Microsoft.Dynamics.CRM.queue' } },
+        { QueueItemProperties: { '@odata.type': 'Microsoft.Dynamics.CRM.queueitem', title: 'x' } },
+      ]) {
+        const answer = await send('POST', `queues(${queue})/Microsoft.Dynamics.CRM.AddToQueue`, {
+          Target: target,
+          ...extra,
+        });
+        expect(await error(answer, 501, '0x80060888')).toContain(Object.keys(extra)[0]);
+      }
+    });
+
+    it('contains, startswith and endswith read % _ [ ] as wildcards, as SQL LIKE does', async () => {
+      const tag = randomUUID().slice(0, 6);
+      for (const lastname of [`${tag}A%B`, `${tag}AxB`, `${tag}A_B`, `${tag}Q`]) {
+        await send('POST', 'contacts', { lastname });
+      }
+      const names = async (filter: string) =>
+        (
+          (await (
+            await api(`contacts?$select=lastname&$filter=${encodeURIComponent(filter)}&$orderby=lastname`)
+          ).json()) as {
+            value: { lastname: string }[];
+          }
+        ).value.map((c) => c.lastname.slice(tag.length));
+      expect(await names(`startswith(lastname,'${tag}A%B')`)).toEqual(['A%B', 'A_B', 'AxB']);
+      expect(await names(`startswith(lastname,'${tag}A_B')`)).toEqual(['A%B', 'A_B', 'AxB']);
+      expect(await names(`contains(lastname,'${tag}A[%]B')`)).toEqual(['A%B']);
+      expect(await names(`contains(lastname,'${tag}A[_]B')`)).toEqual(['A_B']);
+      expect(await names(`startswith(lastname,'${tag}[AQ]')`)).toEqual(['A%B', 'A_B', 'AxB', 'Q']);
+      expect(await names(`startswith(lastname,'${tag}[^A]')`)).toEqual(['Q']);
+      expect(await names(`endswith(lastname,'x_')`)).toEqual(['AxB']);
+    });
+
+    it('a team can own a record, and the 9.0 and 9.1 Web API versions answer as 9.2', async () => {
+      const team = randomUUID();
+      w.sandbox.model.environment('contoso').records.teams.set(team, {
+        id: team,
+        version: 1,
+        attributes: { teamid: team, name: 'Tier 2', teamtype: 0 },
+      });
+      const caseId = randomUUID();
+      expect(
+        (await send('PATCH', `incidents(${caseId})`, incident({ 'ownerid@odata.bind': `/teams(${team})` })))
+          .status,
+      ).toBe(204);
+      const read = await api(`incidents(${caseId})?$select=_ownerid_value`, {
+        headers: { prefer: 'odata.include-annotations="*"' },
+      });
+      expect(await read.json()).toMatchObject({
+        _ownerid_value: team,
+        '_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname': 'team',
+        '_ownerid_value@OData.Community.Display.V1.FormattedValue': 'Tier 2',
+      });
+      for (const version of ['v9.0', 'v9.1']) {
+        const older = await fetch(
+          `${w.environment.origin}/api/data/${version}/incidents(${caseId})?$select=title`,
+          {
+            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          },
+        );
+        expect([version, older.status]).toEqual([version, 200]);
+      }
+    });
+  });
+
   describe('queries', () => {
     const tag = randomUUID().slice(0, 8);
     beforeAll(async () => {

@@ -103,7 +103,8 @@ export function lookupTarget(
   lookup: Lookup,
   id: string,
 ): EntitySetName | undefined {
-  return [...new Set(Object.values(lookup.navigations))].find((set) => environment.records[set].has(id));
+  const sets = [...Object.values(lookup.navigations), ...Object.values(lookup.bindTargets ?? {}).flat()];
+  return [...new Set(sets)].find((set) => environment.records[set].has(id));
 }
 
 function formatValue(column: Column, value: unknown): string | undefined {
@@ -212,7 +213,8 @@ export function attributesFromBody(
         continue;
       }
       const target = parseBind(environment, value);
-      if (!target || target.set !== bound.target) {
+      const allowed = bound.lookup.bindTargets?.[navigation] ?? [bound.target];
+      if (!target || !allowed.includes(target.set)) {
         throw new DataverseError(
           400,
           '0x80060888',
@@ -226,7 +228,7 @@ export function attributesFromBody(
         if (target.id !== user.systemUserId) requirePrivilege(environment, user, 'Assign', entity);
         const owner = environment.records[target.set].get(target.id);
         if (!owner) throw notFound(targetEntity, target.id);
-        if (owner.attributes.isdisabled === true) {
+        if (target.set === 'systemusers' && owner.attributes.isdisabled === true) {
           throw new DataverseError(
             400,
             '0x80040225',
@@ -316,10 +318,11 @@ function checkValue(entity: EntityInfo, column: Column, value: unknown): unknown
 function parseBind(environment: Environment, value: unknown): { set: EntitySetName; id: string } | undefined {
   if (typeof value !== 'string') return undefined;
   let path = value;
-  const base = `${environment.origin}/api/data/v9.2/`;
   if (/^https?:\/\//i.test(value)) {
-    if (!value.toLowerCase().startsWith(base.toLowerCase())) return undefined;
-    path = value.slice(base.length);
+    const base = `${environment.origin}/api/data/`.toLowerCase();
+    const version = /^v9\.[0-2]\//.exec(value.slice(base.length));
+    if (!value.toLowerCase().startsWith(base) || !version) return undefined;
+    path = value.slice(base.length + version[0].length);
   }
   const match = /^\/?([a-z_]+)\(([0-9a-fA-F-]{36})\)$/.exec(path);
   if (!match || !isEntitySet(match[1]) || !isGuid(match[2])) return undefined;
@@ -445,10 +448,24 @@ export function addToQueue(ctx: DvContext, queueId: string, body: unknown): { qu
   if (!isGuid(targetId)) {
     throw new DataverseError(400, '0x80060888', `'Target' must carry ${targetEntity.primaryKey}.`);
   }
+  const parameters = body as Record<string, unknown>;
+  for (const parameter of ['SourceQueue', 'QueueItemProperties']) {
+    if (parameters[parameter] !== undefined && parameters[parameter] !== null) {
+      throw new DataverseError(
+        501,
+        '0x80060888',
+        `The sandbox does not simulate AddToQueue's ${parameter} parameter (Target and the queue are).`,
+      );
+    }
+  }
   requirePrivilege(environment, user, 'Read', queues);
   requirePrivilege(environment, user, 'AppendTo', queues);
   requirePrivilege(environment, user, 'Read', targetEntity);
-  if (!environment.records.queues.has(queueId)) throw notFound(queues, queueId);
+  const queue = environment.records.queues.get(queueId);
+  if (!queue) throw notFound(queues, queueId);
+  if (queue.attributes.statecode === 1) {
+    throw new DataverseError(501, '0x80060888', 'The sandbox does not simulate adding to an inactive queue.');
+  }
   const object = environment.records[targetEntity.set].get(targetId);
   if (!object) throw notFound(targetEntity, targetId);
   const existing = [...environment.records.queueitems.values()].find(

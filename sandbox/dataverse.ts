@@ -93,6 +93,7 @@ export function registerDataverse(
     try {
       const user = await authenticate(request, environment, key);
       prefer = parsePrefer(headerOf(request, 'prefer'));
+      refuseUnsimulatedHeaders(request);
       const release = admit(environment, user, reply);
       let response: DvResponse;
       try {
@@ -164,6 +165,30 @@ function send(reply: FastifyReply, response: DvResponse) {
 }
 
 class Unauthenticated extends Error {}
+
+/**
+ * Headers that change what Dataverse does and that the sandbox does not simulate: a loud 501, never
+ * the request carried out as if they were absent. Impersonation (`CallerObjectId`, `MSCRMCallerID`)
+ * would act as another user; `MSCRM.SuppressDuplicateDetection: false` would run duplicate detection.
+ */
+function refuseUnsimulatedHeaders(request: FastifyRequest): void {
+  for (const name of ['callerobjectid', 'mscrmcallerid']) {
+    if (headerOf(request, name) !== undefined) {
+      throw new DataverseError(
+        501,
+        '0x80060888',
+        `The sandbox does not simulate impersonation (the ${name === 'callerobjectid' ? 'CallerObjectId' : 'MSCRMCallerID'} header).`,
+      );
+    }
+  }
+  if (headerOf(request, 'mscrm.suppressduplicatedetection')?.trim().toLowerCase() === 'false') {
+    throw new DataverseError(
+      501,
+      '0x80060888',
+      'The sandbox does not simulate duplicate detection (MSCRM.SuppressDuplicateDetection: false).',
+    );
+  }
+}
 
 async function authenticate(
   request: FastifyRequest,
@@ -263,7 +288,8 @@ async function handle(ctx: DvContext, request: DvRequest, outermost: boolean): P
   const { model } = ctx;
   const [first, api, data, version, ...rest] = request.segments;
   if (first !== '' || api !== 'api' || data !== 'data') throw resourceNotFound(api ?? '');
-  if (version !== 'v9.2') {
+  // Dataverse still serves the Web API's earlier 9.x versions the same way.
+  if (version !== 'v9.2' && version !== 'v9.1' && version !== 'v9.0') {
     throw new DataverseError(
       model.settings.unsupportedApiVersionStatus,
       '0x8006088a',

@@ -9,7 +9,8 @@ export type EntitySetName =
   | 'queues'
   | 'queueitems'
   | 'annotations'
-  | 'msdyn_liveworkstreams';
+  | 'msdyn_liveworkstreams'
+  | 'teams';
 
 export const ENTITY_SETS: EntitySetName[] = [
   'incidents',
@@ -20,6 +21,7 @@ export const ENTITY_SETS: EntitySetName[] = [
   'queueitems',
   'annotations',
   'msdyn_liveworkstreams',
+  'teams',
 ];
 
 type ColumnType =
@@ -44,6 +46,8 @@ export interface Lookup {
   column: string;
   /** Navigation property → the entity set it points to. */
   navigations: Record<string, EntitySetName>;
+  /** A navigation that binds to more than one table: `ownerid` takes a user or a team. */
+  bindTargets?: Record<string, EntitySetName[]>;
 }
 
 export interface EntityInfo {
@@ -78,7 +82,11 @@ const flag = (name: string, labels: [string, string] = ['No', 'Yes']): Column =>
   kind: { type: 'boolean', labels },
 });
 const audited = [date('createdon', true), date('modifiedon', true)];
-const owner: Lookup = { column: '_ownerid_value', navigations: { ownerid: 'systemusers' } };
+const owner: Lookup = {
+  column: '_ownerid_value',
+  navigations: { ownerid: 'systemusers' },
+  bindTargets: { ownerid: ['systemusers', 'teams'] },
+};
 
 export const ENTITIES: Record<EntitySetName, EntityInfo> = {
   incidents: {
@@ -247,6 +255,24 @@ export const ENTITIES: Record<EntitySetName, EntityInfo> = {
     ],
     creatable: false,
   },
+  // Teams own records as users do (ownerid@odata.bind: /teams(<id>)); read-only here.
+  teams: {
+    set: 'teams',
+    logicalName: 'team',
+    schemaName: 'Team',
+    privilegeStem: 'Team',
+    primaryKey: 'teamid',
+    primaryName: 'name',
+    objectTypeCode: 9,
+    localizedName: 'Team',
+    columns: [
+      text('name', 160, true),
+      options('teamtype', { 0: 'Owner', 1: 'Access', 2: 'Security Group', 3: 'Office Group' }),
+      ...audited,
+    ],
+    lookups: [],
+    creatable: false,
+  },
   // Omnichannel's workstreams (msdyn_liveworkstream), read-only here: the admin creates them.
   msdyn_liveworkstreams: {
     set: 'msdyn_liveworkstreams',
@@ -315,5 +341,8 @@ export function navigationOf(
 
 /** The navigation property through which a lookup points at a record of `target`. */
 export function navigationFor(lookup: Lookup, target: EntitySetName): string | undefined {
-  return Object.entries(lookup.navigations).find(([, set]) => set === target)?.[0];
+  return (
+    Object.entries(lookup.navigations).find(([, set]) => set === target)?.[0] ??
+    Object.entries(lookup.bindTargets ?? {}).find(([, sets]) => sets.includes(target))?.[0]
+  );
 }

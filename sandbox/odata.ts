@@ -233,15 +233,41 @@ export function matches(node: FilterNode, record: Record<string, unknown>): bool
     case 'function': {
       const actual = record[node.property];
       if (typeof actual !== 'string') return false;
-      const a = actual.toLowerCase();
-      const v = node.value.toLowerCase();
-      return node.name === 'contains'
-        ? a.includes(v)
-        : node.name === 'startswith'
-          ? a.startsWith(v)
-          : a.endsWith(v);
+      // Dataverse turns these into SQL LIKE: % _ [ ] in the value are wildcards
+      // (Microsoft: "Use wildcard characters in conditions for string values"), `[%]` a literal %.
+      const pattern = likePattern(node.value);
+      const regex =
+        node.name === 'contains'
+          ? `^.*${pattern}.*$`
+          : node.name === 'startswith'
+            ? `^${pattern}.*$`
+            : `^.*${pattern}$`;
+      return new RegExp(regex, 'is').test(actual);
     }
   }
+}
+
+/** A LIKE pattern as a regular expression: `%` any run, `_` one character, `[…]` / `[^…]` a set. */
+function likePattern(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '%') out += '.*';
+    else if (c === '_') out += '.';
+    else if (c === '[') {
+      const end = value.indexOf(']', i + 2);
+      if (end < 0) {
+        out += '\\[';
+        continue;
+      }
+      const body = value.slice(i + 1, end);
+      const negated = body.startsWith('^');
+      const members = (negated ? body.slice(1) : body).replace(/[\\\]]/g, '\\$&');
+      out += `[${negated ? '^' : ''}${members}]`;
+      i = end;
+    } else out += c.replace(/[.*+?^${}()|\\/]/g, '\\$&');
+  }
+  return out;
 }
 
 export interface OrderKey {
