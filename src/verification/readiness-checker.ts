@@ -2,10 +2,14 @@
 // a handoff will ask — before a customer waits. With the verification's own token: WhoAmI, then
 // the user's privileges among those the handoff steps need (handoff-privileges.ts, the table the
 // delivery hints read too), each with its depth; the default queue, owner and workstream exist and
-// are usable; with messaging, a read of the channel's conversations. Two round trips: WhoAmI and the
-// record and messaging reads together, then the privileges.
+// are usable; with messaging, a read of the channel's conversations. Two Dataverse calls: WhoAmI
+// with the default records in one $batch, then the privileges (the messaging read runs meanwhile).
 import { Injectable } from '@nestjs/common';
-import { DataverseCall, DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
+import {
+  DataverseCall,
+  DataverseClient,
+  DataverseRecord,
+} from '../microsoft/dynamics-client/dataverse.client.js';
 import {
   DEPTH_LABELS,
   DEPTHS,
@@ -85,25 +89,79 @@ export class ReadinessChecker {
     retry?: RetryPolicy,
   ): Promise<Readiness> {
     const call: DataverseCall = { environmentUrl, accessToken, stage: 'readiness', retry };
-    const [privileges, ...records] = await Promise.all([
-      this.privilegeChecks(call, target),
-      target.defaultQueueId ? this.queueCheck(call, target.defaultQueueId) : null,
-      target.defaultOwnerId ? this.ownerCheck(call, target.defaultOwnerId) : null,
-      target.defaultWorkstreamId ? this.workstreamCheck(call, target.defaultWorkstreamId) : null,
+    const [dataverse, messaging] = await Promise.all([
+      this.dataverseChecks(call, target),
       target.messaging && messagingToken ? this.messagingCheck(target.messaging, messagingToken) : null,
     ]);
-    const checks = [...privileges, ...records.filter((c): c is ReadinessCheck => c !== null)];
+    const checks = [...dataverse, ...(messaging ? [messaging] : [])];
     return { checked_at: new Date().toISOString(), ready: checks.every((c) => c.ok), checks };
   }
 
-  private async privilegeChecks(call: DataverseCall, target: ReadinessTarget): Promise<ReadinessCheck[]> {
-    const user = await guarded(() => this.dataverse.whoAmI(call));
-    if ('refused' in user) {
+  /**
+   * Two Dataverse round trips: WhoAmI and the default records in one `$batch` (WhoAmI alone when
+   * no default is set), then the user's privileges.
+   */
+  private async dataverseChecks(call: DataverseCall, target: ReadinessTarget): Promise<ReadinessCheck[]> {
+    const records: { path: string; judge: (answer: Answer) => ReadinessCheck }[] = [];
+    if (target.defaultQueueId) {
+      const id = target.defaultQueueId;
+      records.push({ path: `/queues(${id})?$select=name,statecode`, judge: (a) => queueCheck(a, id) });
+    }
+    if (target.defaultOwnerId) {
+      const id = target.defaultOwnerId;
+      records.push({
+        path: `/systemusers(${id})?$select=fullname,isdisabled`,
+        judge: (a) => ownerCheck(a, id),
+      });
+    }
+    if (target.defaultWorkstreamId) {
+      const id = target.defaultWorkstreamId;
+      records.push({
+        path: `/msdyn_liveworkstreams(${id})?$select=msdyn_name,statecode`,
+        judge: (a) => workstreamCheck(a, id),
+      });
+    }
+    let user: Answer;
+    let answers: Answer[] = [];
+    if (records.length === 0) {
+      user = await guarded(async () => ({ UserId: (await this.dataverse.whoAmI(call)).userId }));
+    } else {
+      const batch = await guarded(() =>
+        this.dataverse.batchGet(call, ['/WhoAmI', ...records.map((r) => r.path)]),
+      );
+      if ('refused' in batch) {
+        user = batch;
+        answers = records.map(() => batch);
+      } else {
+        [user, ...answers] = batch.value.map((part) => {
+          if ('record' in part) return { value: part.record };
+          if (part.failure.outcome === 'rejected') return { refused: part.failure };
+          throw new ReadinessUnavailable(part.failure.message);
+        });
+      }
+    }
+    const userId = 'value' in user && typeof user.value.UserId === 'string' ? user.value.UserId : null;
+    const privileges = await this.privilegeChecks(
+      call,
+      target,
+      userId,
+      'refused' in user ? user.refused : null,
+    );
+    return [...privileges, ...records.map((r, i) => r.judge(answers[i]))];
+  }
+
+  private async privilegeChecks(
+    call: DataverseCall,
+    target: ReadinessTarget,
+    userId: string | null,
+    refused: UpstreamFailure | null,
+  ): Promise<ReadinessCheck[]> {
+    if (!userId) {
       return [
         {
           check: 'application_user',
           ok: false,
-          detail: `WhoAmI was refused: ${user.refused.message}`,
+          detail: `WhoAmI was refused: ${refused?.message ?? 'no UserId in the answer'}`,
           hint: `Check the application user in ${APP_USERS.split(' → this app')[0]}.`,
         },
       ];
@@ -115,12 +173,12 @@ export class ReadinessChecker {
     const held = await guarded(() =>
       this.dataverse.userPrivileges(
         call,
-        user.value.userId,
+        userId,
         needed.map((n) => n.privilege.name),
       ),
     );
     const checks: ReadinessCheck[] = [
-      { check: 'application_user', ok: true, detail: `systemuser ${user.value.userId}`, hint: null },
+      { check: 'application_user', ok: true, detail: `systemuser ${userId}`, hint: null },
     ];
     if ('refused' in held) {
       checks.push({
@@ -161,87 +219,6 @@ export class ReadinessChecker {
     return checks;
   }
 
-  private async queueCheck(call: DataverseCall, id: string): Promise<ReadinessCheck> {
-    const queue = await guarded(() => this.dataverse.retrieve(call, 'queues', id, ['name', 'statecode']));
-    const fix =
-      'Set default_queue_id to an active queue (Customer Service admin center → Queues), or clear it to let unified routing decide';
-    if ('refused' in queue)
-      return refusedRecord(
-        'default_queue',
-        `queue ${id}`,
-        queue.refused,
-        fix,
-        'adding the case to the default queue',
-      );
-    if (queue.value.statecode === 1) {
-      return {
-        check: 'default_queue',
-        ok: false,
-        detail: `Queue "${String(queue.value.name)}" is inactive`,
-        hint: `Activate the queue or ${fix.charAt(0).toLowerCase()}${fix.slice(1)}. Without it, adding the case to the default queue fails.`,
-      };
-    }
-    return {
-      check: 'default_queue',
-      ok: true,
-      detail: `Queue "${String(queue.value.name)}" is active`,
-      hint: null,
-    };
-  }
-
-  private async ownerCheck(call: DataverseCall, id: string): Promise<ReadinessCheck> {
-    const owner = await guarded(() =>
-      this.dataverse.retrieve(call, 'systemusers', id, ['fullname', 'isdisabled']),
-    );
-    const fix = "Set default_owner_id to an enabled user's id, or clear it (the case stays with the app)";
-    if ('refused' in owner)
-      return refusedRecord('default_owner', `user ${id}`, owner.refused, fix, 'creating the case');
-    if (owner.value.isdisabled === true) {
-      return {
-        check: 'default_owner',
-        ok: false,
-        detail: `User "${String(owner.value.fullname)}" is disabled`,
-        hint: `Enable the user (Power Platform admin center → Users) or: ${fix}. A disabled user cannot own records: creating the case fails.`,
-      };
-    }
-    return {
-      check: 'default_owner',
-      ok: true,
-      detail: `User "${String(owner.value.fullname)}" is enabled`,
-      hint: null,
-    };
-  }
-
-  private async workstreamCheck(call: DataverseCall, id: string): Promise<ReadinessCheck> {
-    const workstream = await guarded(() =>
-      this.dataverse.retrieve(call, 'msdyn_liveworkstreams', id, ['msdyn_name', 'statecode']),
-    );
-    const fix =
-      'Set default_workstream_id to an active workstream (Customer Service admin center → Workstreams), or clear it';
-    if ('refused' in workstream)
-      return refusedRecord(
-        'default_workstream',
-        `workstream ${id}`,
-        workstream.refused,
-        fix,
-        'routing the conversation',
-      );
-    if (workstream.value.statecode === 1) {
-      return {
-        check: 'default_workstream',
-        ok: false,
-        detail: `Workstream "${String(workstream.value.msdyn_name)}" is inactive`,
-        hint: `${fix}.`,
-      };
-    }
-    return {
-      check: 'default_workstream',
-      ok: true,
-      detail: `Workstream "${String(workstream.value.msdyn_name)}" is active`,
-      hint: null,
-    };
-  }
-
   private async messagingCheck(
     messaging: NonNullable<ReadinessTarget['messaging']>,
     accessToken: string,
@@ -266,6 +243,82 @@ export class ReadinessChecker {
       hint: null,
     };
   }
+}
+
+type Answer = { value: DataverseRecord } | { refused: UpstreamFailure };
+
+function queueCheck(queue: Answer, id: string): ReadinessCheck {
+  const fix =
+    'Set default_queue_id to an active queue (Customer Service admin center → Queues), or clear it to let unified routing decide';
+  if ('refused' in queue)
+    return refusedRecord(
+      'default_queue',
+      `queue ${id}`,
+      queue.refused,
+      fix,
+      'adding the case to the default queue',
+    );
+  if (queue.value.statecode === 1) {
+    return {
+      check: 'default_queue',
+      ok: false,
+      detail: `Queue "${String(queue.value.name)}" is inactive`,
+      hint: `Activate the queue or ${fix.charAt(0).toLowerCase()}${fix.slice(1)}. Without it, adding the case to the default queue fails.`,
+    };
+  }
+  return {
+    check: 'default_queue',
+    ok: true,
+    detail: `Queue "${String(queue.value.name)}" is active`,
+    hint: null,
+  };
+}
+
+function ownerCheck(owner: Answer, id: string): ReadinessCheck {
+  const fix = "Set default_owner_id to an enabled user's id, or clear it (the case stays with the app)";
+  if ('refused' in owner)
+    return refusedRecord('default_owner', `user ${id}`, owner.refused, fix, 'creating the case');
+  if (owner.value.isdisabled === true) {
+    return {
+      check: 'default_owner',
+      ok: false,
+      detail: `User "${String(owner.value.fullname)}" is disabled`,
+      hint: `Enable the user (Power Platform admin center → Users) or: ${fix}. A disabled user cannot own records: creating the case fails.`,
+    };
+  }
+  return {
+    check: 'default_owner',
+    ok: true,
+    detail: `User "${String(owner.value.fullname)}" is enabled`,
+    hint: null,
+  };
+}
+
+function workstreamCheck(workstream: Answer, id: string): ReadinessCheck {
+  const fix =
+    'Set default_workstream_id to an active workstream (Customer Service admin center → Workstreams), or clear it';
+  if ('refused' in workstream)
+    return refusedRecord(
+      'default_workstream',
+      `workstream ${id}`,
+      workstream.refused,
+      fix,
+      'routing the conversation',
+    );
+  if (workstream.value.statecode === 1) {
+    return {
+      check: 'default_workstream',
+      ok: false,
+      detail: `Workstream "${String(workstream.value.msdyn_name)}" is inactive`,
+      hint: `${fix}.`,
+    };
+  }
+  return {
+    check: 'default_workstream',
+    ok: true,
+    detail: `Workstream "${String(workstream.value.msdyn_name)}" is active`,
+    hint: null,
+  };
 }
 
 /** A definite refusal is a check's answer; no answer at all means readiness is unknown. */

@@ -3,6 +3,7 @@
 // honouring Retry-After), and creates must be exactly-once: dynamics-web-api's create is a POST,
 // which a retry after a lost answer would repeat; here a create is `PATCH <set>(<id>)` with
 // `If-None-Match: *` and a client-chosen id, whose 412 means "already made".
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { parseJson } from '../json.js';
@@ -22,6 +23,17 @@ interface DataverseErrorBody {
 }
 
 export type DataverseRecord = Record<string, unknown>;
+
+/** One part of a `$batch` answer: its record, or the failure it would have been alone. */
+export type BatchAnswer = { record: DataverseRecord } | { failure: UpstreamFailure };
+
+/** A body sent as it is (not JSON), with its content type. */
+class RawBody {
+  constructor(
+    readonly text: string,
+    readonly contentType: string,
+  ) {}
+}
 
 /** Who calls: the environment, its access token, and the stage failures are reported under. */
 export interface DataverseCall {
@@ -141,6 +153,45 @@ export class DataverseClient {
     return held;
   }
 
+  /**
+   * Several GETs in one round trip: a `$batch` of GET parts (Microsoft: "Execute batch operations
+   * using the Web API"), each answered in order with its own status. A part Dataverse refused is
+   * that part's UpstreamFailure; the batch itself failing throws.
+   */
+  async batchGet(call: DataverseCall, paths: string[]): Promise<BatchAnswer[]> {
+    const boundary = `batch_${randomUUID()}`;
+    const parts = paths.map(
+      (path) =>
+        `--${boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n` +
+        `GET ${WEB_API_PATH}${path} HTTP/1.1\r\nAccept: application/json\r\n\r\n`,
+    );
+    const started = Date.now();
+    const response = await this.send(
+      call,
+      'POST',
+      '/$batch',
+      new RawBody(`${parts.join('')}--${boundary}--\r\n`, `multipart/mixed; boundary=${boundary}`),
+    );
+    const answerBoundary = /boundary="?([^";]+)"?/i.exec(response.headers.get('content-type') ?? '')?.[1];
+    const answers = answerBoundary
+      ? response.body
+          .split(`--${answerBoundary}`)
+          .slice(1, -1)
+          .map((part) => batchAnswer(call.stage, part, Date.now() - started))
+      : [];
+    if (answers.length !== paths.length) {
+      throw new UpstreamFailure(
+        call.stage,
+        'unreachable',
+        response.status,
+        null,
+        `Dataverse answered the $batch with ${answers.length} parts for ${paths.length} requests.`,
+        Date.now() - started,
+      );
+    }
+    return answers;
+  }
+
   /** A bound action, e.g. `queues(<id>)/Microsoft.Dynamics.CRM.AddToQueue`. */
   async callBoundAction(
     call: DataverseCall,
@@ -175,10 +226,15 @@ export class DataverseClient {
         headers: {
           ...ODATA_HEADERS,
           authorization: `Bearer ${call.accessToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+          ...(body === undefined
+            ? {}
+            : {
+                'content-type':
+                  body instanceof RawBody ? body.contentType : 'application/json; charset=utf-8',
+              }),
           ...headers,
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : body instanceof RawBody ? body.text : JSON.stringify(body),
         timeoutMs: this.config.upstreamTimeoutMs,
         retry: call.retry ?? (call.stage === 'dynamics_probe' ? undefined : NO_RETRY),
       });
@@ -207,6 +263,27 @@ export class DataverseClient {
       retryAfterMs(response.headers.get('retry-after')),
     );
   }
+}
+
+/** One part of a `$batch` answer: `HTTP/1.1 <status>`, headers, a blank line, the JSON body. */
+function batchAnswer(stage: UpstreamStage, part: string, durationMs: number): BatchAnswer {
+  const http = part.slice(part.search(/HTTP\/1\.1 /));
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(http)?.[1] ?? 0);
+  const separator = /\r?\n\r?\n/.exec(http);
+  const text = separator ? http.slice(separator.index + separator[0].length).trim() : '';
+  if (status >= 200 && status < 300) return { record: parseJson<DataverseRecord>(text) ?? {} };
+  const error = parseJson<DataverseErrorBody>(text)?.error;
+  const definite = status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return {
+    failure: new UpstreamFailure(
+      stage,
+      definite ? 'rejected' : 'unreachable',
+      status || null,
+      error?.code || null,
+      error?.message ?? describeStatus(status, 1),
+      durationMs,
+    ),
+  };
 }
 
 function describeStatus(status: number, attempts: number): string {
