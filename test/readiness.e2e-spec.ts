@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO, DemoCase, HANDOFF_ROLE, seedDemo } from '../sandbox/demo.js';
 import { startSandbox, Sandbox } from '../sandbox/server.js';
 import { RevalidationService } from '../src/revalidation/revalidation.service.js';
+import { SettingsMetrics } from '../src/settings/settings.metrics.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { HANDOFF_TEST_ENV, handoffBody, submit, waitForState } from './support/handoff.js';
 import { auditEvents, call, PATH } from './support/integration.js';
@@ -206,5 +207,9 @@ describe('Readiness: what a handoff needs, proven before a customer waits', () =
     const status = await call(t, 'GET', PATH, admin);
     expect(status.body.status).toBe('active');
     expect(status.body.readiness.ready).toBe(false);
+    // Counted for the operator: the not-ready connections of this run (read-only, user depth, this one, the disabled owner's, the records').
+    await t.app.get(SettingsMetrics).refresh();
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^dynamics365_integrations_not_ready [1-9]\d*$/m);
   });
 });

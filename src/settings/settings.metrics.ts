@@ -8,6 +8,8 @@ import { PeriodicRefresh } from '../common/periodic-refresh.js';
 export interface SettingsSnapshot {
   byStatus: Record<string, number>;
   expiringWithin14Days: number;
+  /** Connections whose last readiness check found something a handoff needs missing. */
+  notReady: number;
   /** Rows whose secret is under a key this instance does not have. */
   undecryptable: number;
   missingKeyIds: string[];
@@ -56,6 +58,15 @@ export class SettingsMetrics implements OnApplicationBootstrap, OnModuleDestroy 
       },
     });
     new Gauge({
+      name: 'dynamics365_integrations_not_ready',
+      help: 'Connected orgs whose last readiness check found something a handoff needs missing (privileges, default queue or owner, messaging)',
+      registers,
+      collect() {
+        const snapshot = latest();
+        if (snapshot) this.set(snapshot.notReady);
+      },
+    });
+    new Gauge({
       name: 'dynamics365_secrets_undecryptable',
       help: 'Stored client secrets under a key missing from ENCRYPTION_KEYS',
       registers,
@@ -90,12 +101,14 @@ export class SettingsMetrics implements OnApplicationBootstrap, OnModuleDestroy 
     const next: SettingsSnapshot = {
       byStatus: {},
       expiringWithin14Days: 0,
+      notReady: 0,
       undecryptable: 0,
       missingKeyIds: [],
     };
     for (const row of rows) {
       next.byStatus[row.status] = (next.byStatus[row.status] ?? 0) + row.n;
       next.expiringWithin14Days += row.expiring;
+      next.notReady += row.not_ready;
       if (!this.cipher.hasKey(row.key_id)) {
         next.undecryptable += row.n;
         if (!next.missingKeyIds.includes(row.key_id)) next.missingKeyIds.push(row.key_id);

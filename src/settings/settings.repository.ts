@@ -211,10 +211,13 @@ export class SettingsRepository {
   }
 
   /** Rows grouped by status and key id, with how many have a secret expiring within `days` (or expired). */
-  summary(days: number): Promise<{ status: string; key_id: string; n: number; expiring: number }[]> {
+  summary(
+    days: number,
+  ): Promise<{ status: string; key_id: string; n: number; expiring: number; not_ready: number }[]> {
     return this.dataSource.query(
       `SELECT status, client_secret_key_id AS key_id, count(*)::int AS n,
-              count(*) FILTER (WHERE secret_expires_at < now() + make_interval(days => $1))::int AS expiring
+              count(*) FILTER (WHERE secret_expires_at < now() + make_interval(days => $1))::int AS expiring,
+              count(*) FILTER (WHERE (readiness ->> 'ready')::boolean IS FALSE)::int AS not_ready
          FROM dynamics365_integration_settings GROUP BY 1, 2`,
       [days],
     );
