@@ -214,7 +214,7 @@ describe('failed verifications: clear answers, nothing saved', () => {
     const received = ms.mark();
     const saved = await call(t, 'PUT', PATH, admin, credentialsOf(ms, { default_priority: 3 }));
     expect(saved.status).toBe(200);
-    const probes = received().filter((r) => r.server === 'dataverse');
+    const probes = received().filter((r) => r.server === 'dataverse' && r.path.endsWith('/incidents'));
     expect(probes.map((r) => r.status)).toEqual([429, 200]);
     expect(Date.parse(probes[1].at) - Date.parse(probes[0].at)).toBeGreaterThanOrEqual(900);
   });

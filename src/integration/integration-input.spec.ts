@@ -36,6 +36,14 @@ describe('resolveInput', () => {
       tenantId: 'contoso.onmicrosoft.com',
       environmentUrl: 'https://contoso.crm.dynamics.com',
       clientSecret: 'new',
+      messagingScope: undefined,
+      // What readiness checks besides the credentials: the stored defaults it would use.
+      readiness: {
+        defaultOwnerId: 'c0c0c0c0-0000-4000-8000-00000000000a',
+        defaultQueueId: 'c0c0c0c0-0000-4000-8000-00000000000b',
+        defaultWorkstreamId: null,
+        messaging: null,
+      },
     });
   });
 
