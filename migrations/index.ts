@@ -17,6 +17,7 @@ import { AuditChainHeadsProtected1764300000000 } from './1764300000000-AuditChai
 import { ConsoleSignInCodes1764310000000 } from './1764310000000-ConsoleSignInCodes.js';
 import { ConversationCatchUp1764320000000 } from './1764320000000-ConversationCatchUp.js';
 import { Readiness1764330000000 } from './1764330000000-Readiness.js';
+import { Alerts1764340000000 } from './1764340000000-Alerts.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -41,4 +42,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ConsoleSignInCodes1764310000000,
   ConversationCatchUp1764320000000,
   Readiness1764330000000,
+  Alerts1764340000000,
 ];

@@ -366,6 +366,33 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     return reply.status(204).send();
   });
 
+  // A webhook catcher for the demo's alert webhook (its origin goes in NOTIFICATION_ALLOWED_ORIGINS).
+  const hooks: { seq: number; at: string; name: string; headers: Record<string, unknown>; body: unknown }[] =
+    [];
+  app.post('/_sandbox/hooks/:name', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    hooks.push({
+      seq: hooks.length + 1,
+      at: new Date().toISOString(),
+      name,
+      headers: request.headers,
+      body: request.body,
+    });
+    return reply.status(204).send();
+  });
+  app.get('/_sandbox/hooks', async () => hooks);
+  // The mail catcher: what the SMTP server received (SMTP_URL = sandbox.mail.url).
+  app.get('/_sandbox/mail', async (request) => {
+    const { since } = request.query as { since?: string };
+    return {
+      smtp_url: sandbox.mail.url,
+      mail: sandbox.mail.mail.filter((m) => !since || m.seq > Number(since)),
+    };
+  });
+  app.delete('/_sandbox/mail', async (_request, reply) => {
+    sandbox.mail.mail.length = 0;
+    return reply.status(204).send();
+  });
   app.get('/_sandbox/requests', async (request) => {
     const { server, origin, since } = request.query as { server?: string; origin?: string; since?: string };
     return model.requests.filter(

@@ -8,12 +8,17 @@ const { values } = parseArgs({
     port: { type: 'string', default: '4010' },
     'environment-port': { type: 'string', default: '4011' },
     'messaging-port': { type: 'string', default: '4012' },
+    'mail-port': { type: 'string', default: '4025' },
     'service-url': { type: 'string', default: 'http://127.0.0.1:3000' },
     host: { type: 'string', default: '127.0.0.1' },
   },
 });
 
-const sandbox = await startSandbox({ port: Number(values.port), host: values.host });
+const sandbox = await startSandbox({
+  port: Number(values.port),
+  host: values.host,
+  mailPort: Number(values['mail-port']),
+});
 const cases = await seedDemo(sandbox, Number(values['environment-port']), {
   messagingPort: Number(values['messaging-port']),
   serviceUrl: values['service-url'],
@@ -29,9 +34,10 @@ const lines = [
   `  Dataverse environment:   ${origin}/api/data/v9.2/`,
   `  Messaging API:           ${messagingOrigin}/api/v1.0/consumer/ (channel ${DEMO.messagingChannelId})`,
   `  control API:             ${sandbox.loginUrl}/_sandbox/state`,
+  `  mail catcher (SMTP):     ${sandbox.mail.url}  (caught mail: ${sandbox.loginUrl}/_sandbox/mail)`,
   '',
   'Start the service against it (in another terminal):',
-  `  MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} npm start`,
+  `  MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} SMTP_URL=${sandbox.mail.url} SMTP_FROM=alerts@dynamics365-connector.example NOTIFICATION_ALLOWED_ORIGINS=${sandbox.loginUrl} npm start`,
   '',
   'App registrations to paste into Test & Save:',
 ];
@@ -95,6 +101,17 @@ lines.push(
   `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","text":"Hi Grace, Dana here."}'`,
   `  curl -s -X POST localhost:3000/api/v1/handoffs/demo-chat-1/messages -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"text":"Thanks!"}'`,
   `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","name":"ConversationClosed"}'`,
+);
+const demoApp = DEMO.apps.working;
+lines.push(
+  '',
+  'Alerts: an admin hears that the connection broke (after the first walkthrough above):',
+  `  curl -s -X PUT localhost:3000/api/v1/notifications -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"emails":["admin@contoso.example"],"webhook_url":"${sandbox.loginUrl}/_sandbox/hooks/demo"}'`,
+  `  curl -s -X DELETE ${sandbox.loginUrl}/_sandbox/tenants/${DEMO.tenantId}/apps/${demoApp.clientId}/secrets/${demoApp.secretId}    # revoke the secret`,
+  '  npm run revalidate                                    # the nightly sweep, now: the connection turns invalid',
+  `  curl -s ${sandbox.loginUrl}/_sandbox/mail    # one e-mail: what happened, what it breaks, what to do`,
+  `  curl -s ${sandbox.loginUrl}/_sandbox/hooks   # one signed webhook (webhook-id, webhook-signature)`,
+  `  curl -s localhost:3000/api/v1/alerts -H "Authorization: Bearer $TOKEN"`,
 );
 lines.push('', 'Press Ctrl+C to stop.', '');
 console.log(lines.join('\n'));

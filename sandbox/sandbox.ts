@@ -1,14 +1,19 @@
 import type { Environment, SandboxModel, ServiceProtectionLimits } from './model.js';
 import type { SigningKey } from './signing.js';
+import type { MailCatcher } from './mail.js';
 
 export interface SandboxOptions {
   /** Port of the login server (0 = any free port). */
   port?: number;
   host?: string;
+  /** Port of the mail catcher's SMTP server (0 = any free port). */
+  mailPort?: number;
 }
 
 export interface Sandbox {
   loginUrl: string;
+  /** The mail catcher: `smtp://host:port` for SMTP_URL, and what it caught. */
+  mail: MailCatcher;
   model: SandboxModel;
   key: SigningKey;
   /** Starts a Dataverse environment for a tenant on its own port (0 = any free port). */

@@ -6,6 +6,7 @@ import { registerMessaging } from './messaging.js';
 import { SandboxModel } from './model.js';
 import type { Sandbox, SandboxOptions } from './sandbox.js';
 import { SigningKey } from './signing.js';
+import { MailCatcher } from './mail.js';
 
 /**
  * A local simulated Microsoft cloud: one HTTP server for the Entra ID login host (token
@@ -20,6 +21,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const key = await SigningKey.generate();
   const servers: FastifyInstance[] = [];
   let loginUrl = '';
+  const mail = new MailCatcher();
+  await mail.listen(options.mailPort ?? 0, host);
 
   const login = Fastify({ bodyLimit: 1024 * 1024, forceCloseConnections: true });
   servers.push(login);
@@ -29,6 +32,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     get loginUrl() {
       return loginUrl;
     },
+    mail,
     model,
     key,
     async addEnvironment(input) {
@@ -57,7 +61,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     },
     async close() {
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([...servers.map((s) => s.close()), mail.close()]);
     },
   };
 

@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AccessModule } from './access/access.module.js';
+import { AlertsHttpModule } from './alerts/alerts-http.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { AppConfig } from './config/app-config.js';
@@ -49,6 +50,7 @@ export class AppModule {
         AuditModule,
         RevalidationScheduleModule,
         HandoffModule,
+        AlertsHttpModule,
         ...extraModules,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -10,6 +10,9 @@ import { HandoffRateLimit } from '../src/handoff/handoff-rate-limit.entity.js';
 import { ConsoleSignInCode } from '../src/access/console-sign-in-code.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
 import { IntegrationSettings } from '../src/settings/settings.entity.js';
+import { Alert } from '../src/alerts/alert.entity.js';
+import { AlertDelivery } from '../src/alerts/alert-delivery.entity.js';
+import { NotificationSettings } from '../src/alerts/notification-settings.entity.js';
 import { startTestApp } from './support/app.js';
 import { call } from './support/integration.js';
 import { createTestDatabase, superuserUrlFor, withClient } from './support/database.js';
@@ -25,6 +28,9 @@ const ENTITIES = [
   HandoffEvent,
   HandoffRateLimit,
   ConsoleSignInCode,
+  NotificationSettings,
+  Alert,
+  AlertDelivery,
 ];
 
 async function tables(url: string): Promise<string[]> {

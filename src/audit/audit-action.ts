@@ -5,6 +5,7 @@ export const AUDIT_ACTIONS = [
   'integration.disconnected',
   'integration.status_changed',
   'integration.readiness_changed',
+  'notifications.changed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

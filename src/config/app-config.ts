@@ -22,6 +22,8 @@ import {
   text,
   trustProxy,
   webhookSecret,
+  smtpUrl,
+  mailbox,
 } from './env-keys.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -84,6 +86,12 @@ const KEYS = {
   MESSAGING_WEBHOOK_AUDIENCES: key(list, ['{client_id}', 'api://{client_id}']),
   MESSAGING_WEBHOOK_JWKS_URL: key(text, '{authority}/{tenant}/discovery/v2.0/keys'),
   MESSAGING_CATCHUP_AFTER: key(duration(1_000, 86_400_000), 300_000),
+  SMTP_URL: key(smtpUrl, none),
+  SMTP_FROM: key(mailbox, none),
+  ALERTS_WEBHOOK_URL: key(httpUrl, none),
+  ALERTS_WEBHOOK_SECRET: key(webhookSecret, none),
+  NOTIFICATION_ALLOWED_ORIGINS: key(origins, [] as string[]),
+  PUBLIC_URL: key(httpUrl, none),
   METRICS_PORT: key(integer(1, 65535), undefined as number | undefined),
   METRICS_TOKEN: key(
     (raw) => (raw.length >= 16 ? raw : new Invalid(`must be at least 16 characters (got ${raw.length})`)),
@@ -160,6 +168,16 @@ export class AppConfig {
   handoffEventsHeartbeatMs!: number;
   /** An open conversation's webhook silent this long: its messages are read back (DESIGN §9.4). */
   messagingCatchupAfterMs!: number;
+  /** Alert e-mail (DESIGN §12): the SMTP server and the sender; without them e-mail channels are refused. */
+  smtpUrl?: string;
+  smtpFrom?: string;
+  /** The operator's copy of every org's alerts, signed with its own secret. */
+  alertsWebhookUrl?: string;
+  alertsWebhookSecret?: string;
+  /** Exact origins an org's alert webhook may use besides public https hosts (tests, the sandbox). */
+  notificationAllowedOrigins!: string[];
+  /** Where the service is reached from outside (links in alert e-mails); default http://localhost:PORT. */
+  publicUrl!: string;
   /**
    * How tokens on the messaging webhook are checked (Microsoft does not document how it signs
    * them): issuers and audiences with `{tenant}` / `{client_id}` of the org, keys from the URL
@@ -252,6 +270,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
     handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,
     messagingCatchupAfterMs: values.MESSAGING_CATCHUP_AFTER,
+    smtpUrl: values.SMTP_URL,
+    smtpFrom: values.SMTP_FROM,
+    alertsWebhookUrl: values.ALERTS_WEBHOOK_URL,
+    alertsWebhookSecret: values.ALERTS_WEBHOOK_SECRET,
+    notificationAllowedOrigins: values.NOTIFICATION_ALLOWED_ORIGINS,
+    publicUrl: values.PUBLIC_URL ?? `http://localhost:${values.PORT}`,
     messagingWebhook: {
       issuers: values.MESSAGING_WEBHOOK_ISSUERS,
       audiences: values.MESSAGING_WEBHOOK_AUDIENCES,
@@ -289,6 +313,18 @@ function combinationProblems(v: EnvValues): ConfigProblem[] {
   const problem = (name: string, message: string) => problems.push({ key: name, message });
   if (v.AUTH_JWT_SECRET !== undefined && v.AUTH_JWKS_URL !== undefined) {
     problem('AUTH_JWKS_URL', 'set either AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL, not both');
+  }
+  if ((v.SMTP_URL === undefined) !== (v.SMTP_FROM === undefined)) {
+    problem(
+      v.SMTP_URL === undefined ? 'SMTP_URL' : 'SMTP_FROM',
+      'SMTP_URL and SMTP_FROM go together (the server alert e-mail is sent through, and its sender)',
+    );
+  }
+  if ((v.ALERTS_WEBHOOK_URL === undefined) !== (v.ALERTS_WEBHOOK_SECRET === undefined)) {
+    problem(
+      v.ALERTS_WEBHOOK_URL === undefined ? 'ALERTS_WEBHOOK_URL' : 'ALERTS_WEBHOOK_SECRET',
+      'ALERTS_WEBHOOK_URL and ALERTS_WEBHOOK_SECRET go together (alerts are always signed)',
+    );
   }
   if ((v.HANDOFF_EVENTS_URL === undefined) !== (v.HANDOFF_EVENTS_SECRET === undefined)) {
     problem(

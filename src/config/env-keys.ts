@@ -86,6 +86,22 @@ export const httpUrl: Parse<string> = (raw) => {
     : new Invalid(`must be an http(s) URL without query (got "${raw}")`);
 };
 
+/** An SMTP server URL for nodemailer: `smtp://` or `smtps://`, optional `user:pass@`, host, port. */
+export const smtpUrl: Parse<string> = (raw) => {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  return url && (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname
+    ? raw
+    : new Invalid(
+        'must be smtp://[user:pass@]host[:port] or smtps://… (the SMTP server alerts are sent through)',
+      );
+};
+
+/** An e-mail address, optionally with a display name: `Alerts <alerts@example.com>`. */
+export const mailbox: Parse<string> = (raw) =>
+  /^([^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/.test(raw.trim())
+    ? raw.trim()
+    : new Invalid('must be an e-mail address, e.g. "Dynamics 365 alerts <alerts@example.com>"');
+
 export const trustProxy: Parse<boolean | string[]> = (raw) => {
   if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
   if (/^[0-9a-f.:/]+(\s*,\s*[0-9a-f.:/]+)*$/i.test(raw)) return raw.split(',').map((p) => p.trim());

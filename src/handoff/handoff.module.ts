@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AlertsModule } from '../alerts/alerts.module.js';
 import { AuthModule } from '../microsoft/auth/auth.module.js';
 import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-client.module.js';
 import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
@@ -35,6 +36,7 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
     AuthModule,
     DynamicsClientModule,
     MessagingClientModule,
+    AlertsModule,
   ],
   controllers: [HandoffController, MessagingWebhookController],
   providers: [

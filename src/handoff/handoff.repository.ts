@@ -296,6 +296,15 @@ export class HandoffRepository {
     return rows.map((row) => row.org_id);
   }
 
+  /** Orgs with handoffs held longer than `ms`: how many, and since when the oldest. */
+  heldLongerThan(ms: number): Promise<{ org_id: string; held: number; oldest: Date }[]> {
+    return this.dataSource.query(
+      `SELECT org_id, count(*)::int AS held, min(updated_at) AS oldest FROM handoffs
+        WHERE ${leaves('resume')} AND updated_at < now() - $1 * interval '1 millisecond' GROUP BY org_id`,
+      [ms],
+    );
+  }
+
   /** Disconnect: everything not delivered is cancelled with it (records already created stay). */
   async cancelOpen(manager: EntityManager, orgId: string): Promise<number> {
     const rows = await this.update(

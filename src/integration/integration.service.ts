@@ -179,6 +179,13 @@ export class IntegrationService implements OnModuleInit {
     });
     const change = saved.readiness && current ? readinessChange(readinessBefore, saved.readiness) : null;
     if (change) await this.audit.record(manager, orgId, 'integration.readiness_changed', context, change);
+    await this.hooks.recorded(manager, {
+      orgId,
+      from: current?.status ?? null,
+      to: saved.status,
+      verification: saved.lastVerification,
+      readiness: result.ok ? result.readiness : null,
+    });
     return saved;
   }
 

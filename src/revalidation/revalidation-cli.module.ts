@@ -6,6 +6,7 @@ import { DatabaseModule } from '../database/database.module.js';
 import { LoggingModule } from '../logging/logging.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RevalidationModule } from './revalidation.module.js';
+import { AlertsModule } from '../alerts/alerts.module.js';
 
 /** What `npm run revalidate` needs: no HTTP server, no scheduler. */
 @Module({})
@@ -19,6 +20,8 @@ export class RevalidationCliModule {
         DatabaseModule.forRoot(config, databaseUrl),
         MetricsModule,
         RevalidationModule,
+        // A sweep's status and readiness changes open and resolve alerts; the service sends them.
+        AlertsModule,
       ],
     };
   }

@@ -61,10 +61,11 @@ export class SecretCipher {
     return this.keys.get(keyId);
   }
 
-  encrypt(plaintext: string, orgId: string): EncryptedSecret {
+  /** `column`: the table and column the ciphertext is bound to (default: the client secret's). */
+  encrypt(plaintext: string, orgId: string, column = CLIENT_SECRET_COLUMN): EncryptedSecret {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.active.key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(additionalData(orgId));
+    cipher.setAAD(additionalData(orgId, column));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return {
       keyId: this.active.id,
@@ -72,7 +73,7 @@ export class SecretCipher {
     };
   }
 
-  decrypt(secret: EncryptedSecret, orgId: string): string {
+  decrypt(secret: EncryptedSecret, orgId: string, column = CLIENT_SECRET_COLUMN): string {
     const key = this.keyFor(secret.keyId);
     if (!key) throw new SecretDecryptionError(`key "${secret.keyId}" is not in ENCRYPTION_KEYS`);
     const { ciphertext } = secret;
@@ -82,7 +83,7 @@ export class SecretCipher {
     const iv = ciphertext.subarray(1, 1 + IV_BYTES);
     const tag = ciphertext.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(additionalData(orgId));
+    decipher.setAAD(additionalData(orgId, column));
     decipher.setAuthTag(tag);
     try {
       return Buffer.concat([
@@ -100,6 +101,8 @@ export class SecretCipher {
   }
 }
 
-function additionalData(orgId: string): Buffer {
-  return Buffer.from(`dynamics365_integration_settings.client_secret_encrypted:${orgId}`, 'utf8');
+const CLIENT_SECRET_COLUMN = 'dynamics365_integration_settings.client_secret_encrypted';
+
+function additionalData(orgId: string, column: string): Buffer {
+  return Buffer.from(`${column}:${orgId}`, 'utf8');
 }

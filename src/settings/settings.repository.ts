@@ -223,6 +223,16 @@ export class SettingsRepository {
     );
   }
 
+  /** Every connection whose admin entered the secret's expiry: when, and which secret. */
+  secretExpiries(): Promise<
+    { org_id: string; client_id: string; client_secret_hint: string; secret_expires_at: Date }[]
+  > {
+    return this.dataSource.query(
+      `SELECT org_id, client_id, client_secret_hint, secret_expires_at
+         FROM dynamics365_integration_settings WHERE secret_expires_at IS NOT NULL`,
+    );
+  }
+
   async countByKey(): Promise<Record<string, number>> {
     const rows = await this.dataSource.query<{ key_id: string; n: number }[]>(
       'SELECT client_secret_key_id AS key_id, count(*)::int AS n FROM dynamics365_integration_settings GROUP BY 1',

@@ -67,6 +67,13 @@ export class VerificationRecorder {
       }
       const change = row.readiness ? readinessChange(readinessBefore, row.readiness) : null;
       if (change) await this.audit.record(manager, orgId, 'integration.readiness_changed', context, change);
+      await this.hooks.recorded(manager, {
+        orgId,
+        from,
+        to: row.status,
+        verification: row.lastVerification,
+        readiness: result.ok ? result.readiness : null,
+      });
       return row;
     });
     if (recorded && result.ok) await this.hooks.verified(orgId);

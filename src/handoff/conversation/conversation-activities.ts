@@ -13,6 +13,7 @@ import { ConversationReadRepository } from '../conversation-read.repository.js';
 import { ActivityIdentity, HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
+import { AlertFacts } from '../../alerts/alert-facts.js';
 import { WebhookRejection, WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,6 +31,7 @@ export class ConversationActivities {
     private readonly tokens: WebhookTokenVerifier,
     private readonly poster: ConversationEventPoster,
     private readonly metrics: HandoffMetrics,
+    private readonly alerts: AlertFacts,
   ) {}
 
   /** Stores one activity; returns the event id (null when it was stored before). */
@@ -54,9 +56,18 @@ export class ConversationActivities {
     try {
       await this.tokens.verify(token, settings);
     } catch (error) {
-      if (error instanceof WebhookTokenRefused) throw refuse(error.reason);
+      if (error instanceof WebhookTokenRefused) {
+        // A token of the org's tenant refused for its set-up (audience, caller…): the admin hears of it.
+        await this.alerts
+          .webhookRejected(orgId, error.reason)
+          .catch((e: unknown) => this.logger.warn(`Alert not raised: ${(e as Error).message}`));
+        throw refuse(error.reason);
+      }
       throw error;
     }
+    await this.alerts
+      .webhookAccepted(orgId)
+      .catch((e: unknown) => this.logger.warn(`Alert not resolved: ${(e as Error).message}`));
     if (!GUID.test(conversationId)) {
       throw AppError.validation([{ field: 'conversation_id', message: 'conversation_id must be a GUID' }]);
     }

@@ -12,6 +12,7 @@ import { PlainCredentials, StoredCredentials } from '../../settings/stored-crede
 import { connectionInvalidError, expiredError, handoffError } from '../handoff-error.js';
 import { DELIVERY_QUEUE, HandoffQueue } from '../handoff-queue.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
+import { AlertFacts } from '../../alerts/alert-facts.js';
 import { DeliveryProgress, HandoffRepository } from '../handoff.repository.js';
 import type { Handoff } from '../handoff.entity.js';
 import { Attempt } from './attempt.js';
@@ -32,6 +33,7 @@ export class DeliveryWorker implements OnModuleInit {
     private readonly dataverse: DataverseClient,
     private readonly messaging: MessagingClient,
     private readonly metrics: HandoffMetrics,
+    private readonly alerts: AlertFacts,
   ) {}
 
   /** Registered before the application starts: the queue's pump starts once it is up. */
@@ -153,6 +155,9 @@ export class DeliveryWorker implements OnModuleInit {
       if (ended) {
         this.metrics.delivered(row.route, row.createdAt);
         this.logger.log({ ...log, state: 'delivered' }, 'Handoff delivered');
+        await this.alerts
+          .handoffDelivered(row.orgId, false)
+          .catch((error: unknown) => this.logger.warn(`Alert not resolved: ${(error as Error).message}`));
       } else {
         await this.handoffs.recordOnCancelled(row.id, recorded);
         this.logger.log(log, 'Handoff attempt finished after the handoff was cancelled; its records stay');
@@ -172,5 +177,17 @@ export class DeliveryWorker implements OnModuleInit {
       },
       `Handoff ${end.state}`,
     );
+    if (end.state === 'failed') {
+      await this.alerts
+        .handoffFailed({
+          orgId: row.orgId,
+          sessionId: row.sessionId,
+          stage: end.error?.stage ?? null,
+          code: end.error?.upstream_code ?? null,
+          message: end.error?.message ?? null,
+          hint: end.error?.hint ?? null,
+        })
+        .catch((error: unknown) => this.logger.warn(`Alert not raised: ${(error as Error).message}`));
+    }
   }
 }

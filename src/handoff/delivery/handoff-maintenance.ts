@@ -7,6 +7,10 @@ import { HandoffMetrics } from '../handoff.metrics.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { HandoffRateLimitRepository } from '../handoff-rate-limit.repository.js';
 import { HandoffService } from '../api/handoff.service.js';
+import { AlertFacts } from '../../alerts/alert-facts.js';
+
+/** Handoffs held longer than this are announced (DESIGN §12). */
+const HELD_ALERT_MS = 15 * 60_000;
 
 /**
  * The periodic pass every instance makes (each step is one conditional statement, so instances
@@ -28,6 +32,7 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
     private readonly queue: HandoffQueue,
     private readonly metrics: HandoffMetrics,
     private readonly rateLimits: HandoffRateLimitRepository,
+    private readonly alerts: AlertFacts,
   ) {}
 
   get intervalMs(): number {
@@ -61,6 +66,14 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
       this.logger.warn(
         { session_id: row.sessionId, org_id: row.orgId, state: 'failed', reason: 'expired' },
         'Handoff expired',
+      );
+    }
+
+    // Held for more than 15 minutes: the org's admin hears of it (handoffs.failing).
+    const held = await this.handoffs.heldLongerThan(HELD_ALERT_MS);
+    if (held.length) {
+      await this.alerts.handoffsHeld(
+        held.map((h) => ({ orgId: h.org_id, held: h.held, oldestSince: h.oldest })),
       );
     }
 
