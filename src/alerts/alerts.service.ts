@@ -138,7 +138,8 @@ export class AlertsService {
   channels(settings: NotificationSettings | null, condition: string): Channel[] {
     const wanted = !settings?.events || condition === 'test' || settings.events.includes(condition);
     const channels: Channel[] = [];
-    if (wanted && settings?.emails.length && this.config.smtpUrl) channels.push('email');
+    // Recipients can only be saved with SMTP configured; the sending service's configuration decides.
+    if (wanted && settings?.emails.length) channels.push('email');
     if (wanted && settings?.webhookUrl) channels.push('webhook');
     if (this.config.alertsWebhookUrl && condition !== 'test') channels.push('operator');
     return channels;

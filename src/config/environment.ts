@@ -19,13 +19,17 @@ const SHARED = {
   MICROSOFT_LOGIN_URL: 'microsoftLoginUrl',
   DYNAMICS_ALLOWED_ORIGINS: 'dynamicsAllowedOrigins',
   UPSTREAM_TIMEOUT_MS: 'upstreamTimeoutMs',
+  // What a sweep's alerts need to be queued as the service would queue them (it sends them).
+  PUBLIC_URL: 'publicUrl',
+  ALERTS_WEBHOOK_URL: 'alertsWebhookUrl',
 } as const;
 
 type SharedSettings = Pick<AppConfig, (typeof SHARED)[keyof typeof SHARED]>;
 
 /**
  * Written by the service when it runs on the embedded database, removed when it stops: lets
- * `npm run revalidate` beside it reach Microsoft exactly as the service does.
+ * `npm run revalidate` beside it reach Microsoft exactly as the service does, and queue the
+ * alerts its sweep opens as the service would (the service sends them).
  */
 export function publishServiceSettings(config: AppConfig): () => void {
   const file = join(config.dataDir, RUNTIME_FILE);
@@ -34,6 +38,8 @@ export function publishServiceSettings(config: AppConfig): () => void {
     microsoftLoginUrl: config.microsoftLoginUrl,
     dynamicsAllowedOrigins: config.dynamicsAllowedOrigins,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    publicUrl: config.publicUrl,
+    alertsWebhookUrl: config.alertsWebhookUrl,
   };
   writeFileSync(file, JSON.stringify(settings, null, 2) + '\n', { mode: 0o644 });
   return () => rmSync(file, { force: true });
