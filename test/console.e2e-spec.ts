@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, TestApp } from './support/app.js';
+import { AlertMaintenance } from '../src/alerts/alert-maintenance.js';
 import {
   buildConsole,
   collectErrors,
@@ -61,7 +62,16 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
   beforeAll(async () => {
     buildConsole();
     ms = await startMicrosoft();
-    t = await startTestApp({ env: { ...ms.env, ...HANDOFF_TEST_ENV, VERIFY_RATE_LIMIT_PER_MINUTE: '1000' } });
+    t = await startTestApp({
+      env: {
+        ...ms.env,
+        ...HANDOFF_TEST_ENV,
+        VERIFY_RATE_LIMIT_PER_MINUTE: '1000',
+        SMTP_URL: ms.sandbox.mail.url,
+        SMTP_FROM: 'alerts@connector.example',
+        NOTIFICATION_ALLOWED_ORIGINS: ms.sandbox.loginUrl,
+      },
+    });
     admin = await t.token({ org: 'acme', roles: ['admin'], sub: 'alice', name: 'Alice Admin' });
     browser = await launch();
   }, 60_000);
@@ -281,6 +291,40 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
       true,
     );
     expect(await card.getByTestId('card-announcement').textContent()).toContain('ready for handoffs');
+    await call(t, 'DELETE', PATH, admin);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('sets notifications (the webhook secret shown once), sends a test, and shows open alerts on the card', async () => {
+    await connect(t, ms, 'acme', { secret_expires_at: new Date(Date.now() + 2 * 86_400_000).toISOString() });
+    await t.app.get(AlertMaintenance).runOnce();
+    const { page, errors } = await openConsole();
+    const card = page.getByRole('region', { name: 'Dynamics 365' });
+    await card.getByTestId('open-alerts').waitFor();
+    expect(await card.getByTestId('open-alerts').textContent()).toMatch(
+      /client secret expires within 3 days[\s\S]*New client secret/,
+    );
+    await page.getByRole('button', { name: 'Notifications' }).click();
+    const view = page.getByRole('region', { name: 'Notifications' });
+    await view.getByLabel('E-mail recipients').fill('admin@contoso.example, oncall@contoso.example');
+    await view.getByLabel('Webhook URL').fill(`${ms.sandbox.loginUrl}/_sandbox/hooks/console`);
+    await view.getByRole('button', { name: 'Save notifications' }).click();
+    await view.getByTestId('webhook-secret').waitFor();
+    expect(await view.getByTestId('webhook-secret').textContent()).toMatch(/whsec_/);
+    await shot(page, 'notifications');
+    await view.getByRole('button', { name: 'Send test' }).click();
+    await shows(
+      async () =>
+        (await view.getByTestId('notifications-status').textContent())?.includes(
+          'email: sent, webhook: sent',
+        ),
+      true,
+    );
+    expect(ms.sandbox.mail.mail.some((m) => m.subject === '[Dynamics 365 · acme] Test alert')).toBe(true);
+    expect(await view.getByRole('list', { name: 'Alerts' }).textContent()).toContain(
+      'client secret expires within 3 days',
+    );
     await call(t, 'DELETE', PATH, admin);
     expect(errors).toEqual([]);
     await page.close();

@@ -3,10 +3,11 @@ import { Api, ApiError, UNAUTHORIZED_EVENT } from './api.js';
 import { base } from './styles.js';
 import './dynamics365-audit-log.js';
 import './dynamics365-handoffs.js';
+import './dynamics365-notifications.js';
 import './dynamics365-integration.js';
 
 const STORAGE_KEY = 'dynamics365-console-token';
-type View = 'integration' | 'audit' | 'handoffs';
+type View = 'integration' | 'audit' | 'handoffs' | 'notifications';
 
 interface Me {
   sub: string;
@@ -19,7 +20,7 @@ interface Me {
  * `<dynamics365-console>`: the page at /console — sign-in (a one-time code from the URL fragment
  * `#code=…`, removed from the address bar at once and exchanged for the token, or a token pasted;
  * kept in sessionStorage, never in a URL), who is
- * signed in, and the three views.
+ * signed in, and the four views.
  */
 export class Dynamics365Console extends LitElement {
   static styles = [
@@ -175,6 +176,7 @@ export class Dynamics365Console extends LitElement {
     return html`
       <nav aria-label="Console" class="row gap-bottom">
         ${tab('integration', 'Dynamics 365')} ${tab('audit', 'Audit log')} ${tab('handoffs', 'Handoffs')}
+        ${tab('notifications', 'Notifications')}
       </nav>
       <main>
         ${
@@ -182,7 +184,11 @@ export class Dynamics365Console extends LitElement {
             ? html`<dynamics365-integration .tokenProvider=${this.provider}></dynamics365-integration>`
             : this.view === 'audit'
               ? html`<dynamics365-audit-log .tokenProvider=${this.provider}></dynamics365-audit-log>`
-              : html`<dynamics365-handoffs .tokenProvider=${this.provider}></dynamics365-handoffs>`
+              : this.view === 'handoffs'
+                ? html`<dynamics365-handoffs .tokenProvider=${this.provider}></dynamics365-handoffs>`
+                : html`<dynamics365-notifications
+                    .tokenProvider=${this.provider}
+                  ></dynamics365-notifications>`
         }
       </main>
     `;

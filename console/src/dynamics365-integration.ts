@@ -28,6 +28,14 @@ interface Status {
   version: number;
 }
 
+/** An alert that is open: what is wrong now and what to do. */
+interface OpenAlert {
+  condition: string;
+  title: string;
+  todo: string | null;
+  opened_at: string;
+}
+
 /** What a handoff needs, as the service last checked it (DESIGN §11). */
 interface Readiness {
   checked_at: string;
@@ -131,11 +139,14 @@ export class Dynamics365Integration extends ApiElement {
     problems: { state: true },
     notice: { state: true },
     readiness: { state: true },
+    openAlerts: { state: true },
   };
 
   declare status: Status | null;
   /** Readiness from the last Test or Test & Save in the modal. */
   declare readiness: Readiness | null;
+  /** The org's open alerts (what is wrong now), shown on the card. */
+  declare openAlerts: OpenAlert[];
   declare loading: boolean;
   declare loadError: string | null;
   declare busy: 'test' | 'save' | 'disconnect' | 'verify' | null;
@@ -156,6 +167,7 @@ export class Dynamics365Integration extends ApiElement {
     this.problems = {};
     this.notice = null;
     this.readiness = null;
+    this.openAlerts = [];
   }
 
   protected firstLoad(): Promise<void> {
@@ -167,6 +179,7 @@ export class Dynamics365Integration extends ApiElement {
     this.loadError = null;
     try {
       this.status = (await this.api.json<Status>('GET', '/api/v1/integrations/dynamics365')).body;
+      await this.loadAlerts();
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) this.status = null;
       else this.loadError = (error as Error).message;
@@ -256,8 +269,34 @@ export class Dynamics365Integration extends ApiElement {
             </div>`
           : nothing
       }
+      ${
+        this.openAlerts.length
+          ? html`<ul class="alert" aria-label="Open alerts" data-testid="open-alerts">
+              ${this.openAlerts.map(
+                (a) =>
+                  html`<li>
+                    <strong>${a.title}</strong>
+                    <small>since ${when(a.opened_at)}</small>
+                    ${a.todo ? html`<p class="help">${a.todo}</p>` : nothing}
+                  </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
       ${status.readiness ? renderReadiness(status.readiness, 'card-readiness') : nothing}
     `;
+  }
+
+  private async loadAlerts(): Promise<void> {
+    try {
+      const alerts = await this.api.json<{ items: (OpenAlert & { state: string })[] }>(
+        'GET',
+        '/api/v1/alerts',
+      );
+      this.openAlerts = alerts.body.items.filter((a) => a.state === 'open');
+    } catch {
+      this.openAlerts = []; // The card works without them (an older service, a member without admin).
+    }
   }
 
   /** Verify now: the stored credentials and readiness, checked again. */
@@ -265,6 +304,7 @@ export class Dynamics365Integration extends ApiElement {
     this.busy = 'verify';
     try {
       this.status = (await this.api.json<Status>('POST', '/api/v1/integrations/dynamics365/verify')).body;
+      await this.loadAlerts();
       const readiness = this.status.readiness;
       this.notice = `Verified: ${this.status.status}${readiness ? (readiness.ready ? ', ready for handoffs' : `, ${readiness.checks.filter((c) => !c.ok).length} readiness items to fix`) : ''}.`;
     } catch (error) {

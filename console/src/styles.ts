@@ -145,6 +145,22 @@ export const base = css`
   .badge.cancelled {
     color: #57606a;
   }
+  fieldset {
+    border: 1px solid #d0d7de;
+    border-radius: 6px;
+    margin: 0.75rem 0;
+    padding: 0.5rem 0.75rem;
+  }
+  label.check {
+    display: flex;
+    gap: 0.5rem;
+    align-items: flex-start;
+    font-weight: normal;
+    margin: 0.3rem 0;
+  }
+  label.check input {
+    width: auto;
+  }
   .readiness h3 {
     font-size: 1rem;
     margin: 0.75rem 0 0.25rem;

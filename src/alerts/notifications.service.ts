@@ -120,7 +120,9 @@ export class NotificationsService {
       found = await this.repository.findDeliveries(queued.map((d) => d.id));
     }
     return {
-      channels: found.map((d) => ({ channel: d.channel, state: d.state, error: d.lastError })),
+      channels: found
+        .map((d) => ({ channel: d.channel, state: d.state, error: d.lastError }))
+        .sort((x, y) => x.channel.localeCompare(y.channel)),
     };
   }
 
