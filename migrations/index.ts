@@ -18,6 +18,7 @@ import { ConsoleSignInCodes1764310000000 } from './1764310000000-ConsoleSignInCo
 import { ConversationCatchUp1764320000000 } from './1764320000000-ConversationCatchUp.js';
 import { Readiness1764330000000 } from './1764330000000-Readiness.js';
 import { Alerts1764340000000 } from './1764340000000-Alerts.js';
+import { CustomerDataAtRest1764350000000 } from './1764350000000-CustomerDataAtRest.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -43,4 +44,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ConversationCatchUp1764320000000,
   Readiness1764330000000,
   Alerts1764340000000,
+  CustomerDataAtRest1764350000000,
 ];

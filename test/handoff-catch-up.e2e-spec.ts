@@ -20,6 +20,7 @@ import {
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 import { eventually } from './support/eventually.js';
 import { withClient } from './support/database.js';
+import { HandoffEventRepository } from '../src/handoff/handoff-event.repository.js';
 import { openStream } from './support/sse.js';
 
 describe('Conversation catch-up: no agent message lost or doubled', () => {
@@ -35,14 +36,12 @@ describe('Conversation catch-up: no agent message lost or doubled', () => {
     representativeActivity(ms.sandbox.model, ms.sandbox.key, ms.environment, conversationId, input);
   const webhookOf = (app: TestApp) => `${app.baseUrl}/webhooks/dynamics365/messaging/chat`;
   const channel = () => ms.environment.messaging!.channels.get(MESSAGING_CHANNEL)!;
-  const storedTexts = async (app: TestApp, session: string) =>
-    (
-      await rowsOf(
-        app,
-        `SELECT e.type, e.data FROM handoff_events e JOIN handoffs h ON h.id = e.handoff_id
-          WHERE h.session_id = '${session}' ORDER BY e.id`,
-      )
-    ).map((row) => `${row.type}:${label(row.data)}`);
+  /** The events stored for the session, opened (they are sealed at rest). */
+  const storedTexts = async (app: TestApp, session: string) => {
+    const [handoff] = await rowsOf(app, `SELECT id FROM handoffs WHERE session_id = '${session}'`);
+    const rows = await app.app.get(HandoffEventRepository).after(String(handoff.id), 0n, 1000);
+    return rows.map((row) => `${row.type}:${label(row.data)}`);
+  };
   const postedFor = (session: string) =>
     posted
       .filter((event) => event.session_id === session)
@@ -211,6 +210,6 @@ function label(data: Record<string, unknown>): string {
   return typeof value === 'string' ? value : '';
 }
 
-function rowsOf(app: TestApp, sql: string): Promise<{ type: string; data: Record<string, unknown> }[]> {
+function rowsOf(app: TestApp, sql: string): Promise<Record<string, unknown>[]> {
   return withClient(app.databaseUrl, async (client) => (await client.query(sql)).rows);
 }

@@ -1,4 +1,5 @@
 import { startTestApp, TestApp } from './support/app.js';
+import { CustomerData } from '../src/handoff/customer-data.js';
 import { withClient } from './support/database.js';
 import {
   connect,
@@ -26,6 +27,7 @@ const DOCUMENT_KEYS = [
   'dynamics',
   'created_at',
   'delivered_at',
+  'content_purged_at',
 ].sort();
 
 describe('Handoffs: the API, and cases as Dynamics receives them', () => {
@@ -344,7 +346,15 @@ describe('Handoffs: the API, and cases as Dynamics receives them', () => {
       handoffBody('row-1', { customer: { name: 'A B', email: 'a@b.example', phone: null } }),
     );
     const row = await handoffRow(t, 'row-1');
-    expect(row!.request.customer).toEqual({ name: 'A B', email: 'a@b.example' });
+    // Sealed to the org and session, never in plain text; it opens to the body as validated.
+    expect(row!.request).toBeNull();
+    expect(row!.content.toString('latin1')).not.toContain('a@b.example');
+    const opened = t.app.get(CustomerData).openRequest('acme', 'row-1', {
+      ciphertext: row!.content,
+      keyId: row!.content_key_id,
+    });
+    expect(opened.customer).toEqual({ name: 'A B', email: 'a@b.example' });
+    expect(row!.customer_email_hash).toMatch(/^[\w-]{43}$/);
     expect(row!.incident_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(row!.note_id).toMatch(/^[0-9a-f-]{36}$/);
     // Its delivery job was queued with it (found by its data: the row's job_id is cleared as soon

@@ -5,6 +5,7 @@ import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { AuditChainHead, AuditEvent } from '../src/audit/audit-event.entity.js';
 import { VerificationRateLimit } from '../src/integration/verification-rate-limit.entity.js';
 import { HandoffEvent } from '../src/handoff/handoff-event.entity.js';
+import { HandoffCustomerMessage } from '../src/handoff/handoff-customer-message.entity.js';
 import { Handoff } from '../src/handoff/handoff.entity.js';
 import { HandoffRateLimit } from '../src/handoff/handoff-rate-limit.entity.js';
 import { ConsoleSignInCode } from '../src/access/console-sign-in-code.entity.js';
@@ -31,6 +32,7 @@ const ENTITIES = [
   NotificationSettings,
   Alert,
   AlertDelivery,
+  HandoffCustomerMessage,
 ];
 
 async function tables(url: string): Promise<string[]> {

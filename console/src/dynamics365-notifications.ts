@@ -67,7 +67,7 @@ export class Dynamics365Notifications extends ApiElement {
       this.settings = (await this.api.json<Settings>('GET', '/api/v1/notifications')).body;
       this.alerts = (await this.api.json<{ items: Alert[] }>('GET', '/api/v1/alerts')).body.items;
     } catch (error) {
-      this.error = failureText(error as Error);
+      this.error = failureText(error);
     }
   }
 
@@ -181,14 +181,14 @@ export class Dynamics365Notifications extends ApiElement {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
-    const emails = String(data.get('emails') ?? '')
+    const emails = field(data, 'emails')
       .split(/[,\s]+/)
       .map((e) => e.trim())
       .filter(Boolean);
     const checked = data.getAll('events').map(String);
     const body = {
       ...(this.settings?.email_available ? { emails } : {}),
-      webhook_url: String(data.get('webhook_url') ?? '').trim() || null,
+      webhook_url: field(data, 'webhook_url').trim() || null,
       events: checked.length === CONDITIONS.length ? null : checked,
     };
     this.busy = true;
@@ -203,7 +203,7 @@ export class Dynamics365Notifications extends ApiElement {
       this.error =
         error instanceof ApiError && error.details.length
           ? error.details.map((d) => d.message).join('; ')
-          : failureText(error as Error);
+          : failureText(error);
     } finally {
       this.busy = false;
     }
@@ -221,11 +221,17 @@ export class Dynamics365Notifications extends ApiElement {
         .map((c) => `${c.channel}: ${c.state}${c.error ? ` (${c.error})` : ''}`)
         .join(', ')}.`;
     } catch (error) {
-      this.error = failureText(error as Error);
+      this.error = failureText(error);
     } finally {
       this.busy = false;
     }
   };
+}
+
+/** A text field of the form ('' when absent). */
+function field(data: FormData, name: string): string {
+  const value = data.get(name);
+  return typeof value === 'string' ? value : '';
 }
 
 customElements.define('dynamics365-notifications', Dynamics365Notifications);

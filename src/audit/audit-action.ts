@@ -6,6 +6,7 @@ export const AUDIT_ACTIONS = [
   'integration.status_changed',
   'integration.readiness_changed',
   'notifications.changed',
+  'customer_data.erased',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

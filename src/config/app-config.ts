@@ -70,6 +70,7 @@ const KEYS = {
   HANDOFF_CONCURRENCY: key(integer(0, 50), 8),
   HANDOFF_MAX_ATTEMPTS: key(integer(1, 100), 10),
   HANDOFF_MAX_AGE: key(duration(60_000, 30 * 86_400_000), 86_400_000),
+  HANDOFF_RETENTION: key(duration(1_000, 3650 * 86_400_000), 30 * 86_400_000),
   HANDOFF_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
   HANDOFF_ATTEMPT_TIMEOUT: key(duration(5_000, 3_600_000), 300_000),
   // pg-boss takes a job's heartbeat interval in whole seconds, at least 10.
@@ -166,6 +167,8 @@ export class AppConfig {
   handoffEventsSecret?: string;
   /** Comment lines on open event streams, so proxies keep them. */
   handoffEventsHeartbeatMs!: number;
+  /** What the customer wrote is purged this long after a handoff ended (DESIGN §13). */
+  handoffRetentionMs!: number;
   /** An open conversation's webhook silent this long: its messages are read back (DESIGN §9.4). */
   messagingCatchupAfterMs!: number;
   /** Alert e-mail (DESIGN §12): the SMTP server and the sender; without them e-mail channels are refused. */
@@ -270,6 +273,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     handoffEventsSecret: values.HANDOFF_EVENTS_SECRET,
     handoffEventsHeartbeatMs: values.HANDOFF_EVENTS_HEARTBEAT,
     messagingCatchupAfterMs: values.MESSAGING_CATCHUP_AFTER,
+    handoffRetentionMs: values.HANDOFF_RETENTION,
     smtpUrl: values.SMTP_URL,
     smtpFrom: values.SMTP_FROM,
     alertsWebhookUrl: values.ALERTS_WEBHOOK_URL,

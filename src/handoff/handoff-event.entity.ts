@@ -35,8 +35,16 @@ export class HandoffEvent {
   @Column({ name: 'message_id', type: 'text', nullable: true })
   messageId!: string | null;
 
+  /** Empty for events stored sealed (all since customer data is encrypted at rest). */
   @Column({ name: 'data', type: 'jsonb' })
   data!: Record<string, unknown>;
+
+  /** The event's data, sealed to the org and handoff (CustomerData); null once purged. */
+  @Column({ name: 'data_sealed', type: 'bytea', nullable: true })
+  dataSealed!: Buffer | null;
+
+  @Column({ name: 'data_key_id', type: 'text', nullable: true })
+  dataKeyId!: string | null;
 
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt!: Date;

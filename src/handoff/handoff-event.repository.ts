@@ -6,6 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { poolOf } from '../database/pool.js';
+import { CustomerData } from './customer-data.js';
 
 const CHANNEL = 'handoff_events';
 
@@ -39,12 +40,40 @@ export interface ActivityIdentity {
   saidAt: Date | null;
 }
 
-const SELECT = `SELECT e.id::text AS id, e.type, e.data, e.occurred_at, h.session_id, h.conversation_id
+const SELECT = `SELECT e.id::text AS id, e.type, e.data, e.data_sealed, e.data_key_id, e.org_id, e.handoff_id,
+                       e.occurred_at, h.session_id, h.conversation_id
                   FROM handoff_events e JOIN handoffs h ON h.id = e.handoff_id`;
+
+/** The field an event's data is sealed to. */
+const DATA_FIELD = 'handoff_events.data';
+
+interface StoredRow extends ConversationEventRow {
+  data_sealed: Buffer | null;
+  data_key_id: string | null;
+  org_id: string;
+  handoff_id: string;
+}
 
 @Injectable()
 export class HandoffEventRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly customerData: CustomerData,
+  ) {}
+
+  /** Rows as read: the data opened (sealed since customer data is encrypted at rest; purged: empty). */
+  private opened(rows: StoredRow[]): ConversationEventRow[] {
+    return rows.map(({ data_sealed, data_key_id, org_id, handoff_id, ...row }) => ({
+      ...row,
+      data:
+        data_sealed && data_key_id
+          ? this.customerData.open<Record<string, unknown>>(org_id, handoff_id, DATA_FIELD, {
+              ciphertext: data_sealed,
+              keyId: data_key_id,
+            })
+          : row.data,
+    }));
+  }
 
   /**
    * Stores an event in the caller's transaction, once, and announces it when that commits; null
@@ -66,6 +95,8 @@ export class HandoffEventRepository {
     data: Record<string, unknown>,
     identity: ActivityIdentity,
   ): Promise<string | null> {
+    // What the representative said is sealed to the org and handoff, never stored in plain text.
+    const sealed = this.customerData.seal(handoff.orgId, handoff.id, DATA_FIELD, data);
     await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 9413))', [handoff.id]);
     const rows = await manager.query<{ id: string }[]>(
       `WITH known AS (
@@ -85,8 +116,9 @@ export class HandoffEventRepository {
            FROM candidate WHERE e.id = candidate.id RETURNING e.id
        ), inserted AS (
          INSERT INTO handoff_events
-                (handoff_id, org_id, type, activity_id, message_id, content_key, said_at, data, occurred_at)
-         SELECT $1, $2, $3, $4, $5, $6, $10, $8, coalesce($7::timestamptz, now())
+                (handoff_id, org_id, type, activity_id, message_id, content_key, said_at, data, data_sealed,
+                 data_key_id, occurred_at)
+         SELECT $1, $2, $3, $4, $5, $6, $10, '{}', $8, $11, coalesce($7::timestamptz, now())
           WHERE NOT EXISTS (SELECT 1 FROM known) AND NOT EXISTS (SELECT 1 FROM candidate)
          ON CONFLICT DO NOTHING RETURNING id
        )
@@ -99,9 +131,10 @@ export class HandoffEventRepository {
         identity.messageId,
         identity.contentKey,
         identity.at?.toISOString() ?? null,
-        JSON.stringify(data),
+        sealed.ciphertext,
         CHANNEL,
         identity.saidAt?.toISOString() ?? null,
+        sealed.keyId,
       ],
     );
     return rows[0]?.id ?? null;
@@ -116,15 +149,17 @@ export class HandoffEventRepository {
   }
 
   async findById(id: string): Promise<ConversationEventRow | undefined> {
-    const rows = await this.dataSource.query<ConversationEventRow[]>(`${SELECT} WHERE e.id = $1`, [id]);
-    return rows[0];
+    const rows = await this.dataSource.query<StoredRow[]>(`${SELECT} WHERE e.id = $1`, [id]);
+    return this.opened(rows)[0];
   }
 
   /** The handoff's events after `after`, oldest first, at most `limit`. */
-  after(handoffId: string, after: bigint, limit: number): Promise<ConversationEventRow[]> {
-    return this.dataSource.query<ConversationEventRow[]>(
-      `${SELECT} WHERE e.handoff_id = $1 AND e.id > $2 ORDER BY e.id LIMIT ${Number(limit)}`,
-      [handoffId, after.toString()],
+  async after(handoffId: string, after: bigint, limit: number): Promise<ConversationEventRow[]> {
+    return this.opened(
+      await this.dataSource.query<StoredRow[]>(
+        `${SELECT} WHERE e.handoff_id = $1 AND e.id > $2 ORDER BY e.id LIMIT ${Number(limit)}`,
+        [handoffId, after.toString()],
+      ),
     );
   }
 

@@ -38,7 +38,8 @@ interface EventPostJob {
 export interface MessageJob {
   handoff_id: string;
   message_id: string;
-  text: string;
+  /** Only in jobs queued by versions before customer data was sealed: the text now waits in its own table. */
+  text?: string;
 }
 interface JobData {
   [DELIVERY_QUEUE]: DeliveryJob;

@@ -48,11 +48,35 @@ export class Handoff {
   @Column({ name: 'last_error', type: 'jsonb', nullable: true })
   lastError!: HandoffError | null;
 
-  /** What was submitted, as validated. */
-  @Column({ name: 'request', type: 'jsonb' })
-  request!: HandoffRequest;
+  /**
+   * What older versions stored in plain text; the service seals it into `content` when it starts
+   * and empties this (never written any more).
+   */
+  @Column({ name: 'request', type: 'jsonb', nullable: true })
+  legacyRequest!: HandoffRequest | null;
 
-  /** SHA-256 of the canonical request: the same session submitted again must match it. */
+  /** What was submitted, as validated, sealed to the org and session (CustomerData); null once purged. */
+  @Column({ name: 'content', type: 'bytea', nullable: true })
+  content!: Buffer | null;
+
+  @Column({ name: 'content_key_id', type: 'text', nullable: true })
+  contentKeyId!: string | null;
+
+  /** When the content was purged (retention or erasure); ids, states and Dynamics ids stay. */
+  @Column({ name: 'content_purged_at', type: 'timestamptz', nullable: true })
+  contentPurgedAt!: Date | null;
+
+  /** Keyed hashes of the customer's e-mail and phone: what an erasure request finds them by. */
+  @Column({ name: 'customer_email_hash', type: 'text', nullable: true })
+  customerEmailHash!: string | null;
+
+  @Column({ name: 'customer_phone_hash', type: 'text', nullable: true })
+  customerPhoneHash!: string | null;
+
+  /** The content, opened for this process only (HandoffContent.open): never a column. */
+  request?: HandoffRequest;
+
+  /** Keyed hash (HMAC) of the canonical request: the same session submitted again must match it. */
   @Column({ name: 'request_hash', type: 'text' })
   requestHash!: string;
 

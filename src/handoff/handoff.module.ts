@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AlertsModule } from '../alerts/alerts.module.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { CustomerDataController } from './api/customer-data.controller.js';
+import { CustomerDataService } from './api/customer-data.service.js';
+import { CustomerDataRepository } from './customer-data.repository.js';
 import { AuthModule } from '../microsoft/auth/auth.module.js';
 import { DynamicsClientModule } from '../microsoft/dynamics-client/dynamics-client.module.js';
 import { MessagingClientModule } from '../microsoft/messaging-client/messaging-client.module.js';
@@ -12,6 +16,9 @@ import { CustomerMessages } from './api/customer-messages.js';
 import { ConversationEventPoster } from './conversation/event-poster.js';
 import { HandoffController } from './api/handoff.controller.js';
 import { HandoffEvent } from './handoff-event.entity.js';
+import { HandoffCustomerMessage } from './handoff-customer-message.entity.js';
+import { HandoffCustomerMessageRepository } from './handoff-customer-message.repository.js';
+import { CustomerData } from './customer-data.js';
 import { ConversationEvents } from './conversation/conversation-events.js';
 import { ConversationEventStreams } from './conversation/event-streams.js';
 import { MessagingWebhookController } from './conversation/messaging-webhook.controller.js';
@@ -31,17 +38,22 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
 /** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Handoff, HandoffEvent, HandoffRateLimit]),
+    TypeOrmModule.forFeature([Handoff, HandoffEvent, HandoffRateLimit, HandoffCustomerMessage]),
     SettingsModule,
     AuthModule,
     DynamicsClientModule,
     MessagingClientModule,
     AlertsModule,
+    AuditModule,
   ],
-  controllers: [HandoffController, MessagingWebhookController],
+  controllers: [HandoffController, MessagingWebhookController, CustomerDataController],
   providers: [
     HandoffRepository,
     HandoffEventRepository,
+    HandoffCustomerMessageRepository,
+    CustomerData,
+    CustomerDataRepository,
+    CustomerDataService,
     ConversationReadRepository,
     HandoffRateLimitRepository,
     HandoffQueue,

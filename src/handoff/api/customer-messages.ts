@@ -13,6 +13,12 @@ import { StoredCredentials } from '../../settings/stored-credentials.js';
 import { HandoffQueue, MESSAGE_QUEUE, MessageJob } from '../handoff-queue.js';
 import { HandoffTokens } from '../delivery/handoff-tokens.js';
 import { HandoffRepository } from '../handoff.repository.js';
+import { CustomerData } from '../customer-data.js';
+import { HandoffCustomerMessage } from '../handoff-customer-message.entity.js';
+import { HandoffCustomerMessageRepository } from '../handoff-customer-message.repository.js';
+
+/** The field a customer message's text is sealed to. */
+const MESSAGE_FIELD = 'handoff_customer_messages.content';
 import { OWN_SENDER_IDS } from '../handoff.types.js';
 
 const CONCURRENCY = 4;
@@ -29,6 +35,8 @@ export class CustomerMessages implements OnModuleInit {
     private readonly stored: StoredCredentials,
     private readonly tokens: HandoffTokens,
     private readonly messaging: MessagingClient,
+    private readonly messages: HandoffCustomerMessageRepository,
+    private readonly customerData: CustomerData,
   ) {}
 
   onModuleInit(): void {
@@ -62,9 +70,21 @@ export class CustomerMessages implements OnModuleInit {
       );
     }
     const messageId = randomUUID();
-    await this.handoffs.transaction((manager) =>
-      this.queue.send(manager, MESSAGE_QUEUE, { handoff_id: handoff.id, message_id: messageId, text }),
-    );
+    // The text waits sealed in its own table; the job carries its id, never the text.
+    const sealed = this.customerData.seal(handoff.orgId, handoff.id, MESSAGE_FIELD, text);
+    await this.handoffs.transaction(async (manager) => {
+      await this.messages.insert(
+        manager,
+        Object.assign(new HandoffCustomerMessage(), {
+          id: messageId,
+          handoffId: handoff.id,
+          orgId: handoff.orgId,
+          content: sealed.ciphertext,
+          keyId: sealed.keyId,
+        }),
+      );
+      await this.queue.send(manager, MESSAGE_QUEUE, { handoff_id: handoff.id, message_id: messageId });
+    });
     this.queue.wake(MESSAGE_QUEUE);
     this.logger.log(
       { session_id: sessionId, org_id: principal.org_id, message_id: messageId },
@@ -78,10 +98,29 @@ export class CustomerMessages implements OnModuleInit {
     const handoff = await this.handoffs.findById(job.handoff_id);
     const settings = handoff ? await this.settings.findByOrg(handoff.orgId) : null;
     const log = { session_id: handoff?.sessionId, org_id: handoff?.orgId, message_id: job.message_id };
-    if (!handoff?.conversationId || !settings?.messagingEndpoint || handoff.conversationState === 'closed') {
-      this.logger.warn(log, 'Customer message dropped: the conversation or the messaging connection is gone');
+    const stored = job.text === undefined ? await this.messages.find(job.message_id) : null;
+    const text =
+      job.text ??
+      (stored
+        ? this.customerData.open<string>(stored.orgId, stored.handoffId, MESSAGE_FIELD, {
+            ciphertext: stored.content,
+            keyId: stored.keyId,
+          })
+        : undefined);
+    if (
+      text === undefined ||
+      !handoff?.conversationId ||
+      !settings?.messagingEndpoint ||
+      handoff.conversationState === 'closed'
+    ) {
+      this.logger.warn(
+        log,
+        'Customer message dropped: the conversation, the message or the messaging connection is gone',
+      );
+      if (stored) await this.messages.delete(stored.id);
       return;
     }
+    const customerName = this.customerData.requestOf(handoff).customer?.name;
     const credentials = this.stored.of(settings);
     const scope = credentials.messagingScope!;
     const send = async (accessToken: string) =>
@@ -97,13 +136,14 @@ export class CustomerMessages implements OnModuleInit {
           type: 'message',
           id: job.message_id,
           channelId: settings.messagingChannelId,
-          from: { id: OWN_SENDER_IDS.customer, name: handoff.request.customer?.name ?? 'Customer' },
+          from: { id: OWN_SENDER_IDS.customer, name: customerName ?? 'Customer' },
           conversation: { id: handoff.conversationId },
-          text: job.text,
+          text,
         },
       );
     try {
       await this.tokens.withToken(handoff.orgId, settings.version, credentials, scope, send);
+      if (stored) await this.messages.delete(stored.id);
       this.logger.log(log, 'Customer message relayed');
     } catch (error) {
       if (error instanceof UpstreamFailure && error.outcome === 'rejected') {
@@ -117,6 +157,7 @@ export class CustomerMessages implements OnModuleInit {
           },
           'Customer message refused by Microsoft',
         );
+        if (stored) await this.messages.delete(stored.id);
         return;
       }
       throw error;

@@ -229,6 +229,14 @@ export class HandoffDocumentDto {
   @ApiProperty({ type: HandoffDynamicsDto }) dynamics!: HandoffDynamicsDto;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) delivered_at!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description:
+      'When what the customer wrote was purged (HANDOFF_RETENTION after the handoff ended, or an erasure); ids, states and Dynamics ids stay',
+  })
+  content_purged_at!: string | null;
 }
 
 export class HandoffPageDto {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../access/principal.js';
@@ -16,6 +16,7 @@ import { TRANSITIONS } from '../handoff-states.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { HandoffFilters, HandoffRepository } from '../handoff.repository.js';
 import { CHAT_CHANNELS, HandoffRequest } from '../handoff.types.js';
+import { CustomerData } from '../customer-data.js';
 
 const DEFAULT_LIMIT = 50;
 
@@ -33,6 +34,7 @@ export class HandoffService implements OnModuleInit {
     private readonly tokens: HandoffTokens,
     private readonly metrics: HandoffMetrics,
     private readonly hooks: ConnectionHooks,
+    private readonly customerData: CustomerData,
   ) {}
 
   onModuleInit(): void {
@@ -56,9 +58,10 @@ export class HandoffService implements OnModuleInit {
   ): Promise<{ created: boolean; document: HandoffDocumentDto }> {
     const orgId = principal.org_id;
     const request = canonicalRequest(dto);
-    const requestHash = hashOf(request);
+    // Keyed (HMAC), never a plain digest of what the customer wrote; every hash key matches.
+    const requestHashes = this.customerData.hashesOf('request', stableJson(request));
     const existing = await this.handoffs.findBySession(orgId, request.session_id);
-    if (existing) return { created: false, document: sameOrConflict(existing, requestHash) };
+    if (existing) return { created: false, document: sameOrConflict(existing, requestHashes) };
     // Each new handoff creates records in the customer's Dynamics: at most so many a minute per org.
     const counted = await this.rateLimits.count(orgId);
     if (counted.accepted > this.config.handoffRateLimitPerMinute) {
@@ -92,8 +95,10 @@ export class HandoffService implements OnModuleInit {
       nextAttemptAt: null,
       jobId: null,
       lastError: held ? connectionInvalidError(settings) : null,
-      request,
-      requestHash,
+      legacyRequest: null,
+      ...this.sealed(orgId, request),
+      contentPurgedAt: null,
+      requestHash: requestHashes[0],
       incidentId: randomUUID(),
       noteId: randomUUID(),
       contactId: null,
@@ -114,7 +119,7 @@ export class HandoffService implements OnModuleInit {
     });
     if (!inserted) {
       const winner = await this.handoffs.findBySession(orgId, request.session_id);
-      return { created: false, document: sameOrConflict(winner!, requestHash) };
+      return { created: false, document: sameOrConflict(winner!, requestHashes) };
     }
     this.queue.wake();
     this.metrics.refreshSoon();
@@ -150,6 +155,12 @@ export class HandoffService implements OnModuleInit {
     if (current.state !== 'failed') {
       throw new AppError('conflict', `Only a failed handoff can be retried; this one is ${current.state}.`);
     }
+    if (current.contentPurgedAt) {
+      throw new AppError(
+        'conflict',
+        'What the customer wrote was purged (retention or erasure): this handoff cannot be delivered again. Submit a new one.',
+      );
+    }
     if (!(await this.settings.findByOrg(orgId))) {
       throw new AppError(
         'not_connected',
@@ -183,6 +194,23 @@ export class HandoffService implements OnModuleInit {
     return resumed;
   }
 
+  /** The request sealed, and the keyed hashes an erasure finds the customer by. */
+  private sealed(orgId: string, request: HandoffRequest) {
+    const sealed = this.customerData.sealRequest(orgId, request.session_id, request);
+    const email = request.customer?.email;
+    const phone = request.customer?.phone;
+    return {
+      content: sealed.ciphertext,
+      contentKeyId: sealed.keyId,
+      customerEmailHash: email
+        ? this.customerData.hash('email', CustomerData.normalise('email', email))
+        : null,
+      customerPhoneHash: phone
+        ? this.customerData.hash('phone', CustomerData.normalise('phone', phone))
+        : null,
+    };
+  }
+
   private async require(orgId: string, sessionId: string): Promise<Handoff> {
     const row = await this.handoffs.findBySession(orgId, sessionId);
     if (!row) throw new AppError('not_found', `No handoff with session_id ${sessionId}.`);
@@ -190,8 +218,8 @@ export class HandoffService implements OnModuleInit {
   }
 }
 
-function sameOrConflict(existing: Handoff, requestHash: string): HandoffDocumentDto {
-  if (existing.requestHash !== requestHash) {
+function sameOrConflict(existing: Handoff, requestHashes: string[]): HandoffDocumentDto {
+  if (!requestHashes.includes(existing.requestHash)) {
     throw new AppError(
       'conflict',
       `session_id ${existing.sessionId} was already handed off with a different body; a session is handed off once.`,
@@ -222,12 +250,8 @@ function stripEmpty<T extends Record<string, unknown>>(value: T): Partial<T> {
   ) as Partial<T>;
 }
 
-function hashOf(request: HandoffRequest): string {
-  return createHash('sha256').update(stableJson(request)).digest('hex');
-}
-
 /** JSON with object keys sorted, so key order in the body does not matter. */
-function stableJson(value: unknown): string {
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -259,6 +283,7 @@ function toDocument(row: Handoff): HandoffDocumentDto {
     },
     created_at: row.createdAt.toISOString(),
     delivered_at: row.deliveredAt?.toISOString() ?? null,
+    content_purged_at: row.contentPurgedAt?.toISOString() ?? null,
   };
 }
 

@@ -1,6 +1,5 @@
 // A Bot Framework activity from the messaging webhook as the service's event document: its type
 // and its data, cleaned (no non-http(s) attachment URLs, bounded names). Pure, tested as a table.
-import { createHash } from 'node:crypto';
 import { AppError } from '../../common/errors.js';
 import type { ConversationEventDocument } from './conversation-events.js';
 
@@ -30,7 +29,11 @@ const ENDING: readonly string[] = ENDING_EVENTS;
  * same is the sender, the type, the event name, the text and the attachments. Null for typing:
  * a repeated typing indicator is harmless, and two within minutes are common.
  */
-export function contentKey(activity: Record<string, unknown>): string | null {
+export function contentKey(
+  activity: Record<string, unknown>,
+  /** A keyed hash (CustomerData.hash): never a plain digest of what was said. */
+  hash: (fingerprint: string) => string,
+): string | null {
   if (activity.type === 'typing') return null;
   const from =
     typeof activity.from === 'object' && activity.from !== null
@@ -51,7 +54,7 @@ export function contentKey(activity: Record<string, unknown>): string | null {
     attachments,
     activity.value ?? null,
   ]);
-  return `sha256:${createHash('sha256').update(fingerprint).digest('base64url')}`;
+  return `hmac:${hash(fingerprint)}`;
 }
 
 /** An activity's own timestamp (Bot Framework `timestamp`), when it carries a valid one. */

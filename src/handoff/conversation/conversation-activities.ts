@@ -13,6 +13,7 @@ import { ConversationReadRepository } from '../conversation-read.repository.js';
 import { ActivityIdentity, HandoffEventRepository } from '../handoff-event.repository.js';
 import { HandoffRepository } from '../handoff.repository.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
+import { CustomerData } from '../customer-data.js';
 import { AlertFacts } from '../../alerts/alert-facts.js';
 import { WebhookRejection, WebhookTokenRefused, WebhookTokenVerifier } from './webhook-token.js';
 
@@ -20,6 +21,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ConversationActivities {
+  private readonly activityHash = (fingerprint: string) => this.customerData.hash('activity', fingerprint);
   private readonly logger = new Logger(ConversationActivities.name);
 
   constructor(
@@ -31,6 +33,7 @@ export class ConversationActivities {
     private readonly tokens: WebhookTokenVerifier,
     private readonly poster: ConversationEventPoster,
     private readonly metrics: HandoffMetrics,
+    private readonly customerData: CustomerData,
     private readonly alerts: AlertFacts,
   ) {}
 
@@ -81,7 +84,7 @@ export class ConversationActivities {
       {
         activityId: activityId(a),
         messageId: null,
-        contentKey: contentKey(a),
+        contentKey: contentKey(a, this.activityHash),
         at: null,
         saidAt: activityTime(a),
       },

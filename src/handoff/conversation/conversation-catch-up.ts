@@ -14,6 +14,7 @@ import { StoredCredentials } from '../../settings/stored-credentials.js';
 import { ConversationReadRepository, DueConversation } from '../conversation-read.repository.js';
 import { HandoffTokens } from '../delivery/handoff-tokens.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
+import { CustomerData } from '../customer-data.js';
 import { OWN_SENDER_IDS } from '../handoff.types.js';
 import { activityId, activityTime, contentKey, mapActivity } from './activity-mapping.js';
 import { ConversationActivities } from './conversation-activities.js';
@@ -31,6 +32,7 @@ const OVERLAP_MS = 10 * 60_000;
 
 @Injectable()
 export class ConversationCatchUp implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly activityHash = (fingerprint: string) => this.customerData.hash('activity', fingerprint);
   private readonly logger = new Logger(ConversationCatchUp.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -45,6 +47,7 @@ export class ConversationCatchUp implements OnApplicationBootstrap, OnModuleDest
     private readonly messaging: MessagingClient,
     private readonly activities: ConversationActivities,
     private readonly metrics: HandoffMetrics,
+    private readonly customerData: CustomerData,
   ) {}
 
   /** How often an instance looks for due conversations. */
@@ -169,7 +172,7 @@ export class ConversationCatchUp implements OnApplicationBootstrap, OnModuleDest
         activityId: activityId(message) ?? null,
         messageId:
           typeof message.messageId === 'string' && message.messageId !== '' ? message.messageId : null,
-        contentKey: contentKey(message),
+        contentKey: contentKey(message, this.activityHash),
         at,
         saidAt: null,
       },

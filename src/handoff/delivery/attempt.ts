@@ -53,7 +53,7 @@ export class Attempt {
       this.progress({ contactId: contact.id, contactCreated: contact.created });
     }
     if (!row.ticketNumber) {
-      const body = incidentBody(row.request, row.contactId!, this.settings);
+      const body = incidentBody(row.request!, row.contactId!, this.settings);
       const created = await this.call('incident_create', (call) =>
         dataverse.createOnce(call, 'incidents', row.incidentId, body, ['incidentid', 'ticketnumber']),
       );
@@ -67,7 +67,7 @@ export class Attempt {
       }
       this.progress({ ticketNumber: typeof ticketNumber === 'string' ? ticketNumber : '' });
     }
-    const notes = transcriptNotes(row.request);
+    const notes = transcriptNotes(row.request!);
     for (const [index, note] of notes.entries()) {
       await this.call('note_create', (call) =>
         dataverse.createOnce(call, 'annotations', notePartId(row.noteId, index + 1), {
@@ -96,7 +96,7 @@ export class Attempt {
    */
   private async resolveContact(): Promise<{ id: string; created: boolean }> {
     const { dataverse } = this.tools;
-    const customer = this.row.request.customer ?? {};
+    const customer = this.row.request!.customer ?? {};
     const email = customer.email?.trim();
     const phone = customer.phone?.trim();
     const marker = contactMarker(this.row.sessionId);
@@ -127,7 +127,7 @@ export class Attempt {
     }
     const id = contactIdFor(this.row.orgId, { email, phone });
     const result = await this.call('contact_create', (call) =>
-      dataverse.createOnce(call, 'contacts', id, contactBody(this.row.request)),
+      dataverse.createOnce(call, 'contacts', id, contactBody(this.row.request!)),
     );
     if (result.created) return { id, created: true };
     const existing = await this.call('contact_lookup', (call) =>
@@ -148,7 +148,7 @@ export class Attempt {
   async conversationRoute(): Promise<void> {
     const { messaging } = this.tools;
     const row = this.row;
-    const plan = conversationPlan(row.request);
+    const plan = conversationPlan(row.request!);
     if (!row.conversationId) {
       const { conversationId } = await this.messagingCall('conversation_create', (call) =>
         messaging.createConversation(call, plan.create),

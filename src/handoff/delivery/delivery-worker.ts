@@ -13,6 +13,7 @@ import { connectionInvalidError, expiredError, handoffError } from '../handoff-e
 import { DELIVERY_QUEUE, HandoffQueue } from '../handoff-queue.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
 import { AlertFacts } from '../../alerts/alert-facts.js';
+import { CustomerData } from '../customer-data.js';
 import { DeliveryProgress, HandoffRepository } from '../handoff.repository.js';
 import type { Handoff } from '../handoff.entity.js';
 import { Attempt } from './attempt.js';
@@ -34,6 +35,7 @@ export class DeliveryWorker implements OnModuleInit {
     private readonly messaging: MessagingClient,
     private readonly metrics: HandoffMetrics,
     private readonly alerts: AlertFacts,
+    private readonly customerData: CustomerData,
   ) {}
 
   /** Registered before the application starts: the queue's pump starts once it is up. */
@@ -72,6 +74,9 @@ export class DeliveryWorker implements OnModuleInit {
         error: handoffError('token_exchange', error.message),
       };
     }
+    // Purged (an erasure) before it was delivered: nothing is left to deliver.
+    if (row.contentPurgedAt) return { kind: 'cancelled' };
+    this.customerData.requestOf(row);
     const tools = {
       dataverse: this.dataverse,
       messaging: this.messaging,

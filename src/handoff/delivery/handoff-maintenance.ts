@@ -8,6 +8,7 @@ import { HandoffRepository } from '../handoff.repository.js';
 import { HandoffRateLimitRepository } from '../handoff-rate-limit.repository.js';
 import { HandoffService } from '../api/handoff.service.js';
 import { AlertFacts } from '../../alerts/alert-facts.js';
+import { CustomerDataService } from '../api/customer-data.service.js';
 
 /** Handoffs held longer than this are announced (DESIGN §12). */
 const HELD_ALERT_MS = 15 * 60_000;
@@ -33,6 +34,7 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
     private readonly metrics: HandoffMetrics,
     private readonly rateLimits: HandoffRateLimitRepository,
     private readonly alerts: AlertFacts,
+    private readonly customerData: CustomerDataService,
   ) {}
 
   get intervalMs(): number {
@@ -57,6 +59,8 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
 
   async runOnce(): Promise<void> {
     await this.rateLimits.forgetEnded();
+    // What customers wrote, kept only HANDOFF_RETENTION after their handoff ended.
+    await this.customerData.purgeExpired();
     const expired = await this.handoffs.expireOld(
       this.config.handoffMaxAgeMs,
       expiredError(this.config.handoffMaxAgeMs),
