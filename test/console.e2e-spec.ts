@@ -345,6 +345,8 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await waitForState(t, admin, 'console-failed', ['failed']);
     await submit(t, await t.token({ org: 'acme', roles: ['handoff'] }), handoffBody('console-ok'));
     await waitForState(t, admin, 'console-ok', ['delivered']);
+    // The customer of one asks to be forgotten: the console shows that handoff as purged.
+    await call(t, 'POST', '/api/v1/customer-data/erase', admin, { session_id: 'console-ok' });
 
     const { page, errors } = await openConsole();
     await page.getByRole('button', { name: 'Audit log' }).click();
@@ -373,6 +375,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(await failedRow.textContent()).toMatch(/failed[\s\S]*incident_create[\s\S]*0x80060891/);
     const okRow = handoffs.getByRole('row', { name: /console-ok/ });
     expect(await okRow.textContent()).toMatch(/Case\s*CAS-\d{5}/);
+    expect(await okRow.textContent()).toContain('content purged');
     await shot(page, 'handoffs');
     await failedRow.getByRole('button', { name: 'Retry handoff console-failed' }).click();
     await handoffs.getByText('Handoff console-failed queued again.').waitFor();

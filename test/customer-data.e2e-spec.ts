@@ -6,7 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { representativeActivity } from '../sandbox/messaging-webhook.js';
 import { CustomerDataRepository } from '../src/handoff/customer-data.repository.js';
 import { CustomerDataService } from '../src/handoff/api/customer-data.service.js';
-import { startTestApp, TestApp } from './support/app.js';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/app-config.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { CustomerData } from '../src/handoff/customer-data.js';
+import { rotateCustomerData } from '../src/handoff/customer-data-rotation.js';
+import { SecretCipher } from '../src/settings/secret-cipher.js';
+import { startTestApp, testEnv, TestApp } from './support/app.js';
 import { withClient } from './support/database.js';
 import { eventually } from './support/eventually.js';
 import {
@@ -34,6 +40,8 @@ const SECRETS = [
   'tangerine-bicycle',
   'Classified-As-Grumpy',
 ];
+
+const K1 = `k1:${randomBytes(32).toString('base64')}`;
 
 /** Every row of every table of the service's schema and of the queue's, as text. */
 async function dumpDatabase(t: TestApp): Promise<string> {
@@ -73,7 +81,7 @@ describe('Customer data: encrypted at rest, kept only as long as needed, erasabl
       ...ms.env,
       ...HANDOFF_TEST_ENV,
       DYNAMICS_ALLOWED_ORIGINS: `${ms.environment.origin},${ms.environment.messaging!.origin}`,
-      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      ENCRYPTION_KEYS: K1,
       AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
     };
     a = await startTestApp({ env });
@@ -217,5 +225,42 @@ describe('Customer data: encrypted at rest, kept only as long as needed, erasabl
     const again = await submit(a, await token(), body);
     expect(again.status).toBe(200);
     expect(await a.app.get(CustomerDataService).sealLegacy()).toEqual({ handoffs: 0, events: 0 });
+  });
+
+  it('keys:rotate re-seals every piece of customer data under the new key (the last test: the apps keep k1 only)', async () => {
+    const k2 = `k2:${randomBytes(32).toString('base64')}`;
+    const both = loadConfig(testEnv({ DATABASE_URL: a.databaseUrl, ENCRYPTION_KEYS: `${k2},${K1}` }));
+    const dataSource = new DataSource(dataSourceOptions(a.databaseUrl, []));
+    await dataSource.initialize();
+    try {
+      const report = await rotateCustomerData(dataSource, new SecretCipher(both), 2);
+      expect(report.failed).toEqual([]);
+      expect(report.rotated.handoffs).toBeGreaterThan(0);
+      expect(report.remaining_on_old_keys).toEqual({ handoffs: {}, events: {}, messages: {} });
+      expect((await rotateCustomerData(dataSource, new SecretCipher(both), 2)).rotated).toEqual({
+        handoffs: 0,
+        events: 0,
+        messages: 0,
+      });
+    } finally {
+      await dataSource.destroy();
+    }
+    // The new key alone opens them.
+    const onlyNew = loadConfig(testEnv({ DATABASE_URL: a.databaseUrl, ENCRYPTION_KEYS: k2 }));
+    const [row] = await withClient(
+      a.databaseUrl,
+      async (client) =>
+        (
+          await client.query(
+            "SELECT org_id, content, content_key_id FROM handoffs WHERE session_id = 'cd-legacy'",
+          )
+        ).rows,
+    );
+    expect(row.content_key_id).toBe('k2');
+    const opened = new CustomerData(onlyNew, new SecretCipher(onlyNew)).openRequest(row.org_id, 'cd-legacy', {
+      ciphertext: row.content,
+      keyId: row.content_key_id,
+    });
+    expect(opened.summary).toBe('marmalade-overflow');
   });
 });

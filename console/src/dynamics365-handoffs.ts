@@ -28,6 +28,8 @@ interface Handoff {
   };
   created_at: string;
   delivered_at: string | null;
+  /** What the customer wrote was purged (retention or erasure): nothing of it is left here. */
+  content_purged_at: string | null;
 }
 
 const STATES = ['pending', 'delivering', 'delivered', 'held', 'failed', 'cancelled'];
@@ -138,6 +140,14 @@ export class Dynamics365Handoffs extends ApiElement {
         <span class="badge ${h.state}">${h.state}</span
         >${h.reason ? html`<br /><small>${h.reason}</small>` : nothing}
         ${h.attempts ? html`<br /><small>${h.attempts} attempt${h.attempts === 1 ? '' : 's'}</small>` : nothing}
+        ${
+          h.content_purged_at
+            ? html`<br /><span class="badge none" title="What the customer wrote was purged"
+                  >content purged</span
+                >
+                <small>${when(h.content_purged_at)}</small>`
+            : nothing
+        }
       </td>
       <td>
         ${d.ticket_number ? html`Case <strong>${d.ticket_number}</strong><br /><small>${d.incident_id}</small>` : nothing}
@@ -154,7 +164,7 @@ export class Dynamics365Handoffs extends ApiElement {
       </td>
       <td>
         ${
-          h.state === 'failed'
+          h.state === 'failed' && !h.content_purged_at
             ? html`<button
                 @click=${() => void this.retry(h.session_id)}
                 aria-label="Retry handoff ${h.session_id}"

@@ -8,10 +8,12 @@ import { rotateSecrets } from '../settings/key-rotation.js';
 import { SecretCipher } from '../settings/secret-cipher.js';
 import { IntegrationSettings } from '../settings/settings.entity.js';
 import { runCli } from './run-cli.js';
+import { rotateCustomerData } from '../handoff/customer-data-rotation.js';
 
 /**
- * `npm run keys:rotate [-- --batch-size 100]`: re-encrypts every stored client secret under the
- * first key of ENCRYPTION_KEYS and prints a JSON report. Exit 0 when no row is left on an old key.
+ * `npm run keys:rotate [-- --batch-size 100]`: re-encrypts every stored client secret, and every
+ * sealed piece of customer data (handoff bodies, events, waiting messages), under the first key of
+ * ENCRYPTION_KEYS and prints a JSON report. Exit 0 when no row is left on an old key.
  * In development without ENCRYPTION_KEYS it first generates a new key into DATA_DIR's
  * development keyring (the running service picks it up from there).
  */
@@ -37,9 +39,18 @@ runCli(async () => {
   );
   try {
     await dataSource.initialize();
-    const report = await rotateSecrets(dataSource, new SecretCipher(config), batchSize);
-    console.log(JSON.stringify(report, null, 2));
-    return Object.keys(report.remaining_on_old_keys).length === 0 ? 0 : 1;
+    const cipher = new SecretCipher(config);
+    const report = await rotateSecrets(dataSource, cipher, batchSize);
+    // What customers wrote is sealed with the same keyring: re-sealed too.
+    const customerData = await rotateCustomerData(dataSource, cipher, batchSize);
+    console.log(JSON.stringify({ ...report, customer_data: customerData }, null, 2));
+    const left =
+      Object.keys(report.remaining_on_old_keys).length +
+      Object.values(customerData.remaining_on_old_keys).reduce(
+        (n, byKey) => n + Object.keys(byKey).length,
+        0,
+      );
+    return left === 0 ? 0 : 1;
   } finally {
     await dataSource.destroy().catch(() => undefined);
     await database.close();

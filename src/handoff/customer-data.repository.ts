@@ -23,6 +23,33 @@ export interface ErasedHandoff {
 /** The handoff's content and its events' data and waiting messages: gone. */
 const PURGE_CONTENT = `content = NULL, content_key_id = NULL, request = NULL, content_purged_at = coalesce(content_purged_at, now())`;
 
+/** Where sealed customer data lives, and what each ciphertext is bound to (see CustomerData). */
+export const SEALED_COLUMNS = {
+  handoffs: {
+    table: 'handoffs',
+    content: 'content',
+    key: 'content_key_id',
+    scope: 'session_id',
+    field: 'handoffs.content',
+  },
+  events: {
+    table: 'handoff_events',
+    content: 'data_sealed',
+    key: 'data_key_id',
+    scope: 'handoff_id',
+    field: 'handoff_events.data',
+  },
+  messages: {
+    table: 'handoff_customer_messages',
+    content: 'content',
+    key: 'key_id',
+    scope: 'handoff_id',
+    field: 'handoff_customer_messages.content',
+  },
+} as const;
+
+export type SealedKind = keyof typeof SEALED_COLUMNS;
+
 @Injectable()
 export class CustomerDataRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -131,6 +158,45 @@ export class CustomerDataRepository {
         true,
       );
     return rows;
+  }
+
+  /** Up to `limit` sealed values of `kind` under another key than `keyId`, locked for re-sealing. */
+  sealedNotOnKey(
+    manager: EntityManager,
+    kind: SealedKind,
+    keyId: string,
+    limit: number,
+  ): Promise<{ id: string; org_id: string; scope: string; content: Buffer; key_id: string }[]> {
+    const c = SEALED_COLUMNS[kind];
+    return manager.query(
+      `SELECT id::text AS id, org_id, ${c.scope}::text AS scope, ${c.content} AS content, ${c.key} AS key_id
+         FROM ${c.table} WHERE ${c.content} IS NOT NULL AND ${c.key} <> $1 LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [keyId, limit],
+    );
+  }
+
+  async reseal(
+    manager: EntityManager,
+    kind: SealedKind,
+    id: string,
+    content: Buffer,
+    keyId: string,
+  ): Promise<void> {
+    const c = SEALED_COLUMNS[kind];
+    await manager.query(`UPDATE ${c.table} SET ${c.content} = $2, ${c.key} = $3 WHERE id = $1`, [
+      id,
+      content,
+      keyId,
+    ]);
+  }
+
+  /** Sealed values of `kind` by key id. */
+  async countSealedByKey(kind: SealedKind): Promise<Record<string, number>> {
+    const c = SEALED_COLUMNS[kind];
+    const rows = await this.dataSource.query<{ key_id: string; n: number }[]>(
+      `SELECT ${c.key} AS key_id, count(*)::int AS n FROM ${c.table} WHERE ${c.content} IS NOT NULL GROUP BY 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.key_id, r.n]));
   }
 
   private async purge(manager: EntityManager, ids: string[], erase: boolean): Promise<void> {
