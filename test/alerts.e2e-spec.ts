@@ -8,15 +8,22 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { AlertMaintenance } from '../src/alerts/alert-maintenance.js';
 import { AlertsRepository } from '../src/alerts/alerts.repository.js';
-import { AlertSender } from '../src/alerts/alert-sender.js';
+import { DataSource } from 'typeorm';
+import { AlertSender, WEBHOOK_SECRET_COLUMN } from '../src/alerts/alert-sender.js';
+import { rotateNotificationSecrets } from '../src/alerts/notification-secret-rotation.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { SecretCipher } from '../src/settings/secret-cipher.js';
 import { renderAlert } from '../src/alerts/alert-messages.js';
 import { RevalidationService } from '../src/revalidation/revalidation.service.js';
-import { startTestApp, TestApp } from './support/app.js';
+import { startTestApp, testEnv, TestApp } from './support/app.js';
 import { connect, HANDOFF_TEST_ENV } from './support/handoff.js';
 import { auditEvents, call, credentialsOf, PATH } from './support/integration.js';
 import { eventually } from './support/eventually.js';
 import { withClient } from './support/database.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+
+const K1 = `k1:${randomBytes(32).toString('base64')}`;
 
 interface Received {
   path: string;
@@ -69,7 +76,7 @@ describe('Alerts: admins hear of a broken connection before their customers do',
       ALERTS_WEBHOOK_SECRET: OPERATOR_SECRET,
       PUBLIC_URL: 'https://connector.example',
       VERIFY_RATE_LIMIT_PER_MINUTE: '1000',
-      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      ENCRYPTION_KEYS: K1,
       AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
     };
     a = await startTestApp({ env });
@@ -298,5 +305,38 @@ describe('Alerts: admins hear of a broken connection before their customers do',
     ).toBeTruthy();
     const [row] = await repository.findDeliveries([id]);
     expect(row).toMatchObject({ state: 'sent', attempts: 2 });
+  });
+
+  it('keys:rotate re-encrypts the webhook signing secrets under the new key', async () => {
+    const k2 = `k2:${randomBytes(32).toString('base64')}`;
+    const both = loadConfig(testEnv({ DATABASE_URL: a.databaseUrl, ENCRYPTION_KEYS: `${k2},${K1}` }));
+    const dataSource = new DataSource(dataSourceOptions(a.databaseUrl, []));
+    await dataSource.initialize();
+    try {
+      const report = await rotateNotificationSecrets(dataSource, new SecretCipher(both));
+      expect(report).toEqual({ rotated: 1, failed: [] });
+      expect((await rotateNotificationSecrets(dataSource, new SecretCipher(both))).rotated).toBe(0);
+    } finally {
+      await dataSource.destroy();
+    }
+    const [row] = await withClient(
+      a.databaseUrl,
+      async (client) =>
+        (
+          await client.query(
+            "SELECT webhook_secret_encrypted, webhook_secret_key_id FROM notification_settings WHERE org_id = 'alerted'",
+          )
+        ).rows,
+    );
+    const onlyNew = new SecretCipher(
+      loadConfig(testEnv({ DATABASE_URL: a.databaseUrl, ENCRYPTION_KEYS: k2 })),
+    );
+    expect(
+      onlyNew.decrypt(
+        { ciphertext: row.webhook_secret_encrypted, keyId: row.webhook_secret_key_id },
+        'alerted',
+        WEBHOOK_SECRET_COLUMN,
+      ),
+    ).toBe(orgSecret);
   });
 });

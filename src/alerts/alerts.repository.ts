@@ -50,6 +50,25 @@ export class AlertsRepository {
     return manager.save(NotificationSettings, settings);
   }
 
+  /** Orgs whose webhook secret is under another key than `keyId`, locked for re-encryption. */
+  secretsNotOnKey(
+    manager: EntityManager,
+    keyId: string,
+  ): Promise<{ org_id: string; secret: Buffer; key_id: string }[]> {
+    return manager.query(
+      `SELECT org_id, webhook_secret_encrypted AS secret, webhook_secret_key_id AS key_id FROM notification_settings
+        WHERE webhook_secret_encrypted IS NOT NULL AND webhook_secret_key_id <> $1 FOR UPDATE SKIP LOCKED`,
+      [keyId],
+    );
+  }
+
+  async resealSecret(manager: EntityManager, orgId: string, secret: Buffer, keyId: string): Promise<void> {
+    await manager.query(
+      'UPDATE notification_settings SET webhook_secret_encrypted = $2, webhook_secret_key_id = $3 WHERE org_id = $1',
+      [orgId, secret, keyId],
+    );
+  }
+
   /** Opens the condition unless it is open already: the new alert, or null. */
   async open(
     manager: EntityManager,

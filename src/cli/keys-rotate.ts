@@ -9,6 +9,7 @@ import { SecretCipher } from '../settings/secret-cipher.js';
 import { IntegrationSettings } from '../settings/settings.entity.js';
 import { runCli } from './run-cli.js';
 import { rotateCustomerData } from '../handoff/customer-data-rotation.js';
+import { rotateNotificationSecrets } from '../alerts/notification-secret-rotation.js';
 
 /**
  * `npm run keys:rotate [-- --batch-size 100]`: re-encrypts every stored client secret, and every
@@ -43,14 +44,22 @@ runCli(async () => {
     const report = await rotateSecrets(dataSource, cipher, batchSize);
     // What customers wrote is sealed with the same keyring: re-sealed too.
     const customerData = await rotateCustomerData(dataSource, cipher, batchSize);
-    console.log(JSON.stringify({ ...report, customer_data: customerData }, null, 2));
+    // And each org's alert-webhook signing secret.
+    const notificationSecrets = await rotateNotificationSecrets(dataSource, cipher);
+    console.log(
+      JSON.stringify(
+        { ...report, customer_data: customerData, notification_secrets: notificationSecrets },
+        null,
+        2,
+      ),
+    );
     const left =
       Object.keys(report.remaining_on_old_keys).length +
       Object.values(customerData.remaining_on_old_keys).reduce(
         (n, byKey) => n + Object.keys(byKey).length,
         0,
       );
-    return left === 0 ? 0 : 1;
+    return left === 0 && notificationSecrets.failed.length === 0 ? 0 : 1;
   } finally {
     await dataSource.destroy().catch(() => undefined);
     await database.close();
