@@ -249,6 +249,13 @@ describe('the compiled service process', () => {
         rotated: 1,
         remaining_on_old_keys: {},
         failed: [],
+        // Customer data and alert-webhook secrets are re-encrypted by the same command (none here).
+        customer_data: {
+          rotated: { handoffs: 0, events: 0, messages: 0 },
+          remaining_on_old_keys: { handoffs: {}, events: {}, messages: {} },
+          failed: [],
+        },
+        notification_secrets: { rotated: 0, failed: [] },
       });
       const verified = await api('POST');
       expect([verified.status, ((await verified.json()) as { status: string }).status]).toEqual([
