@@ -57,6 +57,14 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'alerts-knows-no-callers',
+      comment:
+        'Alerts follow facts other rooms report (the connection hooks, AlertFacts); they never reach into handoffs, verification, integration or revalidation — those import alerts, not the reverse.',
+      severity: 'error',
+      from: { path: '^src/alerts/' },
+      to: { path: '^src/(handoff|verification|integration|revalidation)/' },
+    },
+    {
       name: 'settings-knows-no-verification',
       comment:
         'The settings row stores what a verification found; verification reads and writes settings, never the reverse.',
