@@ -394,6 +394,24 @@ describe('Dataverse Web API', () => {
       expect(env.usage.get(w.app.clientId)?.arrivals).toHaveLength(3);
     });
 
+    it('extends the wait of a client that keeps sending while throttled', async () => {
+      env.limits = { ...env.limits, windowSeconds: 2, requestsPerWindow: 2, throttlePenaltyMs: 1000 };
+      for (let i = 0; i < 2; i++) expect((await call()).status).toBe(200);
+      const first = await call();
+      const waited = Number(first.headers.get('retry-after'));
+      expect([first.status, waited]).toEqual([429, 2]);
+      // Three more while throttled: each one pushes the end a second further.
+      for (let i = 0; i < 3; i++) await call();
+      const later = await call();
+      await expectError(later, 429, '0x80072322');
+      expect(Number(later.headers.get('retry-after'))).toBeGreaterThanOrEqual(waited + 3);
+      // A client that honours Retry-After is let through once it has passed.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Number(later.headers.get('retry-after')) * 1000 + 50),
+      );
+      expect((await call()).status).toBe(200);
+    }, 15_000);
+
     it('429 0x80072326 when concurrent requests exceed the limit', async () => {
       env.limits.concurrentRequests = 2;
       env.latencyMs = 150;

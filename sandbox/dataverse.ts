@@ -233,13 +233,23 @@ function admit(environment: Environment, user: ApplicationUser, reply: FastifyRe
   while (usage.arrivals.length && usage.arrivals[0] <= now - windowMs) usage.arrivals.shift();
   while (usage.executions.length && usage.executions[0][0] <= now - windowMs) usage.executions.shift();
 
+  if (usage.throttledUntil !== undefined && now < usage.throttledUntil) {
+    // Sending while throttled extends the wait (Microsoft's "Service protection API limits").
+    usage.throttledUntil += environment.limits.throttlePenaltyMs ?? 1000;
+    throw limitError(environment, usage.throttleCode!, Math.ceil((usage.throttledUntil - now) / 1000));
+  }
+  const throttle = (code: string, until: number) => {
+    usage.throttledUntil = until;
+    usage.throttleCode = code;
+    return limitError(environment, code, Math.ceil((until - now) / 1000));
+  };
   if (usage.inFlight >= environment.limits.concurrentRequests) throw limitError(environment, '0x80072326', 1);
   if (usage.arrivals.length >= environment.limits.requestsPerWindow) {
-    throw limitError(environment, '0x80072322', Math.ceil((usage.arrivals[0] + windowMs - now) / 1000));
+    throw throttle('0x80072322', usage.arrivals[0] + windowMs);
   }
   const executed = usage.executions.reduce((sum, [, ms]) => sum + ms, 0);
   if (executed >= environment.limits.executionTimeMsPerWindow) {
-    throw limitError(environment, '0x80072321', Math.ceil((usage.executions[0][0] + windowMs - now) / 1000));
+    throw throttle('0x80072321', usage.executions[0][0] + windowMs);
   }
   usage.arrivals.push(now);
   usage.inFlight += 1;

@@ -151,6 +151,11 @@ export interface ServiceProtectionLimits {
   requestsPerWindow: number;
   executionTimeMsPerWindow: number;
   concurrentRequests: number;
+  /**
+   * How much longer the wait gets for each request sent while throttled ("a client that keeps
+   * sending while throttled extends the wait"; Microsoft does not publish the amount). Default 1 s.
+   */
+  throttlePenaltyMs?: number;
 }
 
 const DEFAULT_LIMITS: ServiceProtectionLimits = {
@@ -197,6 +202,9 @@ interface UsageCounters {
   /** [finishedAt, durationMs] of requests in the window. */
   executions: [number, number][];
   inFlight: number;
+  /** While throttled by the request or execution-time limit: until when, and by which. */
+  throttledUntil?: number;
+  throttleCode?: string;
 }
 
 export interface LoggedRequest {
