@@ -19,6 +19,7 @@ import { ConversationCatchUp1764320000000 } from './1764320000000-ConversationCa
 import { Readiness1764330000000 } from './1764330000000-Readiness.js';
 import { Alerts1764340000000 } from './1764340000000-Alerts.js';
 import { CustomerDataAtRest1764350000000 } from './1764350000000-CustomerDataAtRest.js';
+import { UnsealedEventsIndex1764360000000 } from './1764360000000-UnsealedEventsIndex.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -45,4 +46,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Readiness1764330000000,
   Alerts1764340000000,
   CustomerDataAtRest1764350000000,
+  UnsealedEventsIndex1764360000000,
 ];

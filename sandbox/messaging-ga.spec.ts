@@ -6,19 +6,8 @@
 import { createServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { REPRESENTATIVE_EVENTS, representativeActivity } from './messaging-webhook.js';
+import { ENDING_EVENTS, REPRESENTATIVE_EVENTS, representativeActivity } from './messaging-webhook.js';
 import { startWorld, World } from './testing.js';
-
-const ENDING = [
-  'AgentEndSession',
-  'PrimaryAgentEndConversation',
-  'ConversationClose',
-  'SupervisorForceClosedConversation',
-  'CustomerDisconnected',
-  'AgentClosed',
-  'ConversationClosed',
-  'AgentEndedSession',
-];
 
 describe('sandbox Messaging API, generally-available contract', () => {
   let world: World;
@@ -256,7 +245,7 @@ describe('sandbox Messaging API, generally-available contract', () => {
     }
   });
 
-  it.each(ENDING)('ends the conversation on %s, sent as the samples show events', async (name) => {
+  it.each(ENDING_EVENTS)('ends the conversation on %s, sent as the samples show events', async (name) => {
     expect(REPRESENTATIVE_EVENTS).toContain(name);
     const { conversationId } = await create(`ending-${name}`);
     await represent(conversationId, { type: 'message', name });

@@ -32,7 +32,7 @@ export const REPRESENTATIVE_EVENTS = [
 ];
 
 /** The events after which the conversation is no longer active (the GA list and the samples'). */
-const ENDING = new Set([
+export const ENDING_EVENTS = [
   'AgentEndSession',
   'PrimaryAgentEndConversation',
   'ConversationClose',
@@ -41,7 +41,8 @@ const ENDING = new Set([
   'AgentClosed',
   'ConversationClosed',
   'AgentEndedSession',
-]);
+];
+const ENDING = new Set<string>(ENDING_EVENTS);
 
 const ATTEMPTS = 3;
 const TIMEOUT_MS = 10_000;

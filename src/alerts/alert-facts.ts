@@ -80,9 +80,9 @@ export class AlertFacts implements OnModuleInit {
     }
   }
 
-  /** A handoff was delivered: the failing condition of its org resolves (unless handoffs still wait held). */
-  async handoffDelivered(orgId: string, stillHeld: boolean): Promise<void> {
-    if (!stillHeld) await this.alerts.resolveIfOpen(orgId, 'handoffs.failing');
+  /** A handoff was delivered: the failing condition of its org resolves (handoffs still held reopen it on the next pass). */
+  async handoffDelivered(orgId: string): Promise<void> {
+    await this.alerts.resolveIfOpen(orgId, 'handoffs.failing');
   }
 
   /** Microsoft's webhook call was refused for a reason that points at its set-up. */

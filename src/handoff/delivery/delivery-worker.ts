@@ -161,7 +161,7 @@ export class DeliveryWorker implements OnModuleInit {
         this.metrics.delivered(row.route, row.createdAt);
         this.logger.log({ ...log, state: 'delivered' }, 'Handoff delivered');
         await this.alerts
-          .handoffDelivered(row.orgId, false)
+          .handoffDelivered(row.orgId)
           .catch((error: unknown) => this.logger.warn(`Alert not resolved: ${(error as Error).message}`));
       } else {
         await this.handoffs.recordOnCancelled(row.id, recorded);
