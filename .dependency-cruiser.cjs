@@ -65,6 +65,14 @@ module.exports = {
       to: { path: '^src/(handoff|verification|integration|revalidation)/' },
     },
     {
+      name: 'limits-knows-no-feature',
+      comment:
+        'The Dataverse call budget (src/limits) sits beneath the Microsoft clients that use it: it knows environments and slots, never handoffs, verification or Microsoft’s answers.',
+      severity: 'error',
+      from: { path: '^src/limits/' },
+      to: { path: FEATURES, pathNot: '^src/(limits|database|metrics)/' },
+    },
+    {
       name: 'settings-knows-no-verification',
       comment:
         'The settings row stores what a verification found; verification reads and writes settings, never the reverse.',

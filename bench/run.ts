@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { auditBench } from './audit.bench.js';
 import { eventsBench } from './events.bench.js';
 import { handoffBench } from './handoff.bench.js';
+import { limitsBench } from './limits.bench.js';
 import { BenchResult, machine, ROOT, startPostgres } from './lib.js';
 import { readPathBench } from './read-path.bench.js';
 import { sweepBench } from './sweep.bench.js';
@@ -11,7 +12,7 @@ import { testAndSaveBench } from './test-and-save.bench.js';
 import { unauthenticatedBench } from './unauthenticated.bench.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff,events,unauthenticated]`: every figure measured side by
+ * `npm run bench [-- --quick] [-- --only sweep,read,save,audit,handoff,events,limits,unauthenticated]`: every figure measured side by
  * side in this one run, on loopback, written to bench/results/latest.json.
  */
 const { values } = parseArgs({
@@ -29,6 +30,7 @@ const benches: [
   ['audit', auditBench],
   ['handoff', handoffBench],
   ['events', eventsBench],
+  ['limits', limitsBench],
   ['unauthenticated', unauthenticatedBench],
 ];
 

@@ -20,6 +20,7 @@ import { Readiness1764330000000 } from './1764330000000-Readiness.js';
 import { Alerts1764340000000 } from './1764340000000-Alerts.js';
 import { CustomerDataAtRest1764350000000 } from './1764350000000-CustomerDataAtRest.js';
 import { UnsealedEventsIndex1764360000000 } from './1764360000000-UnsealedEventsIndex.js';
+import { FairShareAndBudget1764370000000 } from './1764370000000-FairShareAndBudget.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -47,4 +48,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Alerts1764340000000,
   CustomerDataAtRest1764350000000,
   UnsealedEventsIndex1764360000000,
+  FairShareAndBudget1764370000000,
 ];

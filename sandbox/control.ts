@@ -186,6 +186,8 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
         {
           requests_in_window: u.arrivals.length,
           in_flight: u.inFlight,
+          peak_in_flight: u.peakInFlight,
+          throttled: u.throttled,
           execution_ms: u.executions.reduce((s, [, ms]) => s + ms, 0),
         },
       ]),

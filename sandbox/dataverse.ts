@@ -227,7 +227,7 @@ function admit(environment: Environment, user: ApplicationUser, reply: FastifyRe
   const windowMs = environment.limits.windowSeconds * 1000;
   let usage = environment.usage.get(user.clientId);
   if (!usage) {
-    usage = { arrivals: [], executions: [], inFlight: 0 };
+    usage = { arrivals: [], executions: [], inFlight: 0, peakInFlight: 0, throttled: 0 };
     environment.usage.set(user.clientId, usage);
   }
   while (usage.arrivals.length && usage.arrivals[0] <= now - windowMs) usage.arrivals.shift();
@@ -236,14 +236,19 @@ function admit(environment: Environment, user: ApplicationUser, reply: FastifyRe
   if (usage.throttledUntil !== undefined && now < usage.throttledUntil) {
     // Sending while throttled extends the wait (Microsoft's "Service protection API limits").
     usage.throttledUntil += environment.limits.throttlePenaltyMs ?? 1000;
+    usage.throttled += 1;
     throw limitError(environment, usage.throttleCode!, Math.ceil((usage.throttledUntil - now) / 1000));
   }
   const throttle = (code: string, until: number) => {
     usage.throttledUntil = until;
     usage.throttleCode = code;
+    usage.throttled += 1;
     return limitError(environment, code, Math.ceil((until - now) / 1000));
   };
-  if (usage.inFlight >= environment.limits.concurrentRequests) throw limitError(environment, '0x80072326', 1);
+  if (usage.inFlight >= environment.limits.concurrentRequests) {
+    usage.throttled += 1;
+    throw limitError(environment, '0x80072326', 1);
+  }
   if (usage.arrivals.length >= environment.limits.requestsPerWindow) {
     throw throttle('0x80072322', usage.arrivals[0] + windowMs);
   }
@@ -253,6 +258,7 @@ function admit(environment: Environment, user: ApplicationUser, reply: FastifyRe
   }
   usage.arrivals.push(now);
   usage.inFlight += 1;
+  usage.peakInFlight = Math.max(usage.peakInFlight, usage.inFlight);
   void reply.headers({
     'x-ms-ratelimit-burst-remaining-xrm-requests': String(
       environment.limits.requestsPerWindow - usage.arrivals.length,

@@ -202,6 +202,9 @@ interface UsageCounters {
   /** [finishedAt, durationMs] of requests in the window. */
   executions: [number, number][];
   inFlight: number;
+  /** The most requests in flight at once, and the 429s the limits answered (since the limits were set). */
+  peakInFlight: number;
+  throttled: number;
   /** While throttled by the request or execution-time limit: until when, and by which. */
   throttledUntil?: number;
   throttleCode?: string;

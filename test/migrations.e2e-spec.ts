@@ -14,6 +14,8 @@ import { IntegrationSettings } from '../src/settings/settings.entity.js';
 import { Alert } from '../src/alerts/alert.entity.js';
 import { AlertDelivery } from '../src/alerts/alert-delivery.entity.js';
 import { NotificationSettings } from '../src/alerts/notification-settings.entity.js';
+import { DataverseCallSlot } from '../src/limits/dataverse-call-slot.entity.js';
+import { DataverseEnvironmentPause } from '../src/limits/dataverse-environment-pause.entity.js';
 import { startTestApp } from './support/app.js';
 import { call } from './support/integration.js';
 import { createTestDatabase, superuserUrlFor, withClient } from './support/database.js';
@@ -33,6 +35,8 @@ const ENTITIES = [
   Alert,
   AlertDelivery,
   HandoffCustomerMessage,
+  DataverseCallSlot,
+  DataverseEnvironmentPause,
 ];
 
 async function tables(url: string): Promise<string[]> {

@@ -66,6 +66,8 @@ const KEYS = {
   REVALIDATION_RETRIES: key(integer(0, 10), 2),
   REVALIDATION_RETRY_BASE_MS: key(integer(0, 600_000), 2000),
   UPSTREAM_TIMEOUT_MS: key(integer(100, 120_000), 10_000),
+  // Dataverse throttles an application user at 52 concurrent requests (service protection limits).
+  DATAVERSE_MAX_CONCURRENCY: key(integer(1, 52), 16),
   VERIFY_RATE_LIMIT_PER_MINUTE: key(integer(1, 100_000), 10),
   HANDOFF_CONCURRENCY: key(integer(0, 50), 8),
   HANDOFF_MAX_ATTEMPTS: key(integer(1, 100), 10),
@@ -144,6 +146,8 @@ export class AppConfig {
   revalidationRetries!: number;
   revalidationRetryBaseMs!: number;
   upstreamTimeoutMs!: number;
+  /** Dataverse calls in flight per environment, all instances together (DESIGN.md §14). */
+  dataverseMaxConcurrency!: number;
   verifyRateLimitPerMinute!: number;
   logLevel!: LogLevel;
   /** Handoff deliveries in flight per instance; 0: this instance accepts handoffs but delivers none. */
@@ -259,6 +263,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     revalidationRetries: values.REVALIDATION_RETRIES,
     revalidationRetryBaseMs: values.REVALIDATION_RETRY_BASE_MS,
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
+    dataverseMaxConcurrency: values.DATAVERSE_MAX_CONCURRENCY,
     verifyRateLimitPerMinute: values.VERIFY_RATE_LIMIT_PER_MINUTE,
     logLevel: values.LOG_LEVEL,
     handoffConcurrency: values.HANDOFF_CONCURRENCY,

@@ -10,6 +10,11 @@
 // The pump is ours rather than pg-boss's work(): one fetch fills every free slot of a queue, a
 // slot is free again as soon as the job's outcome is recorded, and a commit that queued work
 // wakes it at once.
+// Fair share across orgs (DESIGN.md §14): a delivery job's priority is the queue's head less the
+// org's own jobs already queued, so orgs are served in turn — a new org's next handoff waits for
+// at most one delivery of each org with a backlog, not for the backlog. And each org is a pg-boss
+// group whose active jobs, all instances together, are capped (groupConcurrency): a backlog never
+// fills every worker with deliveries that would only wait for their environment's call budget.
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -51,6 +56,8 @@ type QueueName = keyof JobData;
 interface Worker<Q extends QueueName> {
   handler: (jobId: string, job: JobData[Q]) => Promise<void>;
   concurrency: number;
+  /** Active jobs per group (org), cluster-wide; none when the queue's jobs have no groups. */
+  groupConcurrency?: number;
   inFlight: number;
   /** The attempts this instance holds, by job id: their leases are renewed until they settle. */
   held: Map<string, JobAttempt>;
@@ -104,10 +111,16 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
   }
 
   /** Registers a queue's worker; pumps start once the application is up. */
-  process<Q extends QueueName>(queue: Q, concurrency: number, handler: Worker<Q>['handler']): void {
+  process<Q extends QueueName>(
+    queue: Q,
+    concurrency: number,
+    handler: Worker<Q>['handler'],
+    options: { groupConcurrency?: number } = {},
+  ): void {
     this.workers.set(queue, {
       handler,
       concurrency,
+      groupConcurrency: options.groupConcurrency,
       inFlight: 0,
       held: new Map(),
     } as unknown as Worker<QueueName>);
@@ -152,9 +165,41 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     }
   }
 
-  /** Queues a delivery attempt in the caller's transaction, to start at `startAfter`. Returns the job id. */
-  enqueue(manager: EntityManager, handoffId: string, startAfter?: Date): Promise<string> {
-    return this.send(manager, DELIVERY_QUEUE, { handoff_id: handoffId }, startAfter);
+  /**
+   * Queues a delivery attempt in the caller's transaction, to start at `startAfter`, in its org's
+   * turn (fairPriority). Returns the job id.
+   */
+  async enqueue(
+    manager: EntityManager,
+    handoff: { id: string; orgId: string },
+    startAfter?: Date,
+  ): Promise<string> {
+    const priority = await this.fairPriority(manager, handoff.orgId);
+    return this.send(manager, DELIVERY_QUEUE, { handoff_id: handoff.id }, startAfter, {
+      priority,
+      group: { id: handoff.orgId },
+    });
+  }
+
+  /**
+   * The priority that puts an org's new delivery in its turn: the head of the queue (the highest
+   * priority of a job due now; 0 when none is) less the org's jobs already queued. pg-boss takes
+   * the highest priority first, then the oldest, so with orgs A (3,000 queued, priorities 0 … −2,999)
+   * and B (none), B's next job gets the head's priority and goes right after A's next one; once A
+   * and B both have backlogs, they alternate. The head is read through pg-boss's own fetch index
+   * (job_i11), the org's count through handoff_delivery_queued_by_org (migration FairShare).
+   */
+  private async fairPriority(manager: EntityManager, orgId: string): Promise<number> {
+    const [row] = await manager.query<{ priority: number }[]>(
+      `SELECT (COALESCE((SELECT max(priority) FROM ${QUEUE_SCHEMA}.job
+                          WHERE name = $1 AND state < 'active' AND NOT blocked
+                            AND start_after <= ${QUEUE_SCHEMA}.job_now()), 0)
+             - (SELECT count(*) FROM ${QUEUE_SCHEMA}.job
+                 WHERE name = $1 AND group_id = $2 AND state < 'active'))::int AS priority`,
+      [DELIVERY_QUEUE, orgId],
+    );
+    // pg-boss's priority is a 32-bit integer; the head climbs back to 0 whenever the queue empties.
+    return Math.max(row.priority, -2_147_483_647);
   }
 
   /** Queues a job of another queue in the caller's transaction. */
@@ -163,18 +208,33 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
     queue: Q,
     data: JobData[Q],
     startAfter?: Date,
+    options: { priority?: number; group?: { id: string } } = {},
   ): Promise<string> {
     const runner = manager.queryRunner;
     if (!runner) throw new Error('jobs are queued inside a transaction');
     const id = randomUUID();
     await this.boss.send(queue, data as object, {
       id,
+      ...options,
       ...(startAfter ? { startAfter } : {}),
       db: {
         executeSql: async (text, values) => ({ rows: (await runner.query(text, values, true)).records }),
       },
     });
     return id;
+  }
+
+  /**
+   * Jobs of each queue by state, as pg-boss's monitor pass last counted them: `ready` (due now),
+   * `deferred` (a retry's later start) and `active` (held by a worker on some instance).
+   */
+  async depths(): Promise<{ queue: QueueName; state: 'ready' | 'deferred' | 'active'; jobs: number }[]> {
+    const queues = await this.boss.getQueues([DELIVERY_QUEUE, EVENT_POST_QUEUE, MESSAGE_QUEUE]);
+    return queues.flatMap((q) => [
+      { queue: q.name as QueueName, state: 'ready' as const, jobs: q.readyCount },
+      { queue: q.name as QueueName, state: 'deferred' as const, jobs: q.deferredCount },
+      { queue: q.name as QueueName, state: 'active' as const, jobs: q.activeCount },
+    ]);
   }
 
   /** After a commit that queued work due now: look at once instead of at the next poll. */
@@ -192,14 +252,18 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
       let fetched = 0;
       if (free > 0) {
         try {
-          const jobs = await this.boss.fetch<JobData[QueueName]>(queue, { batchSize: free });
+          const jobs = await this.boss.fetch<JobData[QueueName]>(queue, {
+            batchSize: free,
+            ...(worker.groupConcurrency ? { groupConcurrency: worker.groupConcurrency } : {}),
+          });
           fetched = jobs.length;
           for (const job of jobs) this.run(queue, worker, job);
         } catch (error) {
           this.logger.warn(`Could not fetch ${queue} jobs: ${(error as Error).message}`);
         }
       }
-      if (fetched > 0 && fetched === free) continue;
+      // A batch cut short by a group's cap may leave other groups' jobs behind it: look again.
+      if (fetched > 0) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, POLL_MS);
         worker.wakeUp = () => {

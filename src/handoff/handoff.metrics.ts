@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { HandoffQueue } from './handoff-queue.js';
 import { HandoffRepository } from './handoff.repository.js';
 import type { HandoffRoute } from './handoff.types.js';
 import { PeriodicRefresh } from '../common/periodic-refresh.js';
@@ -23,13 +24,16 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly catchUps: Counter<'outcome'>;
   private readonly recovered: Counter;
   private open?: Record<string, number>;
+  private depths: Awaited<ReturnType<HandoffQueue['depths']>> = [];
   private readonly refresher = new PeriodicRefresh(() => this.refresh(), REFRESH_MS);
 
   constructor(
     metrics: MetricsService,
     private readonly repository: HandoffRepository,
+    private readonly queue: HandoffQueue,
   ) {
     const registers = [metrics.registry];
+    this.queueDepths(registers);
     this.outcomes = new Counter({
       name: 'dynamics365_handoffs_total',
       help: 'Handoff delivery attempts by route and outcome (delivered, retried, held, failed, expired, cancelled)',
@@ -73,6 +77,19 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  private queueDepths(registers: Registry[]): void {
+    const latest = () => this.depths;
+    new Gauge({
+      name: 'dynamics365_queue_jobs',
+      help: 'Jobs of the work queues (handoff-delivery, handoff-event-post, handoff-message) by state: ready, deferred (a later start), active (refreshed every 30 s)',
+      labelNames: ['queue', 'state'] as const,
+      registers,
+      collect() {
+        for (const { queue, state, jobs } of latest()) this.set({ queue, state }, jobs);
+      },
+    });
+  }
+
   webhookRejected(reason: string): void {
     this.webhookRejections.inc({ reason });
   }
@@ -108,6 +125,7 @@ export class HandoffMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private async refresh(): Promise<void> {
     try {
       this.open = await this.repository.countOpen();
+      this.depths = await this.queue.depths();
     } catch (error) {
       this.logger.warn(`Could not count open handoffs: ${(error as Error).message}`);
     }

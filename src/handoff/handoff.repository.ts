@@ -332,9 +332,9 @@ export class HandoffRepository {
    * Open handoffs without a live job (pg-boss gave up a job whose workers kept dying, or the
    * queue lost it) untouched for `staleMs`: locked, to be given a new job.
    */
-  async lockStalled(manager: EntityManager, staleMs: number): Promise<{ id: string }[]> {
+  async lockStalled(manager: EntityManager, staleMs: number): Promise<{ id: string; org_id: string }[]> {
     return manager.query(
-      `SELECT h.id FROM handoffs h
+      `SELECT h.id, h.org_id FROM handoffs h
         WHERE ${leaves('requeue', 'h.state')}
           AND h.updated_at < now() - make_interval(secs => $1 / 1000.0)
           AND NOT EXISTS (SELECT 1 FROM ${QUEUE_SCHEMA}.job j

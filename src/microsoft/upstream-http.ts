@@ -34,6 +34,13 @@ export interface UpstreamRequest {
   body?: string;
   timeoutMs: number;
   retry?: RetryPolicy;
+  /** Admits each exchange (a retry is a new exchange) and hears how it ended: the Dataverse budget. */
+  gate?: CallGate;
+}
+
+/** Waits for an exchange's turn; what the answer was goes back through the pass. */
+export interface CallGate {
+  enter(): Promise<{ leave(answer: Omit<UpstreamResponse, 'attempts'> | null): void }>;
 }
 
 @Injectable()
@@ -43,8 +50,16 @@ export class UpstreamHttp {
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const policy = request.retry ?? DEFAULT_RETRY_POLICY;
     for (let attempt = 0; ; attempt++) {
+      const pass = await request.gate?.enter();
       const started = performance.now();
-      const response = await this.attempt(request);
+      let response: Omit<UpstreamResponse, 'attempts'>;
+      try {
+        response = await this.attempt(request);
+      } catch (error) {
+        pass?.leave(null);
+        throw error;
+      }
+      pass?.leave(response);
       // Trace level: method, address without query, status and time; never headers or bodies.
       this.logger.verbose(
         `${request.method} ${request.url.split('?')[0]} → ${response.status} in ${Math.round(performance.now() - started)} ms (attempt ${attempt + 1})`,

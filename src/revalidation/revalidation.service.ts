@@ -161,7 +161,10 @@ export class RevalidationService {
 
   /** Unreachable outcomes are retried with exponential backoff and jitter, honouring Retry-After. */
   private async verifyWithRetries(credentials: Credentials) {
-    let result: VerificationResult = await this.verifier.verify(credentials, NO_RETRY);
+    let result: VerificationResult = await this.verifier.verify(credentials, {
+      retry: NO_RETRY,
+      priority: 'background',
+    });
     for (let attempt = 0; attempt < this.config.revalidationRetries; attempt++) {
       if (result.ok || result.failure.outcome === 'rejected') break;
       const wait = retryDelayMs(
@@ -171,7 +174,7 @@ export class RevalidationService {
         MAX_RETRY_AFTER_MS,
       );
       await new Promise((resolve) => setTimeout(resolve, wait));
-      result = await this.verifier.verify(credentials, NO_RETRY);
+      result = await this.verifier.verify(credentials, { retry: NO_RETRY, priority: 'background' });
     }
     return result;
   }

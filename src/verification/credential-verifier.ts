@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
-import { DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
+import { DataverseCall, DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
+import type { CallPriority } from '../limits/call-priority.js';
 import type { RetryPolicy } from '../microsoft/upstream-http.js';
 import { UpstreamFailure } from '../microsoft/upstream.js';
 import { hintFor, HintInput } from './hints.js';
@@ -37,13 +38,27 @@ export class CredentialVerifier {
     private readonly readiness: ReadinessChecker,
   ) {}
 
-  /** `retry` overrides the HTTP-level retries (the sweep retries whole verifications itself). */
-  async verify(credentials: Credentials, retry?: RetryPolicy): Promise<VerificationResult> {
+  /**
+   * `retry` overrides the HTTP-level retries (the sweep retries whole verifications itself);
+   * `priority` places its Dataverse calls in the environment's budget — an admin waiting
+   * (`interactive`, the default) goes before deliveries, the sweep (`background`) after them.
+   */
+  async verify(
+    credentials: Credentials,
+    options: { retry?: RetryPolicy; priority?: CallPriority } = {},
+  ): Promise<VerificationResult> {
+    const { retry } = options;
+    const budget = { priority: options.priority ?? 'interactive' };
     const stages: StageResult[] = [];
     try {
       const token = await this.entra.exchangeClientCredentials(credentials, retry);
       stages.push(okStage('token_exchange', token.durationMs));
-      const probe = await this.dataverse.probeIncidents(credentials.environmentUrl, token.accessToken, retry);
+      const probe = await this.dataverse.probeIncidents({
+        environmentUrl: credentials.environmentUrl,
+        accessToken: token.accessToken,
+        retry,
+        budget,
+      });
       stages.push(okStage('dynamics_probe', probe.durationMs));
       let messagingToken: string | null = null;
       if (credentials.messagingScope) {
@@ -58,7 +73,7 @@ export class CredentialVerifier {
         ok: true,
         stages,
         readiness: credentials.readiness
-          ? await this.checkReadiness(credentials, token.accessToken, messagingToken, retry)
+          ? await this.checkReadiness(credentials, token.accessToken, messagingToken, { retry, budget })
           : null,
       };
     } catch (error) {
@@ -85,7 +100,7 @@ export class CredentialVerifier {
     credentials: Credentials,
     accessToken: string,
     messagingToken: string | null,
-    retry?: RetryPolicy,
+    options: Pick<DataverseCall, 'retry' | 'budget'>,
   ): Promise<Readiness | null> {
     try {
       return await this.readiness.check(
@@ -93,7 +108,7 @@ export class CredentialVerifier {
         accessToken,
         messagingToken,
         credentials.readiness!,
-        retry,
+        options,
       );
     } catch (error) {
       if (error instanceof ReadinessUnavailable) return null;

@@ -18,7 +18,6 @@ import {
   requiredPrivileges,
 } from '../microsoft/dynamics-client/handoff-privileges.js';
 import { MessagingClient } from '../microsoft/messaging-client/messaging.client.js';
-import type { RetryPolicy } from '../microsoft/upstream-http.js';
 import { UpstreamFailure } from '../microsoft/upstream.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
 import type { Readiness, ReadinessCheck } from '../settings/verification.types.js';
@@ -86,9 +85,9 @@ export class ReadinessChecker {
     accessToken: string,
     messagingToken: string | null,
     target: ReadinessTarget,
-    retry?: RetryPolicy,
+    options: Pick<DataverseCall, 'retry' | 'budget'>,
   ): Promise<Readiness> {
-    const call: DataverseCall = { environmentUrl, accessToken, stage: 'readiness', retry };
+    const call: DataverseCall = { environmentUrl, accessToken, stage: 'readiness', ...options };
     const [dataverse, messaging] = await Promise.all([
       this.dataverseChecks(call, target),
       target.messaging && messagingToken ? this.messagingCheck(target.messaging, messagingToken) : null,

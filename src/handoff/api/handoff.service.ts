@@ -114,7 +114,7 @@ export class HandoffService implements OnModuleInit {
     // The row and its job commit together; a concurrent submit of the same session won: this
     // one's job goes with the rollback.
     const inserted = await this.handoffs.commitUnlessNull(async (manager) => {
-      if (!held) row.jobId = await this.queue.enqueue(manager, row.id);
+      if (!held) row.jobId = await this.queue.enqueue(manager, row);
       return this.handoffs.insert(manager, row);
     });
     if (!inserted) {
@@ -168,7 +168,7 @@ export class HandoffService implements OnModuleInit {
       );
     }
     const requeued = await this.handoffs.commitUnlessNull(async (manager) =>
-      this.handoffs.requeueFailed(manager, orgId, sessionId, await this.queue.enqueue(manager, current.id)),
+      this.handoffs.requeueFailed(manager, orgId, sessionId, await this.queue.enqueue(manager, current)),
     );
     if (!requeued) throw new AppError('conflict', 'The handoff changed meanwhile; read it again.');
     this.queue.wake();
@@ -183,7 +183,7 @@ export class HandoffService implements OnModuleInit {
     const resumed = await this.handoffs.transaction(async (manager: EntityManager) => {
       const held = await this.handoffs.lockHeld(manager, orgId, heldBefore);
       for (const { id } of held)
-        await this.handoffs.release(manager, 'resume', id, await this.queue.enqueue(manager, id));
+        await this.handoffs.release(manager, 'resume', id, await this.queue.enqueue(manager, { id, orgId }));
       return held.length;
     });
     if (resumed > 0) {

@@ -221,7 +221,13 @@ export class Attempt {
       this.settings.version,
       this.credentials,
       undefined,
-      (accessToken) => send({ environmentUrl, accessToken, stage }),
+      (accessToken) =>
+        send({
+          environmentUrl,
+          accessToken,
+          stage,
+          budget: { priority: 'delivery', waitUntil: this.deadline },
+        }),
     );
   }
 }

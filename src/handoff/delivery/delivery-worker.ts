@@ -40,8 +40,11 @@ export class DeliveryWorker implements OnModuleInit {
 
   /** Registered before the application starts: the queue's pump starts once it is up. */
   onModuleInit(): void {
-    this.queue.process(DELIVERY_QUEUE, this.config.handoffConcurrency, (jobId, job) =>
-      this.attempt(jobId, job.handoff_id),
+    this.queue.process(
+      DELIVERY_QUEUE,
+      this.config.handoffConcurrency,
+      (jobId, job) => this.attempt(jobId, job.handoff_id),
+      { groupConcurrency: orgDeliveryCap(this.config.dataverseMaxConcurrency) },
     );
   }
 
@@ -126,7 +129,7 @@ export class DeliveryWorker implements OnModuleInit {
           row.attempts,
           {
             state: 'pending',
-            jobId: await this.queue.enqueue(manager, row.id, nextAttemptAt),
+            jobId: await this.queue.enqueue(manager, row, nextAttemptAt),
             nextAttemptAt,
             error: plan.error,
           },
@@ -195,4 +198,14 @@ export class DeliveryWorker implements OnModuleInit {
         .catch((error: unknown) => this.logger.warn(`Alert not raised: ${(error as Error).message}`));
     }
   }
+}
+
+/**
+ * An org's deliveries in flight, all instances together. Its environment takes at most
+ * DATAVERSE_MAX_CONCURRENCY calls at once, and a delivery spends part of its time away from
+ * Dataverse (its token, its own database writes): twice the budget keeps every slot busy while
+ * leaving the other workers to other orgs.
+ */
+function orgDeliveryCap(dataverseMaxConcurrency: number): number {
+  return dataverseMaxConcurrency * 2;
 }

@@ -92,8 +92,8 @@ export class HandoffMaintenance implements OnApplicationBootstrap, OnModuleDestr
     const staleMs = this.config.handoffAttemptTimeoutMs * 2 + 60_000;
     const requeued = await this.handoffs.transaction(async (manager) => {
       const stalled = await this.handoffs.lockStalled(manager, staleMs);
-      for (const { id } of stalled)
-        await this.handoffs.release(manager, 'requeue', id, await this.queue.enqueue(manager, id));
+      for (const { id, org_id: orgId } of stalled)
+        await this.handoffs.release(manager, 'requeue', id, await this.queue.enqueue(manager, { id, orgId }));
       return stalled.length;
     });
     if (requeued > 0) {

@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
+import type { CallPriority } from '../../limits/call-priority.js';
+import { BudgetWaitExceeded, DataverseBudget } from '../../limits/dataverse-budget.js';
 import { parseJson } from '../json.js';
-import { NO_RETRY, RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.js';
+import { CallGate, NO_RETRY, RetryPolicy, UpstreamHttp, UpstreamResponse } from '../upstream-http.js';
 import { retryAfterMs, UpstreamFailure, UpstreamStage, UpstreamTransportError } from '../upstream.js';
 
 const WEB_API_PATH = '/api/data/v9.2';
@@ -41,6 +43,8 @@ export interface DataverseCall {
   accessToken: string;
   stage: UpstreamStage;
   retry?: RetryPolicy;
+  /** Its place in the environment's call budget (DataverseBudget): who goes first, and how long it may wait. */
+  budget: { priority: CallPriority; waitUntil?: number };
 }
 
 @Injectable()
@@ -48,20 +52,13 @@ export class DataverseClient {
   constructor(
     private readonly config: AppConfig,
     private readonly http: UpstreamHttp,
+    private readonly budget: DataverseBudget,
   ) {}
 
   /** The cheapest call that proves the app user exists, is enabled and may read cases. */
-  async probeIncidents(
-    environmentUrl: string,
-    accessToken: string,
-    retry?: RetryPolicy,
-  ): Promise<{ durationMs: number }> {
+  async probeIncidents(call: Omit<DataverseCall, 'stage'>): Promise<{ durationMs: number }> {
     const started = Date.now();
-    await this.send(
-      { environmentUrl, accessToken, stage: 'dynamics_probe', retry },
-      'GET',
-      '/incidents?$top=1&$select=incidentid',
-    );
+    await this.send({ ...call, stage: 'dynamics_probe' }, 'GET', '/incidents?$top=1&$select=incidentid');
     return { durationMs: Date.now() - started };
   }
 
@@ -221,6 +218,7 @@ export class DataverseClient {
     let response: UpstreamResponse;
     try {
       response = await this.http.send({
+        gate: this.gate(call),
         url: `${call.environmentUrl}${WEB_API_PATH}${path}`,
         method,
         headers: {
@@ -239,6 +237,19 @@ export class DataverseClient {
         retry: call.retry ?? (call.stage === 'dynamics_probe' ? undefined : NO_RETRY),
       });
     } catch (error) {
+      if (error instanceof BudgetWaitExceeded) {
+        // Answered as the 429 it stands for: the delivery policy retries after the pause.
+        throw new UpstreamFailure(
+          call.stage,
+          'unreachable',
+          429,
+          error.pause?.code ?? null,
+          error.message,
+          elapsed(),
+          null,
+          error.pause ? Math.ceil(error.pause.remainingMs) : null,
+        );
+      }
       if (error instanceof UpstreamTransportError) {
         // A name that does not resolve is a definite answer: no such environment.
         const outcome = error.kind === 'dns_not_found' ? 'rejected' : 'unreachable';
@@ -262,6 +273,36 @@ export class DataverseClient {
       requestId,
       retryAfterMs(response.headers.get('retry-after')),
     );
+  }
+
+  /**
+   * Each exchange takes a slot of the environment's budget, shared by every instance, and a 429
+   * pauses the environment for all of them until its Retry-After.
+   */
+  private gate(call: DataverseCall): CallGate {
+    const host = new URL(call.environmentUrl).host.toLowerCase();
+    return {
+      // Each exchange (a retry after Retry-After too) waits for its turn at most UPSTREAM_TIMEOUT_MS,
+      // or until the caller's deadline (a delivery attempt's).
+      enter: async () => {
+        const waitUntil = call.budget.waitUntil ?? Date.now() + this.config.upstreamTimeoutMs;
+        const slot = await this.budget.enter(host, call.budget.priority, waitUntil);
+        return {
+          leave: (answer) => {
+            const retryAfter =
+              answer?.status === 429 ? retryAfterMs(answer.headers.get('retry-after')) : null;
+            slot.leave(
+              retryAfter === null
+                ? undefined
+                : {
+                    retryAfterMs: retryAfter,
+                    code: parseJson<DataverseErrorBody>(answer!.body)?.error?.code ?? null,
+                  },
+            );
+          },
+        };
+      },
+    };
   }
 }
 
