@@ -242,6 +242,8 @@ export async function limitsBench(
       }
     };
     await Promise.all(Array.from({ length: 16 }, (_, lane) => submitter(lane)));
+    // From here on the bursting org only has a backlog to deliver: no more of its handoffs to accept.
+    const acceptedAll = Date.now();
     await waitDelivered(burstSessions, 15 * 60_000);
     trickling = false;
     await trickle;
@@ -262,6 +264,22 @@ export async function limitsBench(
     const bound = (MAX_CONCURRENCY / LATENCY_MS) * 1000;
     const trickleLatency = await latencyOf(trickleSessions);
     const trickleP99 = percentile(trickleLatency, 99);
+    // The backlog phase: calls that started after the last burst handoff was accepted.
+    const backlogCalls = burstCalls.filter((c) => Date.parse(c.at) >= acceptedAll);
+    const backlogWall = Math.max(...ends) - acceptedAll;
+    const backlogPerS = (backlogCalls.length / backlogWall) * 1000;
+    const meanCallMs = backlogCalls.reduce((sum, c) => sum + (c.durationMs ?? 0), 0) / backlogCalls.length;
+    // Little's law: calls a second × each call's time at the sandbox = calls in flight on average.
+    const backlogInFlight = (backlogPerS * meanCallMs) / 1000;
+    const { rows: backlogTrickle } = await db.query<{ ms: number }>(
+      `SELECT extract(epoch FROM delivered_at - created_at) * 1000 AS ms FROM handoffs
+        WHERE session_id = ANY($1) AND state = 'delivered' AND created_at >= $2`,
+      [trickleSessions, new Date(acceptedAll)],
+    );
+    const backlogTrickleP99 = percentile(
+      backlogTrickle.map((r) => Number(r.ms)),
+      99,
+    );
 
     // 3. A bare client at the same concurrency on a trickling org's (now idle) environment.
     const tokenResponse = await fetch(`${sandbox.loginUrl}/${world.tenantId}/oauth2/v2.0/token`, {
@@ -278,7 +296,7 @@ export async function limitsBench(
     const bare = await bareCallsPerSecond(
       world.origins[1],
       bareToken,
-      MAX_CONCURRENCY - 1,
+      MAX_CONCURRENCY,
       quick ? 3000 : 10_000,
     );
 
@@ -341,6 +359,16 @@ export async function limitsBench(
       `Limits: ${INSTANCES} instances × HANDOFF_CONCURRENCY ${HANDOFF_CONCURRENCY}, DATAVERSE_MAX_CONCURRENCY ${MAX_CONCURRENCY}, ${LATENCY_MS} ms per call`,
       rows,
     );
+    table('Backlog phase (after the last burst handoff was accepted)', [
+      {
+        calls: backlogCalls.length,
+        wall_ms: round(backlogWall, 0),
+        calls_per_s: round(backlogPerS, 1),
+        sandbox_call_ms: round(meanCallMs, 1),
+        mean_in_flight: round(backlogInFlight, 2),
+        trickle_p99_ms: round(backlogTrickleP99, 1),
+      },
+    ]);
     table('Trickling orgs (20, one handoff a second each), accepted → delivered', [
       {
         handoffs: trickleLatency.length,
@@ -374,6 +402,10 @@ export async function limitsBench(
         idle_delivery_ms: round(idle, 1),
         trickle_p50_ms: round(percentile(trickleLatency, 50), 1),
         trickle_p99_ms: round(trickleP99, 1),
+        backlog_calls_per_s: round(backlogPerS, 1),
+        backlog_sandbox_call_ms: round(meanCallMs, 1),
+        backlog_mean_in_flight: round(backlogInFlight, 2),
+        backlog_trickle_p99_ms: round(backlogTrickleP99, 1),
         calls_during_pause: duringPause,
         first_call_after_pause_ms: resumedAfterMs,
       },
@@ -381,10 +413,16 @@ export async function limitsBench(
         throughput_of_bound: throughput,
         throughput_of_bare: versusBare,
         trickle_p99_of_idle: fairness,
+        backlog_in_flight_of_bound: round(backlogInFlight / MAX_CONCURRENCY, 3),
+        backlog_trickle_p99_of_idle: round(backlogTrickleP99 / idle, 2),
       },
+      notes: [
+        'Every process of the run (three instances, PostgreSQL, the sandbox, this load) shares the machine: on 2 cores the CPU is saturated while the burst is being accepted, and the sandbox answers in more than its 50 ms.',
+        'The backlog-phase figures isolate the budget: calls in flight on average (Little’s law, from the sandbox’s own call times) against DATAVERSE_MAX_CONCURRENCY, and the trickling orgs’ p99 once no burst handoff is being accepted.',
+      ],
       targets: [
         {
-          description: `limits: bursting org's calls/s ≥ 0.9 of DATAVERSE_MAX_CONCURRENCY / latency (${throughput}; ${versusBare} of a bare client at the delivery slots' concurrency)`,
+          description: `limits: bursting org's calls/s ≥ 0.9 of DATAVERSE_MAX_CONCURRENCY / latency (${throughput}; ${versusBare} of a bare client at the same concurrency; backlog phase: ${round(backlogInFlight, 1)} of ${MAX_CONCURRENCY} calls in flight)`,
           met: throughput >= 0.9,
         },
         {
@@ -396,7 +434,7 @@ export async function limitsBench(
           met: duringPause === 0 && resumedAfterMs >= 5000 - graceMs,
         },
         {
-          description: `limits: trickling orgs' p99 accepted → delivered ≤ 3 × an idle delivery (${fairness} × ${round(idle, 1)} ms)`,
+          description: `limits: trickling orgs' p99 accepted → delivered ≤ 3 × an idle delivery (${fairness} × ${round(idle, 1)} ms; backlog phase: ${round(backlogTrickleP99 / idle, 2)} ×)`,
           met: fairness <= 3,
         },
       ],

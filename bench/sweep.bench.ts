@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { requiredPrivileges } from '../src/microsoft/dynamics-client/handoff-privileges.js';
 import { BenchResult, keys, ROOT, round, seedSandbox, startSandboxProcess, table } from './lib.js';
 import type { startPostgres } from './lib.js';
 import { migrateAndSeedOrgs } from './seed.js';
@@ -62,9 +63,10 @@ function runWorker(env: Record<string, string>, startAt: number): Promise<Worker
 }
 
 /**
- * The two calls a verification makes — the client-credentials token request, then the Dataverse
- * probe with that token — for `count` orgs by a bare client at the same concurrency on keep-alive
- * sockets, as the service's Microsoft client uses: the floor the sweep is compared to.
+ * The calls a verification makes — the client-credentials token request, the Dataverse probe with
+ * that token, then readiness's two (WhoAmI, the user's privileges by name) — for `count` orgs by a
+ * bare client at the same concurrency on keep-alive sockets, as the service's Microsoft client
+ * uses: the floor the sweep is compared to.
  */
 async function bareSweep(
   world: { tenantId: string; clientId: string; secret: string; origins: string[] },
@@ -87,31 +89,43 @@ async function bareSweep(
       request.on('error', reject);
       request.end(body);
     });
-  const form = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: world.clientId,
-    client_secret: world.secret,
-    scope: `${world.origins[0]}/.default`,
-  }).toString();
+  // Org i is in environment i mod n, as the seeded orgs are.
+  const form = (origin: string) =>
+    new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: world.clientId,
+      client_secret: world.secret,
+      scope: `${origin}/.default`,
+    }).toString();
+  const privileges = encodeURIComponent(
+    JSON.stringify(
+      requiredPrivileges({ default_owner_id: false, default_queue_id: false }).map((n) => n.privilege.name),
+    ),
+  );
   let next = 0;
   const worker = async () => {
     while (next < count) {
-      next++;
+      const origin = world.origins[next++ % world.origins.length];
       const { access_token: token } = JSON.parse(
         await send(
           `${loginUrl}/${encodeURIComponent(world.tenantId)}/oauth2/v2.0/token`,
           { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-          form,
+          form(origin),
         ),
       ) as { access_token: string };
-      await send(`${world.origins[0]}/api/data/v9.2/incidents?$top=1&$select=incidentid`, {
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          'odata-version': '4.0',
-          'odata-maxversion': '4.0',
-        },
-      });
+      const headers = {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        'odata-version': '4.0',
+        'odata-maxversion': '4.0',
+      };
+      const api = `${origin}/api/data/v9.2`;
+      await send(`${api}/incidents?$top=1&$select=incidentid`, { headers });
+      const { UserId: userId } = JSON.parse(await send(`${api}/WhoAmI`, { headers })) as { UserId: string };
+      await send(
+        `${api}/systemusers(${userId})/Microsoft.Dynamics.CRM.RetrieveUserSetOfPrivilegesByNames(PrivilegeNames=@p1)?@p1=${privileges}`,
+        { headers },
+      );
     }
   };
   const started = performance.now();
@@ -119,6 +133,8 @@ async function bareSweep(
   agent.destroy();
   return performance.now() - started;
 }
+
+const ENVIRONMENTS = 40;
 
 /**
  * Sweep efficiency: N orgs behind 50 ms per upstream call, one instance, then two, against a bare
@@ -133,10 +149,12 @@ export async function sweepBench(
   const concurrency = 16;
   const sandbox = await startSandboxProcess();
   try {
-    const world = await seedSandbox(sandbox, 1);
+    // Each org's own environment, as in production (a few dozen here, orgs spread over them): the
+    // call budget is per environment, so a thousand orgs in one would measure the budget instead.
+    const world = await seedSandbox(sandbox, ENVIRONMENTS);
     await sandbox.control('PUT', '/latency', {
       token_ms: latencyMs,
-      environments: { [world.names[0]]: latencyMs },
+      environments: Object.fromEntries(world.names.map((name) => [name, latencyMs])),
     });
     const secrets = keys();
     const url = await pg.createDatabase('bench_sweep');
@@ -151,7 +169,8 @@ export async function sweepBench(
       REVALIDATION_CONCURRENCY: String(concurrency),
       LOG_LEVEL: 'warn',
     };
-    const perVerification = 2 * latencyMs;
+    // Token, probe, WhoAmI, privileges: four calls in a row.
+    const perVerification = 4 * latencyMs;
 
     const bareOne = await bareSweep(world, sandbox.loginUrl, orgCount, concurrency);
     const bareTwo = await bareSweep(world, sandbox.loginUrl, orgCount, concurrency * 2);

@@ -150,7 +150,7 @@ describe('Dataverse limits and fair share across three instances', () => {
     expect(usageOf(ms.environment).throttled).toBe(0);
   });
 
-  it('Test & Save goes through during a backlog on the same environment: a slot is kept for it', async () => {
+  it('Test & Save goes through during a backlog on the same environment: it takes the next slot that comes free', async () => {
     ms.environment.latencyMs = 100;
     const backlog = await burst('burst', 40, 'admin');
     await eventually(

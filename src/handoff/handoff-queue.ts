@@ -262,8 +262,10 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
           this.logger.warn(`Could not fetch ${queue} jobs: ${(error as Error).message}`);
         }
       }
-      // A batch cut short by a group's cap may leave other groups' jobs behind it: look again.
-      if (fetched > 0) continue;
+      // A full batch: there may be more. (A batch cut short by a group's cap leaves other orgs'
+      // jobs for the next look — at once when a delivery ends, which under load is soon; their
+      // fair priority puts them at the top of the batch, so they are rarely the ones cut.)
+      if (fetched > 0 && fetched === free) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, POLL_MS);
         worker.wakeUp = () => {

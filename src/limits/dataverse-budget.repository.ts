@@ -11,6 +11,12 @@ import { PreparedStatement } from '../database/prepared-statement.js';
 
 /** The channel a pause is announced on, to every instance at once. */
 const PAUSED = 'dataverse_environment_paused';
+/** The channel an interactive call that waits for a slot is announced on (the payload: the host). */
+const WANTED = 'dataverse_slot_wanted';
+/** The channel calls waiting for a slot are announced on (the payload: the host), at most once a second. */
+const WAITING = 'dataverse_slot_waiting';
+/** The channel a slot given back is announced on (the payload: the host), so waiting calls look at once. */
+const FREED = 'dataverse_slot_freed';
 
 export interface Pause {
   environment: string;
@@ -48,12 +54,23 @@ const ACQUIRE = new PreparedStatement(
    )
    SELECT ARRAY(SELECT slot::int FROM taken) AS slots,
           (SELECT remaining_ms FROM pause) AS remaining_ms,
-          (SELECT code FROM pause) AS code`,
+          (SELECT code FROM pause) AS code,
+          (SELECT count(*)::int FROM dataverse_call_slots WHERE environment = $1 AND slot < $3) AS known`,
 );
 
 const RELEASE = new PreparedStatement(
   `UPDATE dataverse_call_slots SET holder = NULL, lease_until = NULL
     WHERE environment = $1 AND slot = ANY($2::smallint[]) AND holder = $3`,
+);
+
+/** The same, announced: for environments where calls were seen waiting. */
+const RELEASE_ANNOUNCED = new PreparedStatement(
+  `WITH released AS (
+     UPDATE dataverse_call_slots SET holder = NULL, lease_until = NULL
+      WHERE environment = $1 AND slot = ANY($2::smallint[]) AND holder = $3
+     RETURNING slot
+   )
+   SELECT pg_notify('${FREED}', $1) FROM (SELECT 1 FROM released LIMIT 1) AS any_released`,
 );
 
 const RENEW = new PreparedStatement(
@@ -99,20 +116,24 @@ export class DataverseBudgetRepository {
     count: number,
     holder: string,
     leaseMs: number,
-  ): Promise<{ slots: number[]; pause: Pause | null }> {
-    const [row] = await ACQUIRE.rows<{ slots: number[]; remaining_ms: number | null; code: string | null }>(
-      this.dataSource,
-      [environment, range.from, range.to, count, holder, leaseMs],
-    );
+  ): Promise<{ slots: number[]; pause: Pause | null; known: number }> {
+    const [row] = await ACQUIRE.rows<{
+      slots: number[];
+      remaining_ms: number | null;
+      code: string | null;
+      known: number;
+    }>(this.dataSource, [environment, range.from, range.to, count, holder, leaseMs]);
     return {
       slots: row.slots,
+      known: row.known,
       pause:
         row.remaining_ms === null ? null : { environment, remainingMs: row.remaining_ms, code: row.code },
     };
   }
 
-  async release(environment: string, slots: number[], holder: string): Promise<void> {
-    await RELEASE.rows(this.dataSource, [environment, slots, holder]);
+  /** Gives slots back; `announce`: tells every instance, so calls waiting elsewhere look at once. */
+  async release(environment: string, slots: number[], holder: string, announce: boolean): Promise<void> {
+    await (announce ? RELEASE_ANNOUNCED : RELEASE).rows(this.dataSource, [environment, slots, holder]);
   }
 
   /**
@@ -136,6 +157,16 @@ export class DataverseBudgetRepository {
     await PAUSE.rows(this.dataSource, [environment, ms, code]);
   }
 
+  /** Tells every instance an interactive call waits for a slot of the environment. */
+  async want(environment: string): Promise<void> {
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [WANTED, environment]);
+  }
+
+  /** Tells every instance calls wait for a slot of the environment: slots given back get announced. */
+  async waiting(environment: string): Promise<void> {
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [WAITING, environment]);
+  }
+
   async activePauses(): Promise<Pause[]> {
     const rows = await ACTIVE_PAUSES.rows<{ environment: string; remaining_ms: number; code: string | null }>(
       this.dataSource,
@@ -152,15 +183,21 @@ export class DataverseBudgetRepository {
   }
 
   /**
-   * A connection of its own that hears every pause as it is announced. The caller keeps it, and
-   * releases it (with the error) when it fails.
+   * A connection of its own that hears every pause and every waiting interactive call as they
+   * are announced. The caller keeps it, and releases it (with the error) when it fails.
    */
   async listen(
     heard: (pause: Pause) => void,
+    wanted: (environment: string) => void,
+    freed: (environment: string) => void,
+    waiting: (environment: string) => void,
     failed: (client: PoolClient, error: Error) => void,
   ): Promise<PoolClient> {
     const client = await poolOf(this.dataSource).connect();
     client.on('notification', (message) => {
+      if (message.channel === WANTED && message.payload) wanted(message.payload);
+      if (message.channel === FREED && message.payload) freed(message.payload);
+      if (message.channel === WAITING && message.payload) waiting(message.payload);
       if (message.channel !== PAUSED || !message.payload) return;
       const body = JSON.parse(message.payload) as {
         environment: string;
@@ -171,6 +208,9 @@ export class DataverseBudgetRepository {
     });
     client.on('error', (error) => failed(client, error));
     await client.query(`LISTEN ${PAUSED}`);
+    await client.query(`LISTEN ${WANTED}`);
+    await client.query(`LISTEN ${FREED}`);
+    await client.query(`LISTEN ${WAITING}`);
     return client;
   }
 }

@@ -9,12 +9,24 @@
 //    leases lapse);
 //  - a 429 from any call pauses every instance's calls to the environment until its Retry-After
 //    (dataverse_environment_pauses, announced with NOTIFY);
-//  - slot 0 is kept for interactive calls (Test & Save, test, Verify now): a backlog of deliveries
-//    never makes an admin wait; and an instance's waiting calls are served interactive first,
-//    then deliveries, then background work (the nightly sweep).
+//  - an interactive call (Test & Save, test, Verify now) goes first: while one waits on any
+//    instance (announced with NOTIFY), every instance gives each slot that comes free back to the
+//    database instead of to its own waiting deliveries, and none but the interactive call may
+//    take slot 0 — so the admin has a slot within about one call's time, however long the
+//    backlog; and an instance's own waiting calls are served interactive first, then deliveries,
+//    then background work (the nightly sweep). Without an admin waiting, deliveries use every slot.
 // A slot this instance holds goes straight to its next waiting call, without a database round
 // trip, for up to HOLD_MS; then it goes back, so other instances waiting for the environment get
-// their turn.
+// their turn. A slot no call waits for stays LINGER_MS before it goes back: a delivery's next
+// call (after its own database write) finds it there, so a delivery's four calls cost one
+// round trip to take a slot and one to give it back, not four of each. While calls wait for an
+// environment somewhere (announced at most once a second), slots given back are announced too,
+// so they are taken at once rather than at the waiters' next poll.
+// One concern in one file (past 350 lines): the slots an instance holds, its waiting calls, the
+// pause and the announcements are one state per environment that every path reads and changes.
+// Ours rather than a library's: the semaphores on PostgreSQL we found hold a session (an advisory
+// lock) per permit, which a call budget of 16 per environment across thousands of environments
+// cannot afford, and none knows Retry-After or an interactive call that must go first.
 import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { PoolClient } from 'pg';
@@ -27,8 +39,20 @@ const RANK: Record<CallPriority, number> = { interactive: 0, delivery: 1, backgr
 
 /** How long a slot serves this instance's waiting calls before it goes back to every instance. */
 const HOLD_MS = 1000;
-/** How often calls waiting for a slot held elsewhere look again. */
-const POLL_MS = 25;
+/**
+ * How often calls waiting for a slot held elsewhere look again — besides at once when a slot is
+ * given back anywhere (announced with NOTIFY).
+ */
+const POLL_MS = 50;
+/** How long a slot no call waits for stays with this instance before it goes back. */
+const LINGER_MS = 20;
+/**
+ * How long after calls here waited for a slot a slot given back is announced to every instance
+ * (without contention nobody waits for it, and the announcement would only cost each instance).
+ */
+const CONTENDED_MS = 5000;
+/** How long an interactive call's announcement holds; it is announced again while it waits. */
+const WANTED_MS = 500;
 const RECONNECT_MS = 1000;
 
 /** No slot came free (or the environment stayed paused) before the call's deadline. */
@@ -65,13 +89,22 @@ interface Waiter {
 /** This instance's view of one environment. */
 interface Environment {
   host: string;
-  ensured: boolean;
+  /** Until when calls here were seen waiting for a slot: slots given back are announced meanwhile. */
+  contendedUntil: number;
   /** The slots this instance holds, with when it took each from the database. */
   held: Map<number, number>;
+  /** Held slots no call uses, each until its linger ends. */
+  idle: Map<number, NodeJS.Timeout>;
   inUse: number;
   waiters: Waiter[];
   pausedUntil: number;
   pauseCode: string | null;
+  /** Until when an interactive call waits somewhere (announced): slots go back, slot 0 is its. */
+  wantedUntil: number;
+  /** When this instance last announced its own interactive call. */
+  announcedAt: number;
+  /** The pause this instance is storing (settled when stored, or when storing it failed). */
+  storingPause: Promise<void>;
   acquiring: boolean;
   timer?: NodeJS.Timeout;
 }
@@ -115,7 +148,11 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     clearTimeout(this.reconnect);
     this.listener?.release();
     this.listener = undefined;
-    for (const environment of this.environments.values()) clearTimeout(environment.timer);
+    for (const environment of this.environments.values()) {
+      clearTimeout(environment.timer);
+      for (const timer of environment.idle.values()) clearTimeout(timer);
+      environment.idle.clear();
+    }
     await this.repository
       .releaseAll(this.holder)
       .catch((error: unknown) => this.warn('give back its call slots', error));
@@ -160,12 +197,16 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     if (!environment) {
       environment = {
         host,
-        ensured: false,
+        contendedUntil: 0,
         held: new Map(),
+        idle: new Map(),
         inUse: 0,
         waiters: [],
         pausedUntil: 0,
         pauseCode: null,
+        wantedUntil: 0,
+        announcedAt: 0,
+        storingPause: Promise.resolve(),
         acquiring: false,
       };
       this.environments.set(host, environment);
@@ -206,28 +247,41 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
       }
       return;
     }
-    if (!environment.acquiring) void this.acquire(environment);
+    for (const slot of [...environment.idle.keys()].sort((a, b) => a - b)) {
+      if (environment.waiters.length === 0) return;
+      if (this.nextWaiter(environment) === -1) break;
+      clearTimeout(environment.idle.get(slot));
+      environment.idle.delete(slot);
+      this.give(environment, slot);
+    }
+    if (environment.waiters.length > 0 && !environment.acquiring) void this.acquire(environment);
   }
 
   private async acquire(environment: Environment): Promise<void> {
     environment.acquiring = true;
     try {
       const max = this.config.dataverseMaxConcurrency;
-      if (!environment.ensured) {
-        await this.repository.ensure(environment.host, max);
-        environment.ensured = true;
-      }
-      // Slot 0 is for interactive calls only (unless the budget is a single call).
+      // While an interactive call waits somewhere, slot 0 is its.
       const interactive = environment.waiters.some((w) => w.rank === RANK.interactive);
-      const from = interactive || max === 1 ? 0 : 1;
-      const { slots, pause } = await this.repository.acquire(
-        environment.host,
-        { from, to: max },
-        environment.waiters.length,
-        this.holder,
-        this.config.handoffLeaseMs,
-      );
+      const from = interactive || !this.wanted(environment) ? 0 : 1;
+      const asked = environment.waiters.length;
+      const take = () =>
+        this.repository.acquire(
+          environment.host,
+          { from, to: max },
+          asked,
+          this.holder,
+          this.config.handoffLeaseMs,
+        );
+      let { slots, pause, known } = await take();
+      if (known < max) {
+        // The environment's first call (or DATAVERSE_MAX_CONCURRENCY grew): its slots are made.
+        await this.repository.ensure(environment.host, max);
+        ({ slots, pause, known } = await take());
+      }
+      if (slots.length < asked && !pause) this.contended(environment);
       if (pause) this.paused(pause);
+      if (interactive && slots.length === 0 && !pause) this.announce(environment);
       const now = Date.now();
       // Slot 0 first, so it goes to an interactive call.
       for (const slot of slots.sort((a, b) => a - b)) {
@@ -245,12 +299,82 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     else environment.timer ??= setTimeout(() => this.serve(environment), POLL_MS);
   }
 
-  /** A held slot to the first waiting call that may have it; back to the database when none may. */
-  private give(environment: Environment, slot: number): void {
-    const reserved = slot === 0 && this.config.dataverseMaxConcurrency > 1;
-    const at = environment.waiters.findIndex((w) => !reserved || w.rank === RANK.interactive);
-    if (at === -1 || this.stopped) {
+  /**
+   * The waiting call a slot of this instance goes to, or −1: the first in line, but while an
+   * interactive call waits somewhere only an interactive one here (else the slot goes back for it).
+   */
+  private nextWaiter(environment: Environment): number {
+    if (this.wanted(environment)) return environment.waiters.findIndex((w) => w.rank === RANK.interactive);
+    return environment.waiters.length > 0 ? 0 : -1;
+  }
+
+  /** An interactive call waits on some instance (this one's announcement included). */
+  private wanted(environment: Environment): boolean {
+    return this.config.dataverseMaxConcurrency > 1 && environment.wantedUntil > Date.now();
+  }
+
+  /** This instance's interactive call has no slot: every instance yields the next that comes free. */
+  private announce(environment: Environment): void {
+    const now = Date.now();
+    environment.wantedUntil = Math.max(environment.wantedUntil, now + WANTED_MS);
+    if (now - environment.announcedAt < WANTED_MS / 2) return;
+    environment.announcedAt = now;
+    this.repository
+      .want(environment.host)
+      .catch((error: unknown) => this.warn(`ask for a call slot of ${environment.host}`, error));
+  }
+
+  /**
+   * Calls here wait for slots held elsewhere: every instance (this one too) announces the slots it
+   * gives back for the next CONTENDED_MS, so they look at once instead of at their next poll.
+   */
+  private contended(environment: Environment): void {
+    const now = Date.now();
+    if (environment.contendedUntil - now > CONTENDED_MS - 1000) return; // told within the last second
+    environment.contendedUntil = now + CONTENDED_MS;
+    this.repository
+      .waiting(environment.host)
+      .catch((error: unknown) => this.warn(`announce calls waiting for ${environment.host}`, error));
+  }
+
+  /** A slot of the environment was given back somewhere: calls waiting here look at once. */
+  private heardFreed(host: string): void {
+    const environment = this.environments.get(host);
+    if (environment && environment.waiters.length > 0 && !environment.acquiring) this.serve(environment);
+  }
+
+  /** Another instance's interactive call waits: slots this instance does not use go back now. */
+  private heardWanted(host: string): void {
+    const environment = this.environment(host);
+    environment.wantedUntil = Math.max(environment.wantedUntil, Date.now() + WANTED_MS);
+    for (const [slot, timer] of environment.idle) {
+      if (this.nextWaiter(environment) !== -1) continue;
+      clearTimeout(timer);
+      environment.idle.delete(slot);
       this.release(environment, slot);
+    }
+  }
+
+  /**
+   * A held slot to the first waiting call that may have it. With none: kept LINGER_MS for this
+   * instance's next call, or back to the database when it has served long enough or a pause began.
+   */
+  private give(environment: Environment, slot: number): void {
+    const at = this.nextWaiter(environment);
+    if (at === -1 || this.stopped) {
+      const takenAt = environment.held.get(slot) ?? 0;
+      const paused = environment.pausedUntil > Date.now();
+      if (this.stopped || paused || this.wanted(environment) || Date.now() - takenAt >= HOLD_MS) {
+        this.release(environment, slot);
+      } else {
+        environment.idle.set(
+          slot,
+          setTimeout(() => {
+            environment.idle.delete(slot);
+            this.release(environment, slot);
+          }, LINGER_MS),
+        );
+      }
       return;
     }
     const [waiter] = environment.waiters.splice(at, 1);
@@ -269,7 +393,7 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     const takenAt = environment.held.get(slot);
     if (takenAt === undefined) return; // its lease lapsed and another instance took it: not ours to give
     const paused = environment.pausedUntil > Date.now();
-    if (!paused && environment.waiters.length > 0 && Date.now() - takenAt < HOLD_MS) {
+    if (!paused && Date.now() - takenAt < HOLD_MS) {
       this.give(environment, slot);
     } else {
       this.release(environment, slot);
@@ -277,10 +401,16 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /**
+   * A slot back to every instance — after the pause this instance is storing, if any: a slot
+   * given back before its pause is stored could be taken by another instance that has not heard
+   * of the pause yet.
+   */
   private release(environment: Environment, slot: number): void {
     environment.held.delete(slot);
-    this.repository
-      .release(environment.host, [slot], this.holder)
+    const announce = environment.contendedUntil > Date.now() || this.wanted(environment);
+    void environment.storingPause
+      .then(() => this.repository.release(environment.host, [slot], this.holder, announce))
       .catch((error: unknown) => this.warn(`give back a call slot of ${environment.host}`, error));
   }
 
@@ -291,7 +421,7 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
   ): void {
     this.metrics.throttled(environment.host, throttled.retryAfterMs);
     this.paused({ environment: environment.host, remainingMs: throttled.retryAfterMs, code: throttled.code });
-    this.repository
+    environment.storingPause = this.repository
       .pause(environment.host, throttled.retryAfterMs, throttled.code)
       .catch((error: unknown) => this.warn(`share the pause of ${environment.host}`, error));
   }
@@ -315,7 +445,10 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
       );
       for (const environment of this.environments.values()) {
         for (const slot of environment.held.keys()) {
-          if (!kept.has(`${environment.host} ${slot}`)) environment.held.delete(slot);
+          if (kept.has(`${environment.host} ${slot}`)) continue;
+          environment.held.delete(slot);
+          clearTimeout(environment.idle.get(slot));
+          environment.idle.delete(slot);
         }
       }
       // A pause announced while the listening connection was down is read here.
@@ -335,6 +468,11 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     try {
       this.listener = await this.repository.listen(
         (pause) => this.paused(pause),
+        (host) => this.heardWanted(host),
+        (host) => this.heardFreed(host),
+        (host) => {
+          this.environment(host).contendedUntil = Date.now() + CONTENDED_MS;
+        },
         (client, error) => this.lost(client, error),
       );
     } catch (error) {

@@ -54,27 +54,32 @@ describe('DataverseBudget on PostgreSQL, several instances', () => {
     return done;
   }
 
-  it('holds at most DATAVERSE_MAX_CONCURRENCY calls in flight across instances, one slot kept for interactive calls', async () => {
+  it('holds at most DATAVERSE_MAX_CONCURRENCY calls in flight across instances; an interactive call takes the next slot that comes free', async () => {
     const [a, b] = [await instance(), await instance()];
     const env = host();
-    const deliveries = await Promise.all([
+    const held3 = await Promise.all([
       a.enter(env, 'delivery', soon()),
       a.enter(env, 'delivery', soon()),
-      b.enter(env, 'delivery', soon()),
+      a.enter(env, 'delivery', soon()),
     ]);
-    // The fourth slot is kept for an admin: another delivery waits, on either instance …
+    const onB = await b.enter(env, 'delivery', soon());
+    expect(await held(env)).toBe(MAX);
+    // Every slot is taken: another delivery waits on b …
     const waiting = b.enter(env, 'delivery', soon());
     expect(await settled(waiting)).toBe(false);
-    // … while Test & Save on the other instance goes through at once.
-    const interactive = await a.enter(env, 'interactive', soon(1000));
-    // Now every slot is taken: even an interactive call waits.
-    const second = b.enter(env, 'interactive', soon(500));
-    await expect(second).rejects.toBeInstanceOf(BudgetWaitExceeded);
-    // A delivery's slot given back (on instance a) serves the one waiting on instance b.
-    deliveries[0].leave();
-    const served = await waiting;
+    // … and so does Test & Save on a, which tells every instance.
+    const interactive = a.enter(env, 'interactive', soon());
+    expect(await settled(interactive)).toBe(false);
+    // b's slot comes free: it goes to a's interactive call, not to b's own waiting delivery.
+    onB.leave();
+    const admin = await interactive;
+    expect(await settled(waiting)).toBe(false);
     expect(await held(env)).toBe(MAX);
-    for (const slot of [served, interactive, ...deliveries.slice(1)]) slot.leave();
+    // With every slot taken again, an interactive call that cannot wait is answered at its deadline.
+    await expect(b.enter(env, 'interactive', soon(300))).rejects.toBeInstanceOf(BudgetWaitExceeded);
+    admin.leave();
+    const served = await waiting;
+    for (const slot of [served, ...held3]) slot.leave();
     await eventually(async () => (await held(env)) === 0, 'every slot given back');
   });
 
@@ -114,10 +119,10 @@ describe('DataverseBudget on PostgreSQL, several instances', () => {
   it('a 429 on one instance pauses every instance until its Retry-After, and answers calls that cannot wait that long at once', async () => {
     const [a, b] = [await instance(), await instance()];
     const env = host();
-    // Instance b holds every delivery slot and has one more delivery waiting for one of them.
+    // Every slot is taken (three by b, one by a) and b has one more delivery waiting.
     const slots = await Promise.all(Array.from({ length: MAX - 1 }, () => b.enter(env, 'delivery', soon())));
-    const waiting = b.enter(env, 'delivery', soon());
     const admin = await a.enter(env, 'interactive', soon());
+    const waiting = b.enter(env, 'delivery', soon());
     const throttledAt = Date.now();
     admin.leave({ retryAfterMs: 1500, code: '0x80072322' });
     await eventually(() => paused(env), 'the pause stored');
