@@ -2,14 +2,19 @@ import { parseArgs } from 'node:util';
 import { DEMO, seedDemo } from './demo.js';
 import { startSandbox } from './server.js';
 
-/** `npm run sandbox [-- --port 4010 --environment-port 4011]`: the simulated Microsoft cloud with a demo tenant. */
+/**
+ * `npm run sandbox [-- --port 4010 --environment-port 4011 --service-url http://127.0.0.1:3000]`:
+ * the simulated Microsoft cloud with a demo tenant. The service's address (where the demo channel's
+ * webhook points and the printed commands go) is `--service-url`, else `PORT`'s, else :3000.
+ * `npm run demo` starts this and the service together on free ports instead.
+ */
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4010' },
     'environment-port': { type: 'string', default: '4011' },
     'messaging-port': { type: 'string', default: '4012' },
     'mail-port': { type: 'string', default: '4025' },
-    'service-url': { type: 'string', default: 'http://127.0.0.1:3000' },
+    'service-url': { type: 'string', default: `http://127.0.0.1:${process.env.PORT?.trim() || '3000'}` },
     host: { type: 'string', default: '127.0.0.1' },
   },
 });
@@ -24,6 +29,8 @@ const cases = await seedDemo(sandbox, Number(values['environment-port']), {
   serviceUrl: values['service-url'],
 });
 const origin = cases[0].environment_url;
+const service = values['service-url'];
+const port = new URL(service).port || '80';
 const environment = sandbox.model.environment(DEMO.environment);
 const messagingOrigin = environment.messaging!.origin;
 
@@ -37,7 +44,7 @@ const lines = [
   `  mail catcher (SMTP):     ${sandbox.mail.url}  (caught mail: ${sandbox.loginUrl}/_sandbox/mail)`,
   '',
   'Start the service against it (in another terminal):',
-  `  MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} SMTP_URL=${sandbox.mail.url} SMTP_FROM=alerts@dynamics365-connector.example NOTIFICATION_ALLOWED_ORIGINS=${sandbox.loginUrl} npm start`,
+  `  PORT=${port} MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} SMTP_URL=${sandbox.mail.url} SMTP_FROM=alerts@dynamics365-connector.example NOTIFICATION_ALLOWED_ORIGINS=${sandbox.loginUrl} npm start`,
   '',
   'App registrations to paste into Test & Save:',
 ];
@@ -67,11 +74,11 @@ const handoff = JSON.stringify({
 });
 lines.push(
   '',
-  'Hand a conversation off to Dynamics 365 (service on :3000; in a third terminal):',
+  `Hand a conversation off to Dynamics 365 (service on ${service}; in a third terminal):`,
   `  TOKEN=$(npm run -s token -- --org demo --role admin)`,
-  `  curl -s -X PUT localhost:3000/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${credentials}'`,
-  `  curl -s -X POST localhost:3000/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${handoff}'`,
-  `  curl -s localhost:3000/api/v1/handoffs/demo-session-1 -H "Authorization: Bearer $TOKEN"`,
+  `  curl -s -X PUT ${service}/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${credentials}'`,
+  `  curl -s -X POST ${service}/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${handoff}'`,
+  `  curl -s ${service}/api/v1/handoffs/demo-session-1 -H "Authorization: Bearer $TOKEN"`,
   `  curl -s ${sandbox.loginUrl}/_sandbox/state    # environments[0].records: the case, the contact, the note`,
 );
 const messaging = JSON.stringify({
@@ -94,24 +101,24 @@ const control = `${sandbox.loginUrl}/_sandbox/environments/${DEMO.environment}/m
 lines.push(
   '',
   'Chat handoff as an Omnichannel conversation (same terminal, after the above):',
-  `  curl -s -X PUT localhost:3000/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${messaging}'`,
-  `  curl -s -X POST localhost:3000/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${chat}'`,
-  `  curl -sN localhost:3000/api/v1/handoffs/demo-chat-1/events -H "Authorization: Bearer $TOKEN" &    # the stream`,
-  `  CONVERSATION=$(curl -s localhost:3000/api/v1/handoffs/demo-chat-1 -H "Authorization: Bearer $TOKEN" | grep -o '"conversation_id":"[^"]*"' | cut -d'"' -f4)`,
+  `  curl -s -X PUT ${service}/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${messaging}'`,
+  `  curl -s -X POST ${service}/api/v1/handoffs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${chat}'`,
+  `  curl -sN ${service}/api/v1/handoffs/demo-chat-1/events -H "Authorization: Bearer $TOKEN" &    # the stream`,
+  `  CONVERSATION=$(curl -s ${service}/api/v1/handoffs/demo-chat-1 -H "Authorization: Bearer $TOKEN" | grep -o '"conversation_id":"[^"]*"' | cut -d'"' -f4)`,
   `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","text":"Hi Grace, Dana here."}'`,
-  `  curl -s -X POST localhost:3000/api/v1/handoffs/demo-chat-1/messages -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"text":"Thanks!"}'`,
+  `  curl -s -X POST ${service}/api/v1/handoffs/demo-chat-1/messages -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"text":"Thanks!"}'`,
   `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","name":"ConversationClosed"}'`,
 );
 const demoApp = DEMO.apps.working;
 lines.push(
   '',
   'Alerts: an admin hears that the connection broke (after the first walkthrough above):',
-  `  curl -s -X PUT localhost:3000/api/v1/notifications -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"emails":["admin@contoso.example"],"webhook_url":"${sandbox.loginUrl}/_sandbox/hooks/demo"}'`,
+  `  curl -s -X PUT ${service}/api/v1/notifications -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"emails":["admin@contoso.example"],"webhook_url":"${sandbox.loginUrl}/_sandbox/hooks/demo"}'`,
   `  curl -s -X DELETE ${sandbox.loginUrl}/_sandbox/tenants/${DEMO.tenantId}/apps/${demoApp.clientId}/secrets/${demoApp.secretId}    # revoke the secret`,
   '  npm run revalidate                                    # the nightly sweep, now: the connection turns invalid',
   `  curl -s ${sandbox.loginUrl}/_sandbox/mail    # one e-mail: what happened, what it breaks, what to do`,
   `  curl -s ${sandbox.loginUrl}/_sandbox/hooks   # one signed webhook (webhook-id, webhook-signature)`,
-  `  curl -s localhost:3000/api/v1/alerts -H "Authorization: Bearer $TOKEN"`,
+  `  curl -s ${service}/api/v1/alerts -H "Authorization: Bearer $TOKEN"`,
 );
 lines.push('', 'Press Ctrl+C to stop.', '');
 console.log(lines.join('\n'));

@@ -232,6 +232,9 @@ describe('the compiled service process', () => {
           body: body ? JSON.stringify(body) : undefined,
         });
       expect((await api('PUT', credentialsOf(ms))).status).toBe(200);
+      // The console's address comes from the running service itself, without PORT exported again.
+      const signIn = await runCommand('dist/src/cli/token.js', ['--console'], commandEnv);
+      expect(signIn.stdout.trim()).toMatch(new RegExp(`^${baseUrl}/console/#code=\\S+$`));
 
       // Without MICROSOFT_LOGIN_URL of its own: it takes the running service's, and its database.
       const sweep = await runCommand('dist/src/cli/revalidate.js', [], commandEnv);

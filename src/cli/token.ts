@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { signDevToken } from '../access/dev-token.js';
 import { ORG_ID_PATTERN } from '../access/principal.js';
-import { loadConfigFromProcess } from '../config/environment.js';
+import { loadConfigFromProcess, runningServiceUrl, serviceUrl } from '../config/environment.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -69,8 +69,9 @@ runCli(async () => {
   if (values.console) {
     // The console is signed in with a one-time code from the running service, never with the token
     // in the URL (the browser would keep it in its history).
-    const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
-    const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+    // The running service's own address (it publishes it), unless PORT or HOST says where to look.
+    const explicit = process.env.PORT?.trim() || process.env.HOST?.trim();
+    const base = (!explicit && runningServiceUrl(config)) || serviceUrl(config);
     // To this service itself, not Microsoft.
     // eslint-disable-next-line no-restricted-globals
     const answer = await fetch(`${base}/api/v1/console/sign-in-codes`, {
@@ -79,7 +80,7 @@ runCli(async () => {
     }).catch((error: Error) => error);
     if (answer instanceof Error || !answer.ok) {
       console.error(
-        `Could not get a sign-in code from the service at ${base} (${answer instanceof Error ? answer.message : `HTTP ${answer.status}`}): start it first (npm start), with the same PORT.`,
+        `Could not get a sign-in code from the service at ${base} (${answer instanceof Error ? answer.message : `HTTP ${answer.status}`}): start it first (npm start), or set PORT to where it runs.`,
       );
       return 1;
     }

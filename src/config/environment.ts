@@ -33,8 +33,9 @@ type SharedSettings = Pick<AppConfig, (typeof SHARED)[keyof typeof SHARED]>;
  */
 export function publishServiceSettings(config: AppConfig): () => void {
   const file = join(config.dataDir, RUNTIME_FILE);
-  const settings: SharedSettings & { pid: number } = {
+  const settings: SharedSettings & { pid: number; url: string } = {
     pid: process.pid,
+    url: serviceUrl(config),
     microsoftLoginUrl: config.microsoftLoginUrl,
     dynamicsAllowedOrigins: config.dynamicsAllowedOrigins,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
@@ -43,6 +44,23 @@ export function publishServiceSettings(config: AppConfig): () => void {
   };
   writeFileSync(file, JSON.stringify(settings, null, 2) + '\n', { mode: 0o644 });
   return () => rmSync(file, { force: true });
+}
+
+/** Where this configuration's service answers, for a command on the same machine. */
+export function serviceUrl(config: Pick<AppConfig, 'host' | 'port'>): string {
+  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+/**
+ * The address of the service running on the same DATA_DIR (embedded database only), as it
+ * published it; undefined when none runs.
+ */
+export function runningServiceUrl(config: Pick<AppConfig, 'dataDir'>): string | undefined {
+  const file = join(config.dataDir, RUNTIME_FILE);
+  if (!existsSync(file)) return undefined;
+  const service = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; url?: string };
+  return processExists(service.pid) ? service.url : undefined;
 }
 
 /**

@@ -155,7 +155,11 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
     }
     await this.repository
       .releaseAll(this.holder)
-      .catch((error: unknown) => this.warn('give back its call slots', error));
+      .catch((error: unknown) =>
+        this.logger.debug(
+          `Slots not given back at shutdown (their leases lapse): ${(error as Error).message}`,
+        ),
+      );
   }
 
   /**
