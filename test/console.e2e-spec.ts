@@ -129,25 +129,43 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await expect(dialog.getByText('Client ID must be a GUID').isVisible()).resolves.toBe(true);
     expect(before()).toEqual([]);
 
-    const broken: [string, Record<string, string>, RegExp][] = [];
+    // [name, values, what the alert says, the hint's words (shown once), the field at fault]
+    const broken: [string, Record<string, string>, RegExp, string, string | null][] = [];
     const wrongSecret = ms.addApp();
     broken.push([
       'secret-id-pasted',
       { client_id: wrongSecret.app.clientId, client_secret: wrongSecret.secret.id, tenant_id: ms.tenant.id },
-      /AADSTS7000215[\s\S]*looks like the Secret ID/,
+      /AADSTS7000215[\s\S]*See Client Secret/,
+      'looks like the Secret ID',
+      'client_secret',
     ]);
     const expired = ms.addApp();
     expired.secret.expiresAt = new Date(Date.now() - 86_400_000);
     broken.push([
       'expired-secret',
       { client_id: expired.app.clientId, client_secret: expired.secret.value, tenant_id: ms.tenant.id },
-      /AADSTS7000222[\s\S]*has expired/,
+      /AADSTS7000222[\s\S]*See Client Secret/,
+      'The client secret has expired',
+      'client_secret',
+    ]);
+    broken.push([
+      'unknown-tenant',
+      {
+        client_id: ms.app.clientId,
+        client_secret: ms.secret.value,
+        tenant_id: '0f0f0f0f-0000-4000-8000-0000000000aa',
+      },
+      /See Tenant ID/,
+      'was not found',
+      'tenant_id',
     ]);
     const noUser = ms.addApp({ privileges: null });
     broken.push([
       'no-application-user',
       { client_id: noUser.app.clientId, client_secret: noUser.secret.value, tenant_id: ms.tenant.id },
       /0x80072560[\s\S]*Application User/,
+      'has no Application User',
+      null,
     ]);
     const noPrivilege = ms.addApp({ privileges: ['prvReadContact'] });
     broken.push([
@@ -158,20 +176,35 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
         tenant_id: ms.tenant.id,
       },
       /0x80040220[\s\S]*prvReadIncident/,
+      'lacks prvReadIncident',
+      null,
     ]);
     const disabled = ms.addApp({ disabledUser: true });
     broken.push([
       'disabled-user',
       { client_id: disabled.app.clientId, client_secret: disabled.secret.value, tenant_id: ms.tenant.id },
       /0x80040225[\s\S]*disabled/,
+      'Application User is disabled',
+      null,
     ]);
-    for (const [name, values, expected] of broken) {
+    for (const [name, values, expected, hint, field] of broken) {
       await fillCredentials(page, values as { client_id: string; client_secret: string; tenant_id: string });
       await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
       const alert = dialog.getByTestId('error');
       await alert.getByText('Failed to verify credentials').waitFor();
       expect(await alert.textContent()).toMatch(expected);
       expect(await dialog.getByTestId('stages').textContent()).toMatch(/Failed/);
+      // The hint once: under the field at fault (marked and focused), else in the alert.
+      const text = (await dialog.textContent()) ?? '';
+      expect(text.split(hint).length - 1).toBe(1);
+      if (field) {
+        await eventually(async () => (await focusedElement(page)) === field, `${field} focused`, 5000);
+        const input = dialog.locator(`[name="${field}"]`);
+        expect(await input.getAttribute('aria-invalid')).toBe('true');
+        expect(await dialog.locator(`#${field}-error`).textContent()).toContain(hint);
+      } else {
+        expect(await alert.textContent()).toContain(hint);
+      }
       await shot(page, `broken-${name}`);
     }
     expect(await settingsRow(t, 'acme')).toBeUndefined();
@@ -185,16 +218,19 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await dialog.getByRole('button', { name: 'Test', exact: true }).click();
     await dialog.getByText('All checks passed. Nothing was saved yet.').waitFor();
     expect(await settingsRow(t, 'acme')).toBeUndefined();
-    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
-    await dialog.getByText('Verified with Microsoft and saved').waitFor();
-    expect(await dialog.getByTestId('result').textContent()).toContain('Ready for handoffs.');
-    expect(await dialog.getByTestId('readiness').textContent()).toContain('Ready for handoffs');
     const stages = await dialog.getByTestId('stages').textContent();
     expect(stages).toMatch(/Passed\s*Token from Microsoft Entra ID/);
     expect(stages).toMatch(/Passed\s*Dynamics 365 probe/);
-    await shot(page, 'saved');
-    await page.keyboard.press('Escape');
+    expect(await dialog.getByTestId('readiness').textContent()).toContain('Ready for handoffs');
+    // Test & Save: the modal closes, focus is back on Configure, and the card says what happened.
+    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    const announcement = card.getByTestId('card-announcement');
+    expect(await announcement.textContent()).toMatch(
+      /Verified with Microsoft and saved[\s\S]*Ready for handoffs\./,
+    );
+    expect(await focusedElement(page)).toBe('Configure');
+    await shot(page, 'saved');
     await expect(card.getByTestId('connection-status').textContent()).resolves.toBe('Active');
     expect(await card.textContent()).toContain(`${ms.secret.value.slice(0, 3)}…`);
     await shot(page, 'card-active');
@@ -213,20 +249,34 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     );
     expect(await dialog.getByTestId('webhook-help').textContent()).toMatch(/federated credential/);
     await dialog.getByText('Case defaults').click();
+    // Dynamics' own priorities, each once, and the footer in sight with the sections open.
+    const priorities = await page.getByLabel('Priority').locator('option').allTextContents();
+    expect(priorities.slice(0, 3)).toEqual(['High', 'Normal', 'Low']);
+    expect(new Set(priorities).size).toBe(priorities.length);
     await page.getByLabel('Priority').selectOption('1');
-    await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
-    await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    const save = dialog.getByRole('button', { name: 'Test & Save Configuration' });
+    expect(
+      await save.evaluate((b) => {
+        const box = b.getBoundingClientRect();
+        return box.bottom <= (globalThis as unknown as { innerHeight: number }).innerHeight && box.top >= 0;
+      }),
+    ).toBe(true);
+    await save.click();
+    await dialog.waitFor({ state: 'hidden' });
     const kept = await settingsRow(t, 'acme');
     expect(kept).toMatchObject({ default_priority: 1, client_secret_hint: ms.secret.value.slice(0, 3) });
     // A new secret: rotated.
     const fresh = ms.sandbox.model.addSecret(ms.tenant.id, ms.app.clientId);
+    await card.getByRole('button', { name: 'Configure' }).click();
     await page.getByLabel('Client Secret', { exact: true }).fill(fresh.value);
     await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
-    await dialog.getByText('Verified with Microsoft and saved').waitFor();
+    await dialog.waitFor({ state: 'hidden' });
     expect((await settingsRow(t, 'acme'))!.client_secret_hint).toBe(fresh.value.slice(0, 3));
     expect(await everythingOnPage(page)).not.toContain(fresh.value);
 
     // Another admin saves meanwhile: If-Match makes this one a 409 with a way out.
+    await card.getByRole('button', { name: 'Configure' }).click();
+    await dialog.waitFor();
     await call(t, 'PUT', PATH, admin, credentialsOf(ms, { client_secret: fresh.value, default_priority: 3 }));
     await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
     await dialog.getByText('Someone else changed this connection').waitFor();
@@ -269,20 +319,17 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
       tenant_id: ms.tenant.id,
     });
     await dialog.getByRole('button', { name: 'Test & Save Configuration' }).click();
-    await dialog.getByText('Verified with Microsoft and saved').waitFor();
-    expect(await dialog.getByTestId('result').textContent()).toMatch(
-      /Not ready for handoffs: \d+ items to fix/,
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await card.getByTestId('card-announcement').textContent()).toMatch(
+      /Verified with Microsoft and saved[\s\S]*Not ready for handoffs: \d+ items to fix/,
     );
-    const checklist = dialog.getByTestId('readiness');
+    const checklist = card.getByTestId('card-readiness');
     expect(await checklist.textContent()).toContain('Not ready for handoffs');
     const createCase = checklist.locator('li[data-check="privilege:prvCreateIncident"]');
     expect(await createCase.textContent()).toMatch(
       /Create on Case \(prvCreateIncident\) is missing[\s\S]*Grant Create on Case[\s\S]*Without it, creating the case fails/,
     );
     await shot(page, 'readiness-not-ready');
-    await page.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'hidden' });
-    expect(await card.getByTestId('card-readiness').textContent()).toContain('Not ready for handoffs');
     // The admin grants the rest of the role; Verify now finds the app ready.
     ms.sandbox.model.applicationUser('contoso', limited.app.clientId).privileges = 'all';
     await card.getByRole('button', { name: 'Verify now' }).click();

@@ -16,6 +16,8 @@ export interface StageResult {
   upstream_code: string | null;
   message: string | null;
   hint: string | null;
+  /** On a failure: the form field the hint is about, when it is one of them. */
+  field?: string | null;
   duration_ms: number;
 }
 

@@ -116,6 +116,19 @@ type Field =
   | 'messaging_webhook_audience'
   | 'messaging_webhook_caller_id';
 
+/** Each field's label, for the sentence that points at it. */
+const FIELD_LABELS: Record<Field, string> = {
+  client_id: 'Client ID',
+  client_secret: 'Client Secret',
+  tenant_id: 'Tenant ID',
+  environment_url: 'Environment URL',
+  secret_expires_at: 'Secret expires',
+  default_priority: 'Priority',
+  ticket_properties: 'Ticket properties',
+  ...Object.fromEntries([...OPTIONAL_IDS, ...MESSAGING_FIELDS].map(([name, label]) => [name, label])),
+} as Record<Field, string>;
+const FORM_FIELDS = Object.keys(FIELD_LABELS) as Field[];
+
 /** A verification's stages as they came out: passed, the one that failed, and those not reached. */
 interface StageLine {
   stage: StageResult['stage'];
@@ -206,7 +219,12 @@ export class Dynamics365Integration extends ApiElement {
         </p>
         ${this.loadError ? html`<div class="alert" role="alert">Could not load the connection: ${this.loadError}</div>` : nothing}
         ${this.status ? this.renderDetails(this.status) : nothing}
-        <div role="status" aria-live="polite" class="sr-only" data-testid="card-announcement">
+        <div
+          role="status"
+          aria-live="polite"
+          class=${this.notice ? 'success' : 'sr-only'}
+          data-testid="card-announcement"
+        >
           ${this.notice ?? ''}
         </div>
         <div class="row gap-top">
@@ -404,7 +422,7 @@ export class Dynamics365Integration extends ApiElement {
                 [1, 'High'],
                 [2, 'Normal'],
                 [3, 'Low'],
-                [4, 'Low (4)'],
+                [4, '4 — a fourth option your Dynamics defines'],
               ].map(
                 ([v, t]) =>
                   html`<option value=${v} ?selected=${(s?.default_priority ?? 2) === v}>${t}</option>`,
@@ -451,7 +469,7 @@ export class Dynamics365Integration extends ApiElement {
                 : nothing
             }
           </div>
-          <div class="row end gap-top">
+          <div class="row end gap-top dialog-footer">
             <button type="button" @click=${this.closeConfigure}>Cancel</button>
             <button type="button" @click=${() => this.verify(false)} ?disabled=${this.busy !== null}>
               ${this.busy === 'test' ? 'Testing…' : 'Test'}
@@ -516,8 +534,7 @@ export class Dynamics365Integration extends ApiElement {
             ${
               line.result && line.state === 'failed'
                 ? html`—
-                  ${line.result.upstream_code ? html`<code>${line.result.upstream_code}</code>` : html`HTTP ${line.result.upstream_status ?? '—'}`}
-                  ${line.result.hint ? html`<p class="help">${line.result.hint}</p>` : nothing}`
+                  ${line.result.upstream_code ? html`<code>${line.result.upstream_code}</code>` : html`HTTP ${line.result.upstream_status ?? '—'}`}`
                 : nothing
             }
           </li>`,
@@ -566,6 +583,17 @@ export class Dynamics365Integration extends ApiElement {
     this.dialog('configure').showModal();
     this.input('client_id').focus();
   };
+
+  /** The field a failure is about: its section opened, scrolled into view, focused. */
+  private async showField(field: Field): Promise<void> {
+    await this.updateComplete;
+    const element = this.renderRoot.querySelector<HTMLElement>(`[name="${field}"], #${field}`);
+    if (!element) return;
+    const section = element.closest('details');
+    if (section) section.open = true;
+    element.scrollIntoView({ block: 'center' });
+    element.focus();
+  }
 
   private closeConfigure = () => {
     this.input('client_secret').value = '';
@@ -708,12 +736,10 @@ export class Dynamics365Integration extends ApiElement {
         this.stages = expected.map((stage) => ({ stage, state: 'ok' }));
         this.status = saved.body;
         this.readiness = saved.body.readiness;
-        this.message = {
-          kind: 'success',
-          text: `Verified with Microsoft and saved. The connection is Active.${readinessSentence(saved.body.readiness)}`,
-        };
-        this.input('client_secret').value = '';
-        this.notice = 'Dynamics 365 connection saved and active.';
+        // Done: the modal closes (focus back on Configure) and the card announces the result.
+        this.closeConfigure();
+        this.message = null;
+        this.notice = `Verified with Microsoft and saved. The connection is Active.${readinessSentence(saved.body.readiness)}`;
         this.dispatchEvent(new CustomEvent('dynamics365-changed', { bubbles: true, composed: true }));
       } else {
         const tested = await this.api.json<{ ok: true; stages: StageResult[]; readiness: Readiness | null }>(
@@ -750,14 +776,19 @@ export class Dynamics365Integration extends ApiElement {
             ? { stage, state: 'failed', result: failed }
             : { stage, state: 'skipped' },
       );
+      // The hint once: under the field it is about (marked, focused, scrolled to), else in the alert.
+      const field =
+        failed.field && FORM_FIELDS.includes(failed.field as Field) ? (failed.field as Field) : null;
+      this.problems = field && failed.hint ? { [field]: failed.hint } : {};
       this.message = {
         kind: 'error',
         text:
           failed.outcome === 'rejected'
-            ? `Failed to verify credentials: Microsoft rejected them at “${STAGE_NAMES[failed.stage]}”${failed.upstream_code ? ` (${failed.upstream_code})` : ''}.${save ? ' Nothing was saved.' : ''}`
+            ? `Failed to verify credentials: Microsoft rejected them at “${STAGE_NAMES[failed.stage]}”${failed.upstream_code ? ` (${failed.upstream_code})` : ''}.${save ? ' Nothing was saved.' : ''}${field ? ` See ${FIELD_LABELS[field]}.` : ''}`
             : `Microsoft could not be reached at “${STAGE_NAMES[failed.stage]}”.${save ? ' Nothing was saved.' : ''} Try again shortly.`,
-        hint: failed.hint,
+        hint: field ? null : failed.hint,
       };
+      if (field) void this.showField(field);
       return;
     }
     if (error.code === 'validation_failed') {

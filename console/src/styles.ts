@@ -216,6 +216,15 @@ export const base = css`
     max-height: calc(100vh - 1.5rem);
     box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
   }
+  /* The modal's buttons stay in sight however long its form is. */
+  .dialog-footer {
+    position: sticky;
+    bottom: -1.25rem;
+    background: #fff;
+    padding: 0.75rem 0 1.25rem;
+    margin-bottom: -1.25rem;
+    border-top: 1px solid #d0d7de;
+  }
   dialog::backdrop {
     background: rgba(27, 31, 36, 0.55);
   }

@@ -325,6 +325,14 @@ export class StageResultDto implements StageResult {
   @ApiProperty({ nullable: true, type: String, example: 'AADSTS7000215' }) upstream_code!: string | null;
   @ApiProperty({ nullable: true, type: String }) message!: string | null;
   @ApiProperty({ nullable: true, type: String }) hint!: string | null;
+  @ApiProperty({
+    required: false,
+    nullable: true,
+    type: String,
+    example: 'client_secret',
+    description: 'On a failure: the request field the hint is about, when the fix is in one of them',
+  })
+  field?: string | null;
   @ApiProperty() duration_ms!: number;
 }
 

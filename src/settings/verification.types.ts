@@ -19,6 +19,8 @@ export interface StageResult {
   upstream_code: string | null;
   message: string | null;
   hint: string | null;
+  /** On a failure: the input the hint is about (`client_secret`, `tenant_id`, …), when it is one of them. */
+  field?: string | null;
   duration_ms: number;
 }
 

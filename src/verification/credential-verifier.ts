@@ -4,7 +4,7 @@ import { DataverseCall, DataverseClient } from '../microsoft/dynamics-client/dat
 import type { CallPriority } from '../limits/call-priority.js';
 import type { RetryPolicy } from '../microsoft/upstream-http.js';
 import { UpstreamFailure } from '../microsoft/upstream.js';
-import { hintFor, HintInput } from './hints.js';
+import { fieldFor, hintFor, HintInput } from './hints.js';
 import type { Readiness, StageResult } from '../settings/verification.types.js';
 import { ReadinessChecker, ReadinessTarget, ReadinessUnavailable } from './readiness-checker.js';
 
@@ -89,6 +89,7 @@ export class CredentialVerifier {
         upstream_code: error.upstreamCode,
         message: error.message,
         hint: hintFor(error, credentials),
+        field: fieldFor(error),
         duration_ms: error.durationMs,
       };
       stages.push(failure);

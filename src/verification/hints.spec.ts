@@ -1,5 +1,5 @@
 import { UpstreamFailure } from '../microsoft/upstream.js';
-import { hintFor, HintInput } from './hints.js';
+import { fieldFor, hintFor, HintInput } from './hints.js';
 
 const input: HintInput = {
   clientId: '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
@@ -74,5 +74,30 @@ describe('hintFor', () => {
     expect(hintFor(timeout, input)).toMatch(/Microsoft Entra ID did not answer in time.*Nothing was changed/);
     const outage = new UpstreamFailure('dynamics_probe', 'unreachable', 503, null, 'm', 1);
     expect(hintFor(outage, input)).toMatch(/HTTP 503.*Nothing was changed/);
+  });
+});
+
+describe('fieldFor', () => {
+  const messaging = (code: string) => new UpstreamFailure('messaging_token', 'rejected', 400, code, 'm', 1);
+  it.each([
+    ['wrong secret', token('AADSTS7000215', 401), 'client_secret'],
+    ['expired secret', token('AADSTS7000222', 401), 'client_secret'],
+    ['app not in tenant', token('AADSTS700016'), 'client_id'],
+    ['tenant not found', token('AADSTS90002'), 'tenant_id'],
+    ['tenant not valid', token('AADSTS900023'), 'tenant_id'],
+    ['unknown resource', token('AADSTS500011'), 'environment_url'],
+    ['bad scope', token('AADSTS70011'), 'environment_url'],
+    ['conditional access', token('AADSTS53003'), null],
+    ['environment does not resolve', probe(null, null), 'environment_url'],
+    ['token not taken', probe(401, null), 'environment_url'],
+    ['no Web API there', probe(404, '0x8006088a'), 'environment_url'],
+    ['no application user', probe(403, '0x80072560'), null],
+    ['missing privilege', probe(403, '0x80040220'), null],
+    ['messaging resource unknown', messaging('AADSTS500011'), 'messaging_organization_id'],
+    ['messaging scope refused', messaging('AADSTS70011'), 'messaging_scope'],
+    ['messaging: wrong secret', messaging('AADSTS7000215'), 'client_secret'],
+    ['unreachable', new UpstreamFailure('token_exchange', 'unreachable', 503, null, 'm', 1), null],
+  ])('%s → %s', (_name, failure, field) => {
+    expect(fieldFor(failure)).toBe(field);
   });
 });

@@ -108,3 +108,43 @@ function unreachableHint(failure: UpstreamFailure): string {
   }
   return `${who} is having problems (HTTP ${failure.upstreamStatus}). Nothing was changed; try again shortly.`;
 }
+
+/**
+ * The request field a rejection is about — the one the console marks and focuses — or null when
+ * the fix is elsewhere (a role in Dynamics, a policy, Microsoft being unavailable).
+ */
+export function fieldFor(failure: UpstreamFailure): string | null {
+  if (failure.outcome === 'unreachable') return null;
+  const code = failure.upstreamCode;
+  if (failure.stage === 'messaging_token') {
+    if (code === 'AADSTS500011') return 'messaging_organization_id';
+    if (code === 'AADSTS1002012' || code === 'AADSTS70011' || code === 'AADSTS700022')
+      return 'messaging_scope';
+  }
+  if (failure.stage === 'token_exchange' || failure.stage === 'messaging_token') {
+    switch (code) {
+      case 'AADSTS7000215':
+      case 'AADSTS7000222':
+      case 'AADSTS7000216':
+        return 'client_secret';
+      case 'AADSTS700016':
+        return 'client_id';
+      case 'AADSTS90002':
+      case 'AADSTS900023':
+      case 'AADSTS50059':
+        return 'tenant_id';
+      case 'AADSTS500011':
+      case 'AADSTS1002012':
+      case 'AADSTS70011':
+      case 'AADSTS700022':
+        return 'environment_url';
+      default:
+        return null;
+    }
+  }
+  // Dataverse: a name that does not resolve, a token it does not take, no Web API there.
+  if (failure.upstreamStatus === null || failure.upstreamStatus === 401 || code === '0x8006088a') {
+    return 'environment_url';
+  }
+  return null;
+}
