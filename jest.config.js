@@ -31,7 +31,12 @@ export default {
   // Global only: jest ignores testTimeout inside a project.
   testTimeout: 30000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      // The console's pure modules (no DOM) are unit tested beside the service's.
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/console/src/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'sandbox',

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditService, AuditContext } from '../src/audit/audit.service.js';
-import type { AuditAction } from '../src/audit/audit-action.js';
+import { AUDIT_ACTIONS, type AuditAction } from '../src/audit/audit-action.js';
+import { ACTION_NAMES } from '../console/src/audit-sentences.js';
 import { startTestApp, TestApp } from './support/app.js';
 import { superuserUrlFor, withClient } from './support/database.js';
 import { connect } from './support/handoff.js';
@@ -100,6 +101,10 @@ describe('audit log for admins', () => {
     expect(seen).toEqual([...ids].reverse());
   });
 
+  it('names every action it records in the console (its filter and its sentences)', () => {
+    expect(Object.keys(ACTION_NAMES).sort()).toEqual([...AUDIT_ACTIONS].sort());
+  });
+
   it('answers each filter, alone and combined', async () => {
     const org = 'filters';
     const saved = await append(org, 3, 'integration.saved', 'alice');
@@ -120,6 +125,27 @@ describe('audit log for admins', () => {
       3,
     );
     expect(await ids('actor_id=alice')).toEqual([...saved].reverse());
+    // Who, as the console shows it: the name (any case), else the id; System for the service.
+    const [named] = await dataSource.transaction(async (m) => [
+      String((await audit.record(m, org, 'integration.saved', context('carol-sub', 'Carol Admin'), {})).id),
+    ]);
+    const [bySystem] = await dataSource.transaction(async (m) => [
+      String(
+        (
+          await audit.record(
+            m,
+            org,
+            'integration.status_changed',
+            { ...context('x'), actor: { type: 'system', id: null, name: null } },
+            {},
+          )
+        ).id,
+      ),
+    ]);
+    expect(await ids('actor=carol%20admin')).toEqual([named]);
+    expect(await ids('actor=carol-sub')).toEqual([named]);
+    expect(await ids('actor=alice')).toEqual([...saved].reverse());
+    expect(await ids('actor=System')).toEqual([bySystem]);
 
     const all = (await call(t, 'GET', `${AUDIT}?limit=200`, token)).body.items as {
       id: string;

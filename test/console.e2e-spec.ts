@@ -34,7 +34,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     });
 
   async function openConsole(width = 1280): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    const page = await browser.newPage({ viewport: { width, height: 900 }, timezoneId: 'UTC' });
     const errors = collectErrors(page);
     await page.goto(`${t.baseUrl}/console/#code=${await signInCode(admin)}`);
     await page.getByText('Signed in as').waitFor();
@@ -395,18 +395,40 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     // The customer of one asks to be forgotten: the console shows that handoff as purged.
     await call(t, 'POST', '/api/v1/customer-data/erase', admin, { session_id: 'console-ok' });
 
+    // Alice's save with a wrong secret, refused by Microsoft: in the log as her sentence.
+    await call(t, 'PUT', PATH, admin, credentialsOf(ms, { client_secret: 'wrong-secret-value' }));
+
     const { page, errors } = await openConsole();
     await page.getByRole('button', { name: 'Audit log' }).click();
     const audit = page.getByRole('region', { name: 'Audit log' });
-    await audit.getByRole('cell', { name: 'integration.saved' }).first().waitFor();
-    expect(await audit.textContent()).toContain('integration.save_rejected');
-    await audit.getByLabel('Action').selectOption('integration.disconnected');
+    // Sentences an admin reads, with the time zone; no machine codes.
+    await audit
+      .getByText(/ connected Dynamics 365 \(environment http/)
+      .first()
+      .waitFor();
+    const text = (await audit.textContent()) ?? '';
+    expect(text).toMatch(
+      /Alice Admin tried to connect .*; Microsoft refused at the token exchange with Microsoft Entra ID \(AADSTS\d+\)\. Nothing was saved\./,
+    );
+    expect(text).not.toMatch(/integration\.|token_exchange/);
+    const firstTime = (await audit.locator('td.when').first().textContent()) ?? '';
+    expect(firstTime).toMatch(/\b(UTC|GMT)/);
+    // Filtered by the name shown.
+    await audit.getByLabel('Who').fill('alice admin');
     await audit.getByRole('button', { name: 'Apply filters' }).click();
-    // The header row and one per disconnect of this org so far.
+    await shows(
+      async () => (await audit.getByRole('cell', { name: 'System', exact: true }).count()) === 0,
+      true,
+    );
+    await audit.getByLabel('Who').fill('');
+    await audit.getByLabel('What').selectOption('integration.disconnected');
+    await audit.getByRole('button', { name: 'Apply filters' }).click();
+    // One row per disconnect of this org so far, and nothing else.
     const disconnects = (await auditEvents(t, 'acme')).filter(
       (e) => e.action === 'integration.disconnected',
     ).length;
-    await shows(() => audit.getByRole('row').count(), 1 + disconnects);
+    await shows(() => audit.locator('tr[data-action]').count(), disconnects);
+    expect(await audit.locator('tr[data-action="integration.disconnected"]').count()).toBe(disconnects);
     const download = page.waitForEvent('download');
     await audit.getByRole('button', { name: 'Export CSV' }).click();
     const file = await download;

@@ -1,6 +1,7 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { failureText, when } from './api.js';
 import { ApiElement } from './api-element.js';
+import { ACTION_NAMES, actorName, auditSentence } from './audit-sentences.js';
 
 interface AuditEvent {
   id: string;
@@ -11,14 +12,6 @@ interface AuditEvent {
   ip: string | null;
   details: Record<string, unknown>;
 }
-
-const ACTIONS = [
-  'integration.saved',
-  'integration.save_rejected',
-  'integration.disconnected',
-  'integration.status_changed',
-  'integration.readiness_changed',
-];
 
 /** `<dynamics365-audit-log>`: every change to the connection, filtered, paged, exported, and the chain checked. */
 export class Dynamics365AuditLog extends ApiElement {
@@ -60,7 +53,7 @@ export class Dynamics365AuditLog extends ApiElement {
     const value = (id: string) =>
       this.renderRoot.querySelector<HTMLInputElement>(`#${id}`)?.value.trim() ?? '';
     if (value('audit-action')) query.set('action', value('audit-action'));
-    if (value('audit-actor')) query.set('actor_id', value('audit-actor'));
+    if (value('audit-actor')) query.set('actor', value('audit-actor'));
     if (value('audit-since')) query.set('since', new Date(value('audit-since')).toISOString());
     if (value('audit-until')) query.set('until', new Date(value('audit-until')).toISOString());
     return query;
@@ -93,15 +86,15 @@ export class Dynamics365AuditLog extends ApiElement {
         <h2>Audit log</h2>
         <form class="row" @submit=${this.applyFilters} aria-label="Filter the audit log">
           <div>
-            <label for="audit-action">Action</label>
+            <label for="audit-action">What</label>
             <select id="audit-action">
-              <option value="">All actions</option>
-              ${ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
+              <option value="">Everything</option>
+              ${Object.entries(ACTION_NAMES).map(([a, name]) => html`<option value=${a}>${name}</option>`)}
             </select>
           </div>
           <div>
-            <label for="audit-actor">Actor id</label>
-            <input id="audit-actor" autocomplete="off" />
+            <label for="audit-actor">Who</label>
+            <input id="audit-actor" autocomplete="off" placeholder="Name, or System" />
           </div>
           <div>
             <label for="audit-since">From</label>
@@ -118,27 +111,23 @@ export class Dynamics365AuditLog extends ApiElement {
           <table aria-label="Audit events" aria-busy=${this.loading ? 'true' : 'false'}>
             <thead>
               <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Details</th>
+                <th scope="col">When</th>
+                <th scope="col">What happened</th>
+                <th scope="col">Who</th>
               </tr>
             </thead>
             <tbody>
               ${
                 this.items.length === 0
                   ? html`<tr>
-                      <td colspan="4">${this.loading ? 'Loading…' : 'No events.'}</td>
+                      <td colspan="3">${this.loading ? 'Loading…' : 'No events.'}</td>
                     </tr>`
                   : this.items.map(
                       (e) =>
-                        html`<tr>
-                          <td>${when(e.occurred_at)}</td>
-                          <td><code>${e.action}</code></td>
-                          <td>
-                            ${e.actor.type === 'system' ? 'System' : (e.actor.name ?? e.actor.id ?? '—')}
-                          </td>
-                          <td>${summary(e)}</td>
+                        html`<tr data-action=${e.action}>
+                          <td class="when">${when(e.occurred_at)}</td>
+                          <td>${auditSentence(e)}</td>
+                          <td>${actorName(e)}</td>
                         </tr>`,
                     )
               }
@@ -221,35 +210,6 @@ export class Dynamics365AuditLog extends ApiElement {
       this.error = (error as Error).message;
     }
   };
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string'
-    ? value
-    : value === undefined || value === null
-      ? ''
-      : JSON.stringify(value);
-}
-
-/** The few details worth a glance; never a secret (the API never stores one). */
-function summary(event: AuditEvent): string {
-  const d = event.details;
-  switch (event.action) {
-    case 'integration.saved':
-      return `${d.created ? 'Connected' : 'Changed'}: ${(d.changed_fields as string[] | undefined)?.join(', ') ?? ''}${d.secret_rotated ? ' (secret rotated)' : ''}`;
-    case 'integration.save_rejected':
-      return `Rejected at ${text(d.stage)}${d.code ? ` (${text(d.code)})` : ''}`;
-    case 'integration.status_changed':
-      return `${text(d.from)} → ${text(d.to)}${d.code ? ` (${text(d.code)})` : ''}`;
-    case 'integration.disconnected':
-      return `Disconnected ${text(d.environment_url)}`;
-    case 'integration.readiness_changed':
-      return d.ready
-        ? 'Ready for handoffs'
-        : `Not ready for handoffs: ${((d.failing as string[] | undefined) ?? []).join(', ')}`;
-    default:
-      return '';
-  }
 }
 
 customElements.define('dynamics365-audit-log', Dynamics365AuditLog);

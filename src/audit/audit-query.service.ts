@@ -106,6 +106,7 @@ function wantsCsv(accept: string | undefined): boolean {
 interface Filters {
   action?: AuditAction[];
   actor_id?: string;
+  actor?: string;
   since?: string;
   until?: string;
 }
@@ -116,13 +117,21 @@ function filterOf(principal: Principal, filters: Filters): AuditFilter {
   if (since && until && since >= until) {
     throw AppError.validation([{ field: 'until', message: 'until must be later than since' }]);
   }
-  return { orgId: principal.org_id, actions: filters.action, actorId: filters.actor_id, since, until };
+  return {
+    orgId: principal.org_id,
+    actions: filters.action,
+    actorId: filters.actor_id,
+    actor: filters.actor,
+    since,
+    until,
+  };
 }
 
 function filtersOf(query: AuditQueryDto): Filters {
   return {
     ...(query.action?.length ? { action: [...new Set(query.action)].sort() } : {}),
     ...(query.actor_id !== undefined ? { actor_id: query.actor_id } : {}),
+    ...(query.actor?.trim() ? { actor: query.actor.trim() } : {}),
     ...(query.since !== undefined ? { since: new Date(query.since).toISOString() } : {}),
     ...(query.until !== undefined ? { until: new Date(query.until).toISOString() } : {}),
   };
@@ -173,6 +182,7 @@ function decodeCursor(cursor: string): { beforeId: string; filters: Filters } {
     (filters.action === undefined ||
       (Array.isArray(filters.action) && filters.action.every((a) => AUDIT_ACTIONS.includes(a)))) &&
     (filters.actor_id === undefined || typeof filters.actor_id === 'string') &&
+    (filters.actor === undefined || typeof filters.actor === 'string') &&
     [filters.since, filters.until].every(
       (t) => t === undefined || (typeof t === 'string' && !isNaN(Date.parse(t))),
     );

@@ -40,6 +40,15 @@ export class AuditQueryDto {
   @MaxLength(256)
   actor_id?: string;
 
+  @ApiPropertyOptional({
+    description:
+      'Who, as the log shows it: the actor name (any case), or the id; `System` for the service itself',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  actor?: string;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'since must be an ISO 8601 date-time' })

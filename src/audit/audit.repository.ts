@@ -14,6 +14,8 @@ export interface AuditFilter {
   orgId: string;
   actions?: AuditAction[];
   actorId?: string;
+  /** The name shown (case-insensitive) or the id; `system` for the service's own events. */
+  actor?: string;
   since?: Date;
   until?: Date;
   /** Only events with a smaller id (keyset pagination, newest first). */
@@ -328,6 +330,13 @@ function whereClause(filter: AuditFilter): { where: string; params: unknown[] } 
   };
   if (filter.actions?.length) add('action = ANY(?)', filter.actions);
   if (filter.actorId !== undefined) add('actor_id = ?', filter.actorId);
+  if (filter.actor !== undefined) {
+    params.push(filter.actor);
+    const n = `$${params.length}`;
+    conditions.push(
+      `(lower(actor_name) = lower(${n}) OR actor_id = ${n} OR (actor_type = 'system' AND lower(${n}) = 'system'))`,
+    );
+  }
   // Times come from the database clock under the per-org chain lock, so they rise with the id:
   // the window's first ids, found through the (org_id, occurred_at) index, bound an id-ordered scan.
   // The time conditions stay (an event outside the window is never listed, even if the clock once
