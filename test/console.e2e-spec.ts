@@ -9,11 +9,16 @@ import {
   focusedElement,
   launch,
   SCREENSHOTS,
+  unnamedControls,
 } from './support/browser.js';
 import { connect, HANDOFF_TEST_ENV, handoffBody, submit, waitForState } from './support/handoff.js';
 import { auditEvents, call, credentialsOf, PATH, settingsRow } from './support/integration.js';
 import { eventually } from './support/eventually.js';
+import { withClient } from './support/database.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
+
+/** The console's screenshots that docs/console.md shows, one per view and width. */
+const DOC_SCREENSHOTS = join(new URL('..', import.meta.url).pathname, 'docs', 'screenshots');
 
 /** Waits until `read` gives `expected` (the page updates after its API calls). */
 async function shows<T>(read: () => Promise<T>, expected: T): Promise<void> {
@@ -445,6 +450,20 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     const okRow = handoffs.getByRole('row', { name: /console-ok/ });
     expect(await okRow.textContent()).toMatch(/Case\s*CAS-\d{5}/);
     expect(await okRow.textContent()).toContain('content purged');
+    // The case it created, opened in Dynamics 365 (Microsoft's record URL).
+    const incidentId = (await call(t, 'GET', '/api/v1/handoffs/console-ok', admin)).body.dynamics.incident_id;
+    expect(await okRow.getByRole('link', { name: /Open in Dynamics 365/ }).getAttribute('href')).toBe(
+      `${ms.environment.origin}/main.aspx?pagetype=entityrecord&etn=incident&id=${incidentId}`,
+    );
+    // Found by its session id; filtered by channel.
+    await handoffs.getByLabel('Session id').fill('console-ok');
+    await handoffs.getByRole('button', { name: 'Find' }).click();
+    await shows(() => handoffs.locator('tr[data-session]').count(), 1);
+    await handoffs.getByLabel('Session id').fill('');
+    await handoffs.getByLabel('Channel').selectOption('sms');
+    await shows(() => handoffs.getByText('No handoffs.').count(), 1);
+    await handoffs.getByLabel('Channel').selectOption('');
+    await handoffs.getByText('console-failed').waitFor();
     await shot(page, 'handoffs');
     await failedRow.getByRole('button', { name: 'Retry handoff console-failed' }).click();
     await handoffs.getByText('Handoff console-failed queued again.').waitFor();
@@ -506,6 +525,59 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await shows(() => page.evaluate<number>('window.unauthorized'), 1);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('every view at 1280 and 360 px: no sideways scroll, every control named, no console error (screenshots in docs/screenshots)', async () => {
+    await connect(t, ms, 'acme');
+    const handoffToken = await t.token({ org: 'acme', roles: ['handoff'] });
+    await submit(t, handoffToken, handoffBody('a-rather-long-session-identifier-from-the-platform-0001'));
+    await waitForState(t, admin, 'a-rather-long-session-identifier-from-the-platform-0001', ['delivered']);
+    for (const width of [1280, 360]) {
+      const { page, errors } = await openConsole(width);
+      for (const [button, region, file] of [
+        ['Dynamics 365', 'Dynamics 365', 'connection'],
+        ['Audit log', 'Audit log', 'audit-log'],
+        ['Handoffs', 'Handoffs', 'handoffs'],
+        ['Notifications', 'Notifications', 'notifications'],
+      ]) {
+        await page.getByRole('button', { name: button, exact: true }).click();
+        await page.getByRole('region', { name: region }).waitFor();
+        await page.waitForLoadState('networkidle');
+        if (region === 'Handoffs') {
+          await page
+            .getByRole('region', { name: 'Handoffs' })
+            .getByText('Open in Dynamics 365')
+            .first()
+            .waitFor();
+        }
+        const scrollWidth = await page.evaluate<number>('document.scrollingElement.scrollWidth');
+        expect([file, width, scrollWidth <= width]).toEqual([file, width, true]);
+        expect([file, width, await unnamedControls(page)]).toEqual([file, width, []]);
+        await page.screenshot({ path: join(DOC_SCREENSHOTS, `${file}-${width}.png`), fullPage: true });
+      }
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  }, 90_000);
+
+  it('a held handoff links to what holds it: the connection to fix', async () => {
+    await connect(t, ms, 'acme');
+    await withClient(t.databaseUrl, (client) =>
+      client.query("UPDATE dynamics365_integration_settings SET status = 'invalid' WHERE org_id = 'acme'"),
+    );
+    await submit(t, await t.token({ org: 'acme', roles: ['handoff'] }), handoffBody('console-held'));
+    await waitForState(t, admin, 'console-held', ['held']);
+    const { page, errors } = await openConsole();
+    await page.getByRole('button', { name: 'Handoffs', exact: true }).click();
+    const handoffs = page.getByRole('region', { name: 'Handoffs' });
+    await handoffs.getByRole('button', { name: 'Fix the connection for console-held' }).click();
+    await page.getByRole('region', { name: 'Dynamics 365' }).getByTestId('connection-status').waitFor();
+    expect(
+      await page.getByRole('region', { name: 'Dynamics 365' }).getByTestId('connection-status').textContent(),
+    ).toBe('Invalid');
+    expect(errors).toEqual([]);
+    await page.close();
+    await call(t, 'DELETE', PATH, admin);
   });
 
   it('fits a 360 px wide screen', async () => {

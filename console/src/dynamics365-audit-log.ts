@@ -125,9 +125,9 @@ export class Dynamics365AuditLog extends ApiElement {
                   : this.items.map(
                       (e) =>
                         html`<tr data-action=${e.action}>
-                          <td class="when">${when(e.occurred_at)}</td>
-                          <td>${auditSentence(e)}</td>
-                          <td>${actorName(e)}</td>
+                          <td class="when" data-label="When">${when(e.occurred_at)}</td>
+                          <td data-label="What happened">${auditSentence(e)}</td>
+                          <td data-label="Who">${actorName(e)}</td>
                         </tr>`,
                     )
               }

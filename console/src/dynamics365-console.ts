@@ -2,7 +2,7 @@ import { css, html, LitElement, nothing, TemplateResult } from 'lit';
 import { Api, ApiError, UNAUTHORIZED_EVENT } from './api.js';
 import { base } from './styles.js';
 import './dynamics365-audit-log.js';
-import './dynamics365-handoffs.js';
+import { NAVIGATE_EVENT } from './dynamics365-handoffs.js';
 import './dynamics365-notifications.js';
 import './dynamics365-integration.js';
 
@@ -55,6 +55,9 @@ export class Dynamics365Console extends LitElement {
     this.code = new URLSearchParams(window.location.hash.slice(1)).get('code');
     if (this.code) history.replaceState(null, '', window.location.pathname + window.location.search);
     this.token = sessionStorage.getItem(STORAGE_KEY);
+    this.addEventListener(NAVIGATE_EVENT, (event) => {
+      this.view = (event as CustomEvent<{ view: View }>).detail.view;
+    });
     this.addEventListener(UNAUTHORIZED_EVENT, () =>
       this.signOut('Your token was not accepted or has expired. Paste a new one.'),
     );

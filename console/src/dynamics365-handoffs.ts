@@ -1,6 +1,7 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { failureText, when } from './api.js';
 import { ApiElement } from './api-element.js';
+import { recordUrl } from './dynamics-links.js';
 
 interface Handoff {
   session_id: string;
@@ -33,6 +34,21 @@ interface Handoff {
 }
 
 const STATES = ['pending', 'delivering', 'delivered', 'held', 'failed', 'cancelled'];
+/** The API's channels (HANDOFF_CHANNELS), by the name the filter shows. */
+const CHANNELS: Record<string, string> = {
+  web: 'Web chat',
+  sms: 'SMS',
+  whatsapp: 'WhatsApp',
+  email: 'E-mail',
+  phone_voice: 'Phone',
+  web_voice: 'Web voice',
+  slack: 'Slack',
+  instagram: 'Instagram',
+  messenger: 'Messenger',
+  api: 'API',
+};
+/** The view to open for what holds a handoff. */
+export const NAVIGATE_EVENT = 'dynamics365-navigate';
 
 /** `<dynamics365-handoffs>`: the org's handoffs, newest first, with what they created in Dynamics and Retry for failed ones. */
 export class Dynamics365Handoffs extends ApiElement {
@@ -42,6 +58,7 @@ export class Dynamics365Handoffs extends ApiElement {
     error: { state: true },
     notice: { state: true },
     loading: { state: true },
+    environmentUrl: { state: true },
   };
 
   declare items: Handoff[];
@@ -49,6 +66,8 @@ export class Dynamics365Handoffs extends ApiElement {
   declare error: string | null;
   declare notice: string | null;
   declare loading: boolean;
+  /** The connected environment, for links to what each handoff created. */
+  declare environmentUrl: string | null;
 
   constructor() {
     super();
@@ -57,19 +76,47 @@ export class Dynamics365Handoffs extends ApiElement {
     this.error = null;
     this.notice = null;
     this.loading = false;
+    this.environmentUrl = null;
   }
 
-  protected firstLoad(): Promise<void> {
-    return this.load(false);
+  protected async firstLoad(): Promise<void> {
+    await Promise.all([this.load(false), this.loadEnvironment()]);
+  }
+
+  private async loadEnvironment(): Promise<void> {
+    try {
+      const status = await this.api.json<{ environment_url: string }>(
+        'GET',
+        '/api/v1/integrations/dynamics365',
+      );
+      this.environmentUrl = status.body.environment_url;
+    } catch {
+      this.environmentUrl = null; // not connected: no links
+    }
   }
 
   async load(more: boolean): Promise<void> {
     this.loading = true;
     this.error = null;
     try {
+      const session = this.renderRoot.querySelector<HTMLInputElement>('#handoff-session')?.value.trim();
+      if (session && !more) {
+        // One session id is one handoff: asked for directly.
+        const one = await this.api
+          .json<Handoff>('GET', `/api/v1/handoffs/${encodeURIComponent(session)}`)
+          .catch((error: Error & { status?: number }) => {
+            if (error.status === 404) return null;
+            throw error;
+          });
+        this.items = one ? [one.body] : [];
+        this.next = null;
+        return;
+      }
       const query = new URLSearchParams({ limit: '25' });
       const state = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-state')?.value;
       if (state) query.set('state', state);
+      const channel = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-channel')?.value;
+      if (channel) query.set('channel', channel);
       if (more && this.next) query.set('cursor', this.next);
       const page = await this.api.json<{ items: Handoff[]; next_cursor: string | null }>(
         'GET',
@@ -96,6 +143,27 @@ export class Dynamics365Handoffs extends ApiElement {
               ${STATES.map((s) => html`<option value=${s}>${s}</option>`)}
             </select>
           </div>
+          <div>
+            <label for="handoff-channel">Channel</label>
+            <select id="handoff-channel" @change=${() => void this.load(false)}>
+              <option value="">All channels</option>
+              ${Object.entries(CHANNELS).map(([value, name]) => html`<option value=${value}>${name}</option>`)}
+            </select>
+          </div>
+          <form
+            class="row"
+            role="search"
+            @submit=${(e: Event) => {
+              e.preventDefault();
+              void this.load(false);
+            }}
+          >
+            <div>
+              <label for="handoff-session">Session id</label>
+              <input id="handoff-session" type="search" autocomplete="off" />
+            </div>
+            <div class="align-end"><button type="submit">Find</button></div>
+          </form>
           <div class="align-end"><button @click=${() => void this.load(false)}>Refresh</button></div>
         </div>
         ${this.error ? html`<div class="alert" role="alert">${this.error}</div>` : nothing}
@@ -131,14 +199,26 @@ export class Dynamics365Handoffs extends ApiElement {
 
   private row(h: Handoff): TemplateResult {
     const d = h.dynamics;
-    return html`<tr>
-      <td>
-        <strong>${h.session_id}</strong><br />${h.channel} →
+    const link = recordUrl(this.environmentUrl, d);
+    return html`<tr data-session=${h.session_id}>
+      <td data-label="Session">
+        <strong class="session">${h.session_id}</strong><br />${CHANNELS[h.channel] ?? h.channel} →
         ${h.route === 'conversation' ? 'conversation' : 'case'} <br /><small>${when(h.created_at)}</small>
       </td>
-      <td>
+      <td data-label="State">
         <span class="badge ${h.state}">${h.state}</span
         >${h.reason ? html`<br /><small>${h.reason}</small>` : nothing}
+        ${
+          h.state === 'held' && h.reason === 'connection_invalid'
+            ? html`<br /><button
+                  class="link"
+                  @click=${() => this.navigate('integration')}
+                  aria-label="Fix the connection for ${h.session_id}"
+                >
+                  Fix the connection
+                </button>`
+            : nothing
+        }
         ${h.attempts ? html`<br /><small>${h.attempts} attempt${h.attempts === 1 ? '' : 's'}</small>` : nothing}
         ${
           h.content_purged_at
@@ -149,12 +229,19 @@ export class Dynamics365Handoffs extends ApiElement {
             : nothing
         }
       </td>
-      <td>
-        ${d.ticket_number ? html`Case <strong>${d.ticket_number}</strong><br /><small>${d.incident_id}</small>` : nothing}
-        ${d.conversation_id ? html`Conversation <small>${d.conversation_id}</small> (${d.conversation_state})` : nothing}
+      <td data-label="In Dynamics 365">
+        ${d.ticket_number ? html`Case <strong class="token">${d.ticket_number}</strong><br /><small class="token">${d.incident_id}</small>` : nothing}
+        ${d.conversation_id ? html`Conversation <small class="token">${d.conversation_id}</small> (${d.conversation_state})` : nothing}
+        ${
+          link
+            ? html`<br /><a href=${link} target="_blank" rel="noopener noreferrer"
+                  >Open in Dynamics 365<span class="sr-only"> (${d.ticket_number ?? h.session_id})</span></a
+                >`
+            : nothing
+        }
         ${!d.ticket_number && !d.conversation_id ? '—' : nothing}
       </td>
-      <td>
+      <td data-label="Last error">
         ${
           h.last_error
             ? html`${h.last_error.stage}${h.last_error.upstream_code ? html` <code>${h.last_error.upstream_code}</code>` : nothing}:
@@ -162,7 +249,7 @@ export class Dynamics365Handoffs extends ApiElement {
             : '—'
         }
       </td>
-      <td>
+      <td data-label="">
         ${
           h.state === 'failed' && !h.content_purged_at
             ? html`<button
@@ -175,6 +262,10 @@ export class Dynamics365Handoffs extends ApiElement {
         }
       </td>
     </tr>`;
+  }
+
+  private navigate(view: 'integration'): void {
+    this.dispatchEvent(new CustomEvent(NAVIGATE_EVENT, { detail: { view }, bubbles: true, composed: true }));
   }
 
   private async retry(sessionId: string): Promise<void> {

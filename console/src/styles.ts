@@ -249,6 +249,59 @@ export const base = css`
     margin: 0;
     overflow-wrap: anywhere;
   }
+  /* Ids, ticket numbers and GUIDs are read and copied whole: never broken inside. */
+  .token {
+    white-space: nowrap;
+    font-variant-numeric: tabular-nums;
+  }
+  .session {
+    overflow-wrap: anywhere;
+  }
+  button.link {
+    border: none;
+    background: none;
+    padding: 0;
+    color: #0f6cbd;
+    text-decoration: underline;
+    cursor: pointer;
+  }
+  a {
+    color: #0f6cbd;
+  }
+  /* Narrow screens: each table row becomes a card of labelled lines; nothing scrolls sideways. */
+  @media (max-width: 600px) {
+    table,
+    thead,
+    tbody,
+    tr,
+    td {
+      display: block;
+      width: 100%;
+    }
+    thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+    }
+    tr {
+      border: 1px solid #d0d7de;
+      border-radius: 6px;
+      margin: 0 0 0.6rem;
+      padding: 0.25rem 0.5rem;
+    }
+    td {
+      border: none;
+      padding: 0.25rem 0;
+    }
+    td[data-label]:not([data-label=''])::before {
+      content: attr(data-label);
+      display: block;
+      font-size: 0.8rem;
+      color: #57606a;
+    }
+  }
   @media (max-width: 480px) {
     dl {
       grid-template-columns: 1fr;

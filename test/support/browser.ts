@@ -102,3 +102,30 @@ export function focusedElement(page: Page): Promise<string | undefined> {
     return element ? (element.id || element.textContent.trim()) : undefined;
   })()`);
 }
+
+/**
+ * Controls (buttons, links, inputs, selects, textareas) without an accessible name, through shadow
+ * roots: each described by its tag and what identifies it. A name comes from aria-label,
+ * aria-labelledby, a <label for>, a wrapping <label>, its text, or a title.
+ */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const missing = [];
+    const visit = (root) => {
+      for (const element of root.querySelectorAll('button, a[href], input, select, textarea')) {
+        if (element.type === 'hidden' || element.closest('[hidden]')) continue;
+        const labelled =
+          (element.getAttribute('aria-label') || '').trim() ||
+          (element.getAttribute('aria-labelledby') || '').trim() ||
+          (element.id && root.querySelector('label[for="' + element.id + '"]')) ||
+          element.closest('label') ||
+          (element.textContent || '').trim() ||
+          (element.getAttribute('title') || '').trim();
+        if (!labelled) missing.push(element.tagName.toLowerCase() + (element.id ? '#' + element.id : '') + (element.name ? '[name=' + element.name + ']' : ''));
+      }
+      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) visit(host.shadowRoot);
+    };
+    visit(document);
+    return missing;
+  })()`);
+}
