@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConsole } from './support/browser.js';
+import { buildConsole, collectErrors, launch } from './support/browser.js';
 import { createTestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
 
@@ -23,6 +23,11 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Waits until `read` gives `expected` (the page updates after its API calls). */
+async function shows<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  await eventually(async () => (await read()) === expected, `the page to show ${String(expected)}`, 10_000);
+}
+
 describe('npm run demo', () => {
   let demo: ChildProcess | undefined;
   let output = '';
@@ -37,7 +42,7 @@ describe('npm run demo', () => {
     if (demo?.exitCode === null) demo.kill('SIGKILL');
   });
 
-  it('runs the sandbox and the service wired together: connected, a handoff delivered, a chat whose agent replies arrive; Ctrl-C stops both', async () => {
+  it('runs the sandbox and the service wired together: the printed console shows Active, the delivered handoff with its Dynamics link and the audit sentence; agent replies arrive; Ctrl-C stops both', async () => {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'd365-demo-'));
     chmodSync(dataDir, 0o755);
@@ -84,7 +89,32 @@ describe('npm run demo', () => {
       route: 'conversation',
       dynamics: { conversation_state: 'open' },
     });
-    expect((await fetch(consoleUrl!.split('#')[0])).status).toBe(200);
+    // The printed console address, in a browser: nothing to connect by hand.
+    const browser = await launch();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors = collectErrors(page);
+      await page.goto(consoleUrl!);
+      const card = page.getByRole('region', { name: 'Dynamics 365' });
+      await shows(() => card.getByTestId('connection-status').textContent(), 'Active');
+      await page.getByRole('button', { name: 'Handoffs', exact: true }).click();
+      const handoffs = page.getByRole('region', { name: 'Handoffs' });
+      const row = handoffs.locator('tr[data-session="demo-session-1"]');
+      await row.waitFor();
+      expect(await row.textContent()).toMatch(/delivered[\s\S]*Case\s*CAS-/);
+      expect(await row.getByRole('link', { name: /Open in Dynamics 365/ }).getAttribute('href')).toMatch(
+        /\/main\.aspx\?pagetype=entityrecord&etn=incident&id=/,
+      );
+      await page.getByRole('button', { name: 'Audit log', exact: true }).click();
+      await page
+        .getByRole('region', { name: 'Audit log' })
+        .getByText(/Demo Admin connected Dynamics 365 \(environment http:\/\/127\.0\.0\.1:\d+\)\./)
+        .first()
+        .waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
 
     // The printed agent-reply command: the sandbox's webhook call reaches this service (not :3000).
     const reply =
