@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPIV3 } from 'openapi-types';
 import { startTestApp, TestApp } from './support/app.js';
@@ -28,6 +29,14 @@ describe('the OpenAPI document', () => {
   const api = () => operations.filter(([, path]) => path.startsWith('/api/'));
   const schemaOf = (response: OpenAPIV3.ResponseObject | OpenAPIV3.ReferenceObject | undefined) =>
     (response as OpenAPIV3.ResponseObject | undefined)?.content?.['application/json']?.schema;
+
+  it('is the document checked in as docs/openapi.json, which the console’s API types are generated from', () => {
+    const file = new URL('../docs/openapi.json', import.meta.url);
+    const current = `${JSON.stringify(doc, null, 2)}\n`;
+    // `npm run api:types` writes it (then generates console/src/api-types.ts, which `npm run check` compares).
+    if (process.env.UPDATE_API_DOCS === '1') writeFileSync(file, current);
+    expect(readFileSync(file, 'utf8')).toBe(current);
+  });
 
   it('is a valid OpenAPI document', async () => {
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();

@@ -1,6 +1,11 @@
 // The service's API as the console's components use it: a bearer token from the host's token
 // provider, the API's error shape read into one error type, and a 401 announced to the page.
 
+import type { components } from './api-types.js';
+
+/** The API's documents, as its OpenAPI document describes them (console/src/api-types.ts). */
+export type Schemas = components['schemas'];
+
 /** A host supplies the token: a string, or a function (e.g. one that refreshes it). */
 export type TokenProvider = () => string | Promise<string>;
 
@@ -9,17 +14,8 @@ export interface FieldProblem {
   message: string;
 }
 
-export interface StageResult {
-  stage: 'token_exchange' | 'dynamics_probe' | 'messaging_token';
-  outcome: 'ok' | 'rejected' | 'unreachable';
-  upstream_status: number | null;
-  upstream_code: string | null;
-  message: string | null;
-  hint: string | null;
-  /** On a failure: the form field the hint is about, when it is one of them. */
-  field?: string | null;
-  duration_ms: number;
-}
+/** One verification stage's result (the API's StageResultDto). */
+export type StageResult = Schemas['StageResultDto'];
 
 export class ApiError extends Error {
   constructor(

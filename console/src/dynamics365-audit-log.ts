@@ -1,17 +1,9 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { failureText, when } from './api.js';
+import { failureText, Schemas, when } from './api.js';
 import { ApiElement } from './api-element.js';
 import { ACTION_NAMES, actorName, auditSentence } from './audit-sentences.js';
 
-interface AuditEvent {
-  id: string;
-  occurred_at: string;
-  action: string;
-  actor: { type: 'user' | 'system'; id: string | null; name: string | null };
-  request_id: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-}
+type AuditEvent = Schemas['AuditEventDto'];
 
 /** `<dynamics365-audit-log>`: every change to the connection, filtered, paged, exported, and the chain checked. */
 export class Dynamics365AuditLog extends ApiElement {

@@ -1,37 +1,9 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { failureText, when } from './api.js';
+import { failureText, Schemas, when } from './api.js';
 import { ApiElement } from './api-element.js';
 import { recordUrl } from './dynamics-links.js';
 
-interface Handoff {
-  session_id: string;
-  channel: string;
-  route: 'incident' | 'conversation';
-  route_reason: string | null;
-  state: string;
-  reason: string | null;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_error: {
-    stage: string;
-    upstream_status: number | null;
-    upstream_code: string | null;
-    message: string;
-    hint: string | null;
-  } | null;
-  dynamics: {
-    incident_id: string | null;
-    ticket_number: string | null;
-    contact_id: string | null;
-    queue_item_id: string | null;
-    conversation_id: string | null;
-    conversation_state: string | null;
-  };
-  created_at: string;
-  delivered_at: string | null;
-  /** What the customer wrote was purged (retention or erasure): nothing of it is left here. */
-  content_purged_at: string | null;
-}
+type Handoff = Schemas['HandoffDocumentDto'];
 
 const STATES = ['pending', 'delivering', 'delivered', 'held', 'failed', 'cancelled'];
 /** The API's channels (HANDOFF_CHANNELS), by the name the filter shows. */

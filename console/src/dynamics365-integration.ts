@@ -1,32 +1,8 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { ApiError, failureText, StageResult, when } from './api.js';
+import { ApiError, failureText, Schemas, StageResult, when } from './api.js';
 import { ApiElement } from './api-element.js';
 
-interface Status {
-  org_id: string;
-  status: 'active' | 'invalid' | 'unreachable';
-  client_id: string;
-  tenant_id: string;
-  environment_url: string;
-  client_secret_hint: string;
-  secret_expires_at: string | null;
-  warnings: string[];
-  default_priority: number;
-  default_owner_id: string | null;
-  default_queue_id: string | null;
-  default_workstream_id: string | null;
-  ticket_properties: Record<string, unknown>;
-  messaging_endpoint: string | null;
-  messaging_channel_id: string | null;
-  messaging_organization_id: string | null;
-  messaging_scope: string | null;
-  messaging_webhook_audience: string | null;
-  messaging_webhook_caller_id: string | null;
-  last_verified_at: string | null;
-  last_verification: (StageResult & { checked_at: string }) | null;
-  readiness: Readiness | null;
-  version: number;
-}
+type Status = Schemas['IntegrationStatusDto'];
 
 /** An alert that is open: what is wrong now and what to do. */
 interface OpenAlert {
@@ -37,11 +13,7 @@ interface OpenAlert {
 }
 
 /** What a handoff needs, as the service last checked it (DESIGN §11). */
-interface Readiness {
-  checked_at: string;
-  ready: boolean;
-  checks: { check: string; ok: boolean; detail: string; hint: string | null }[];
-}
+type Readiness = Schemas['ReadinessDto'];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
