@@ -357,7 +357,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(await card.getByTestId('open-alerts').textContent()).toMatch(
       /client secret expires within 3 days[\s\S]*New client secret/,
     );
-    await page.getByRole('button', { name: 'Notifications' }).click();
+    await page.getByRole('tab', { name: 'Notifications' }).click();
     const view = page.getByRole('region', { name: 'Notifications' });
     await view.getByLabel('E-mail recipients').fill('admin@contoso.example, oncall@contoso.example');
     await view.getByLabel('Webhook URL').fill(`${ms.sandbox.loginUrl}/_sandbox/hooks/console`);
@@ -404,7 +404,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await call(t, 'PUT', PATH, admin, credentialsOf(ms, { client_secret: 'wrong-secret-value' }));
 
     const { page, errors } = await openConsole();
-    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.getByRole('tab', { name: 'Audit log' }).click();
     const audit = page.getByRole('region', { name: 'Audit log' });
     // Sentences an admin reads, with the time zone; no machine codes.
     await audit
@@ -442,7 +442,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await audit.getByText('The audit chain is intact').waitFor();
     await shot(page, 'audit-log');
 
-    await page.getByRole('button', { name: 'Handoffs' }).click();
+    await page.getByRole('tab', { name: 'Handoffs' }).click();
     const handoffs = page.getByRole('region', { name: 'Handoffs' });
     await handoffs.getByText('console-failed').waitFor();
     const failedRow = handoffs.getByRole('row', { name: /console-failed/ });
@@ -484,7 +484,17 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     expect(await focusedElement(page)).toBe('Sign in');
     await page.keyboard.press('Enter');
     await page.getByText('Signed in as').waitFor();
-    // Configure is reachable with Tab (through Sign out and the three views).
+    // The views are tabs: one tab stop, the arrow keys move between them (and select).
+    for (let i = 0; i < 5 && (await focusedElement(page)) !== 'tab-integration'; i++)
+      await page.keyboard.press('Tab');
+    expect(await focusedElement(page)).toBe('tab-integration');
+    await page.keyboard.press('ArrowRight');
+    expect(await focusedElement(page)).toBe('tab-audit');
+    await page.getByRole('region', { name: 'Audit log' }).waitFor();
+    expect(await page.getByRole('tab', { name: 'Audit log' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowLeft');
+    expect(await focusedElement(page)).toBe('tab-integration');
+    // Configure is the next tab stop after the tab list.
     for (let i = 0; i < 10 && (await focusedElement(page)) !== 'Configure'; i++)
       await page.keyboard.press('Tab');
     const focused = () => focusedElement(page);
@@ -518,6 +528,30 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     );
     const card = page.getByRole('region', { name: 'Dynamics 365' });
     await shows(() => card.getByTestId('connection-status').textContent(), 'Active');
+    // Themed by the host: Fluent's custom properties (here the brand colour) and the parts.
+    await page.evaluate(`
+      document.querySelector('dynamics365-integration').style.setProperty('--colorBrandBackground', 'rgb(1, 2, 3)');
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync('dynamics365-integration::part(card) { border-color: rgb(4, 5, 6); }');
+      document.adoptedStyleSheets = [sheet];`);
+    expect(
+      await card
+        .getByRole('button', { name: 'Configure' })
+        .evaluate(
+          (b) =>
+            (
+              globalThis as unknown as { getComputedStyle: (e: unknown) => Record<string, string> }
+            ).getComputedStyle(b).backgroundColor,
+        ),
+    ).toBe('rgb(1, 2, 3)');
+    expect(
+      await card.evaluate(
+        (c) =>
+          (
+            globalThis as unknown as { getComputedStyle: (e: unknown) => Record<string, string> }
+          ).getComputedStyle(c).borderTopColor,
+      ),
+    ).toBe('rgb(4, 5, 6)');
     // An expired or wrong token: the host hears about it.
     await page.evaluate(
       "const el = document.querySelector('dynamics365-integration'); el.tokenProvider = () => 'wrong'; el.load();",
@@ -540,7 +574,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
         ['Handoffs', 'Handoffs', 'handoffs'],
         ['Notifications', 'Notifications', 'notifications'],
       ]) {
-        await page.getByRole('button', { name: button, exact: true }).click();
+        await page.getByRole('tab', { name: button, exact: true }).click();
         await page.getByRole('region', { name: region }).waitFor();
         await page.waitForLoadState('networkidle');
         if (region === 'Handoffs') {
@@ -568,7 +602,7 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await submit(t, await t.token({ org: 'acme', roles: ['handoff'] }), handoffBody('console-held'));
     await waitForState(t, admin, 'console-held', ['held']);
     const { page, errors } = await openConsole();
-    await page.getByRole('button', { name: 'Handoffs', exact: true }).click();
+    await page.getByRole('tab', { name: 'Handoffs', exact: true }).click();
     const handoffs = page.getByRole('region', { name: 'Handoffs' });
     await handoffs.getByRole('button', { name: 'Fix the connection for console-held' }).click();
     await page.getByRole('region', { name: 'Dynamics 365' }).getByTestId('connection-status').waitFor();

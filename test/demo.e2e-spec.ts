@@ -97,7 +97,7 @@ describe('npm run demo', () => {
       await page.goto(consoleUrl!);
       const card = page.getByRole('region', { name: 'Dynamics 365' });
       await shows(() => card.getByTestId('connection-status').textContent(), 'Active');
-      await page.getByRole('button', { name: 'Handoffs', exact: true }).click();
+      await page.getByRole('tab', { name: 'Handoffs', exact: true }).click();
       const handoffs = page.getByRole('region', { name: 'Handoffs' });
       const row = handoffs.locator('tr[data-session="demo-session-1"]');
       await row.waitFor();
@@ -105,7 +105,7 @@ describe('npm run demo', () => {
       expect(await row.getByRole('link', { name: /Open in Dynamics 365/ }).getAttribute('href')).toMatch(
         /\/main\.aspx\?pagetype=entityrecord&etn=incident&id=/,
       );
-      await page.getByRole('button', { name: 'Audit log', exact: true }).click();
+      await page.getByRole('tab', { name: 'Audit log', exact: true }).click();
       await page
         .getByRole('region', { name: 'Audit log' })
         .getByText(/Demo Admin connected Dynamics 365 \(environment http:\/\/127\.0\.0\.1:\d+\)\./)

@@ -100,7 +100,7 @@ export class Dynamics365AuditLog extends ApiElement {
         </form>
         ${this.error ? html`<div class="alert" role="alert">${this.error}</div>` : nothing}
         <div class="table-wrap">
-          <table aria-label="Audit events" aria-busy=${this.loading ? 'true' : 'false'}>
+          <table part="table" aria-label="Audit events" aria-busy=${this.loading ? 'true' : 'false'}>
             <thead>
               <tr>
                 <th scope="col">When</th>

@@ -126,7 +126,15 @@ export class Dynamics365Console extends LitElement {
   render(): TemplateResult {
     return html`
       <header class="row between gap-bottom">
-        <h1 class="title">Integrations</h1>
+        <h1 class="title" part="title">
+          <svg class="product-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+            <rect x="2" y="2" width="20" height="20" rx="5" fill="currentColor" opacity="0.12" />
+            <circle cx="8" cy="12" r="3.2" fill="none" stroke="currentColor" stroke-width="1.8" />
+            <circle cx="16" cy="12" r="3.2" fill="none" stroke="currentColor" stroke-width="1.8" />
+            <path d="M11.2 12h1.6" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" />
+          </svg>
+          Integrations
+        </h1>
         ${
           this.me
             ? html`<div class="row">
@@ -168,20 +176,25 @@ export class Dynamics365Console extends LitElement {
   }
 
   private renderViews(): TemplateResult {
+    // Tabs that are tabs (WAI-ARIA tabs): one tab stop, arrow keys move between them and select.
     const tab = (view: View, label: string) =>
       html`<button
-        aria-pressed=${this.view === view ? 'true' : 'false'}
-        class=${this.view === view ? 'primary' : ''}
+        role="tab"
+        id="tab-${view}"
+        part="tab"
+        aria-selected=${this.view === view ? 'true' : 'false'}
+        aria-controls="view"
+        tabindex=${this.view === view ? '0' : '-1'}
         @click=${() => (this.view = view)}
       >
         ${label}
       </button>`;
     return html`
-      <nav aria-label="Console" class="row gap-bottom">
+      <div role="tablist" aria-label="Console" class="tabs gap-bottom" @keydown=${this.moveTab}>
         ${tab('integration', 'Dynamics 365')} ${tab('audit', 'Audit log')} ${tab('handoffs', 'Handoffs')}
         ${tab('notifications', 'Notifications')}
-      </nav>
-      <main>
+      </div>
+      <main id="view" role="tabpanel" aria-labelledby="tab-${this.view}">
         ${
           this.view === 'integration'
             ? html`<dynamics365-integration .tokenProvider=${this.provider}></dynamics365-integration>`
@@ -196,6 +209,26 @@ export class Dynamics365Console extends LitElement {
       </main>
     `;
   }
+
+  private moveTab = async (event: KeyboardEvent) => {
+    const views: View[] = ['integration', 'audit', 'handoffs', 'notifications'];
+    const at = views.indexOf(this.view);
+    const next =
+      event.key === 'ArrowRight'
+        ? views[(at + 1) % views.length]
+        : event.key === 'ArrowLeft'
+          ? views[(at + views.length - 1) % views.length]
+          : event.key === 'Home'
+            ? views[0]
+            : event.key === 'End'
+              ? views[views.length - 1]
+              : null;
+    if (!next) return;
+    event.preventDefault();
+    this.view = next;
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${next}`)?.focus();
+  };
 }
 
 customElements.define('dynamics365-console', Dynamics365Console);

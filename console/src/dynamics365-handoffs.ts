@@ -143,7 +143,7 @@ export class Dynamics365Handoffs extends ApiElement {
           ${this.notice ? html`<p class="success">${this.notice}</p>` : nothing}
         </div>
         <div class="table-wrap">
-          <table aria-label="Handoffs" aria-busy=${this.loading ? 'true' : 'false'}>
+          <table part="table" aria-label="Handoffs" aria-busy=${this.loading ? 'true' : 'false'}>
             <thead>
               <tr>
                 <th scope="col">Session</th>

@@ -176,13 +176,15 @@ export class Dynamics365Integration extends ApiElement {
   render(): TemplateResult {
     const key = this.status?.status ?? 'none';
     return html`
-      <section aria-label="Dynamics 365" class="card">
+      <section aria-label="Dynamics 365" class="card" part="card">
         <div class="row between">
           <h2 id="card-title">Dynamics 365</h2>
           ${
             this.loading
               ? html`<span class="badge none">Loading…</span>`
-              : html`<span class="badge ${key}" data-testid="connection-status">${STATUS_NAMES[key]}</span>`
+              : html`<span class="badge ${key}" part="status" data-testid="connection-status"
+                  >${STATUS_NAMES[key]}</span
+                >`
           }
         </div>
         <p class="help">

@@ -1,16 +1,23 @@
-import { css } from 'lit';
+import { webLightTheme } from '@fluentui/tokens';
+import { css, unsafeCSS } from 'lit';
 
-/** Shared look of the console's components: plain, high-contrast, usable at 360 px. */
+type Token = keyof typeof webLightTheme;
+
+/**
+ * A Fluent 2 design token (Microsoft's, as Dynamics 365 uses them): the host page's value of the
+ * same CSS custom property when it sets one (a page with Fluent's tokens, or one that overrides
+ * `--colorBrandBackground` and friends), else Fluent's web light theme.
+ */
+const fluent = (name: Token) => unsafeCSS(`var(--${name}, ${webLightTheme[name]})`);
+
+/** Shared look of the console's components: Fluent 2, high-contrast, usable at 360 px. */
 export const base = css`
   :host {
     display: block;
-    font:
-      15px/1.45 system-ui,
-      -apple-system,
-      'Segoe UI',
-      Roboto,
-      sans-serif;
-    color: #1b1f24;
+    font-family: ${fluent('fontFamilyBase')};
+    font-size: 14px;
+    line-height: 1.45;
+    color: ${fluent('colorNeutralForeground1')};
   }
   * {
     box-sizing: border-box;
@@ -23,21 +30,21 @@ export const base = css`
   button {
     font: inherit;
     padding: 0.45rem 0.9rem;
-    border-radius: 6px;
-    border: 1px solid #57606a;
-    background: #fff;
-    color: #1b1f24;
+    border-radius: ${fluent('borderRadiusMedium')};
+    border: 1px solid ${fluent('colorNeutralStroke1')};
+    background: ${fluent('colorNeutralBackground1')};
+    color: ${fluent('colorNeutralForeground1')};
     cursor: pointer;
   }
   button.primary {
-    background: #0b5cad;
-    border-color: #0b5cad;
-    color: #fff;
+    background: ${fluent('colorBrandBackground')};
+    border-color: ${fluent('colorBrandBackground')};
+    color: ${fluent('colorNeutralForegroundOnBrand')};
   }
   button.danger {
-    background: #b42318;
-    border-color: #b42318;
-    color: #fff;
+    background: ${fluent('colorPaletteRedBackground3')};
+    border-color: ${fluent('colorPaletteRedBackground3')};
+    color: ${fluent('colorNeutralForegroundOnBrand')};
   }
   button:disabled {
     opacity: 0.55;
@@ -49,7 +56,7 @@ export const base = css`
   textarea:focus-visible,
   a:focus-visible,
   summary:focus-visible {
-    outline: 3px solid #f5a623;
+    outline: 2px solid ${fluent('colorStrokeFocus2')};
     outline-offset: 2px;
   }
   label {
@@ -63,24 +70,24 @@ export const base = css`
     font: inherit;
     width: 100%;
     padding: 0.45rem 0.55rem;
-    border: 1px solid #8c959f;
-    border-radius: 6px;
-    background: #fff;
+    border: 1px solid ${fluent('colorNeutralStrokeAccessible')};
+    border-radius: ${fluent('borderRadiusMedium')};
+    background: ${fluent('colorNeutralBackground1')};
     color: inherit;
   }
   input[aria-invalid='true'],
   textarea[aria-invalid='true'] {
-    border-color: #b42318;
+    border-color: ${fluent('colorPaletteRedBorder2')};
   }
   .help {
     margin: 0.2rem 0 0;
     font-size: 0.86rem;
-    color: #57606a;
+    color: ${fluent('colorNeutralForeground3')};
   }
   .field-error {
     margin: 0.2rem 0 0;
     font-size: 0.86rem;
-    color: #b42318;
+    color: ${fluent('colorPaletteRedForeground1')};
   }
   .row {
     display: flex;
@@ -89,11 +96,11 @@ export const base = css`
     align-items: center;
   }
   .card {
-    border: 1px solid #d0d7de;
-    border-radius: 10px;
+    border: 1px solid ${fluent('colorNeutralStroke2')};
+    border-radius: ${fluent('borderRadiusLarge')};
     padding: 1rem 1.25rem;
     max-width: 46rem;
-    background: #fff;
+    background: ${fluent('colorNeutralBackground1')};
   }
   .between {
     justify-content: space-between;
@@ -128,26 +135,26 @@ export const base = css`
   .badge.active,
   .badge.delivered,
   .badge.ok {
-    color: #1a7f37;
+    color: ${fluent('colorPaletteGreenForeground1')};
   }
   .badge.invalid,
   .badge.failed,
   .badge.rejected {
-    color: #b42318;
+    color: ${fluent('colorPaletteRedForeground1')};
   }
   .badge.unreachable,
   .badge.held,
   .badge.pending,
   .badge.delivering {
-    color: #9a6700;
+    color: ${fluent('colorPaletteDarkOrangeForeground1')};
   }
   .badge.none,
   .badge.cancelled {
-    color: #57606a;
+    color: ${fluent('colorNeutralForeground3')};
   }
   fieldset {
-    border: 1px solid #d0d7de;
-    border-radius: 6px;
+    border: 1px solid ${fluent('colorNeutralStroke2')};
+    border-radius: ${fluent('borderRadiusMedium')};
     margin: 0.75rem 0;
     padding: 0.5rem 0.75rem;
   }
@@ -175,16 +182,16 @@ export const base = css`
     overflow-wrap: anywhere;
   }
   .alert {
-    border: 1px solid #b42318;
-    background: #fff5f5;
-    border-radius: 6px;
+    border: 1px solid ${fluent('colorPaletteRedBorder2')};
+    background: ${fluent('colorPaletteRedBackground1')};
+    border-radius: ${fluent('borderRadiusMedium')};
     padding: 0.6rem 0.8rem;
     margin: 0.75rem 0;
   }
   .success {
-    border: 1px solid #1a7f37;
-    background: #f3fbf5;
-    border-radius: 6px;
+    border: 1px solid ${fluent('colorPaletteGreenBorder2')};
+    background: ${fluent('colorPaletteGreenBackground1')};
+    border-radius: ${fluent('borderRadiusMedium')};
     padding: 0.6rem 0.8rem;
     margin: 0.75rem 0;
   }
@@ -197,7 +204,7 @@ export const base = css`
   td {
     text-align: left;
     padding: 0.4rem 0.5rem;
-    border-bottom: 1px solid #d0d7de;
+    border-bottom: 1px solid ${fluent('colorNeutralStroke2')};
     vertical-align: top;
     overflow-wrap: break-word;
   }
@@ -210,23 +217,23 @@ export const base = css`
   }
   dialog {
     border: none;
-    border-radius: 10px;
+    border-radius: ${fluent('borderRadiusLarge')};
     padding: 1.25rem;
     width: min(40rem, calc(100vw - 1.5rem));
     max-height: calc(100vh - 1.5rem);
-    box-shadow: 0 10px 40px rgba(0, 0, 0, 0.3);
+    box-shadow: ${fluent('shadow28')};
   }
   /* The modal's buttons stay in sight however long its form is. */
   .dialog-footer {
     position: sticky;
     bottom: -1.25rem;
-    background: #fff;
+    background: ${fluent('colorNeutralBackground1')};
     padding: 0.75rem 0 1.25rem;
     margin-bottom: -1.25rem;
-    border-top: 1px solid #d0d7de;
+    border-top: 1px solid ${fluent('colorNeutralStroke2')};
   }
   dialog::backdrop {
-    background: rgba(27, 31, 36, 0.55);
+    background: ${fluent('colorBackgroundOverlay')};
   }
   .sr-only {
     position: absolute;
@@ -243,11 +250,41 @@ export const base = css`
     margin: 0.75rem 0;
   }
   dt {
-    color: #57606a;
+    color: ${fluent('colorNeutralForeground3')};
   }
   dd {
     margin: 0;
     overflow-wrap: anywhere;
+  }
+  /* The view tabs: Fluent's tab list — text tabs, the selected one underlined in the brand colour. */
+  .tabs {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.25rem;
+    border-bottom: 1px solid ${fluent('colorNeutralStroke2')};
+  }
+  .tabs [role='tab'] {
+    border: none;
+    border-radius: ${fluent('borderRadiusMedium')} ${fluent('borderRadiusMedium')} 0 0;
+    background: transparent;
+    padding: 0.55rem 0.75rem;
+    color: ${fluent('colorNeutralForeground2')};
+    border-bottom: 3px solid transparent;
+  }
+  .tabs [role='tab'][aria-selected='true'] {
+    color: ${fluent('colorNeutralForeground1')};
+    font-weight: 600;
+    border-bottom-color: ${fluent('colorCompoundBrandStroke')};
+  }
+  .tabs [role='tab']:hover {
+    background: ${fluent('colorSubtleBackgroundHover')};
+  }
+  .product-icon {
+    width: 1.6rem;
+    height: 1.6rem;
+    vertical-align: -0.35rem;
+    margin-right: 0.35rem;
+    color: ${fluent('colorBrandForeground1')};
   }
   /* Ids, ticket numbers and GUIDs are read and copied whole: never broken inside. */
   .token {
@@ -261,12 +298,12 @@ export const base = css`
     border: none;
     background: none;
     padding: 0;
-    color: #0f6cbd;
+    color: ${fluent('colorBrandForegroundLink')};
     text-decoration: underline;
     cursor: pointer;
   }
   a {
-    color: #0f6cbd;
+    color: ${fluent('colorBrandForegroundLink')};
   }
   /* Narrow screens: each table row becomes a card of labelled lines; nothing scrolls sideways. */
   @media (max-width: 600px) {
@@ -286,8 +323,8 @@ export const base = css`
       clip: rect(0 0 0 0);
     }
     tr {
-      border: 1px solid #d0d7de;
-      border-radius: 6px;
+      border: 1px solid ${fluent('colorNeutralStroke2')};
+      border-radius: ${fluent('borderRadiusMedium')};
       margin: 0 0 0.6rem;
       padding: 0.25rem 0.5rem;
     }
@@ -299,7 +336,7 @@ export const base = css`
       content: attr(data-label);
       display: block;
       font-size: 0.8rem;
-      color: #57606a;
+      color: ${fluent('colorNeutralForeground3')};
     }
   }
   @media (max-width: 480px) {
