@@ -205,3 +205,9 @@ export class Dynamics365AuditLog extends ApiElement {
 }
 
 customElements.define('dynamics365-audit-log', Dynamics365AuditLog);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dynamics365-audit-log': Dynamics365AuditLog;
+  }
+}

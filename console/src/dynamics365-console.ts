@@ -232,3 +232,9 @@ export class Dynamics365Console extends LitElement {
 }
 
 customElements.define('dynamics365-console', Dynamics365Console);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dynamics365-console': Dynamics365Console;
+  }
+}

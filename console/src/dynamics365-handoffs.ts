@@ -252,3 +252,9 @@ export class Dynamics365Handoffs extends ApiElement {
 }
 
 customElements.define('dynamics365-handoffs', Dynamics365Handoffs);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dynamics365-handoffs': Dynamics365Handoffs;
+  }
+}

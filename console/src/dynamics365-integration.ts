@@ -1,6 +1,7 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { ApiError, failureText, Schemas, StageResult, when } from './api.js';
 import { ApiElement } from './api-element.js';
+import { Field, formBody, FormValues } from './integration-form.js';
 
 type Status = Schemas['IntegrationStatusDto'];
 
@@ -15,8 +16,6 @@ interface OpenAlert {
 /** What a handoff needs, as the service last checked it (DESIGN §11). */
 type Readiness = Schemas['ReadinessDto'];
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const STAGE_NAMES: Record<StageResult['stage'], string> = {
   token_exchange: 'Token from Microsoft Entra ID',
   dynamics_probe: 'Dynamics 365 probe (read cases)',
@@ -69,24 +68,6 @@ const MESSAGING_FIELDS = [
     'The client ID of the app whose token calls the webhook; empty: this Client ID.',
   ],
 ] as const;
-
-type Field =
-  | 'client_id'
-  | 'client_secret'
-  | 'tenant_id'
-  | 'environment_url'
-  | 'secret_expires_at'
-  | 'default_priority'
-  | 'default_owner_id'
-  | 'default_queue_id'
-  | 'default_workstream_id'
-  | 'ticket_properties'
-  | 'messaging_endpoint'
-  | 'messaging_channel_id'
-  | 'messaging_organization_id'
-  | 'messaging_scope'
-  | 'messaging_webhook_audience'
-  | 'messaging_webhook_caller_id';
 
 /** Each field's label, for the sentence that points at it. */
 const FIELD_LABELS: Record<Field, string> = {
@@ -626,66 +607,17 @@ export class Dynamics365Integration extends ApiElement {
     }
   }
 
-  /** The form as the API's body, with the checks the server will make again. */
+  /** The form as the API's body, with the checks the server will make again (integration-form.ts). */
   private body(): Record<string, unknown> | null {
-    const value = (name: Field) => this.input(name).value.trim();
-    const problems: Partial<Record<Field, string>> = {};
-    const body: Record<string, unknown> = {
-      client_id: value('client_id'),
-      tenant_id: value('tenant_id'),
-      environment_url: value('environment_url').replace(/\/+$/, ''),
-    };
-    if (!GUID.test(body.client_id as string))
-      problems.client_id = 'Client ID must be a GUID such as 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b.';
-    if (!GUID.test(body.tenant_id as string) && !DOMAIN.test(body.tenant_id as string)) {
-      problems.tenant_id =
-        'Tenant ID must be the Directory (tenant) ID (a GUID) or a domain such as contoso.onmicrosoft.com.';
-    }
-    const url = body.environment_url as string;
-    if (!URL.canParse(url))
-      problems.environment_url = 'Environment URL must be a URL such as https://yourorg.crm.dynamics.com.';
-    else {
-      const parsed = new URL(url);
-      if (parsed.pathname !== '/' || parsed.search || parsed.hash) {
-        problems.environment_url = 'Environment URL must be only the address, without a path.';
-      }
-    }
-    const secret = this.input('client_secret').value;
-    if (secret) body.client_secret = secret;
-    else if (!this.status) problems.client_secret = "Paste the client secret's Value.";
-    const expires = value('secret_expires_at');
-    body.secret_expires_at = expires ? new Date(`${expires}T00:00:00Z`).toISOString() : null;
-    body.default_priority = Number((this.input('default_priority') as unknown as HTMLSelectElement).value);
-    for (const name of [
-      'default_owner_id',
-      'default_queue_id',
-      'default_workstream_id',
-      'messaging_channel_id',
-      'messaging_organization_id',
-      'messaging_webhook_caller_id',
-    ] as const) {
-      const v = value(name);
-      if (v && !GUID.test(v)) problems[name] = 'Must be a GUID.';
-      body[name] = v || null;
-    }
-    body.messaging_endpoint = value('messaging_endpoint') || null;
-    body.messaging_scope = value('messaging_scope') || null;
-    body.messaging_webhook_audience = value('messaging_webhook_audience') || null;
-    const properties = this.renderRoot.querySelector<HTMLTextAreaElement>('#ticket_properties')!.value.trim();
-    if (properties) {
-      try {
-        const parsed = JSON.parse(properties) as unknown;
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-          throw new Error('not an object');
-        body.ticket_properties = parsed;
-      } catch {
-        problems.ticket_properties = 'Ticket properties must be a JSON object, e.g. {"casetypecode": 1}.';
-      }
-    } else {
-      body.ticket_properties = null;
-    }
+    const values = Object.fromEntries(
+      FORM_FIELDS.map((name) => [
+        name,
+        this.renderRoot.querySelector<HTMLInputElement>(`[name="${name}"], #${name}`)?.value ?? '',
+      ]),
+    ) as FormValues;
+    const { body, problems } = formBody(values, this.status !== null);
     this.problems = problems;
-    return Object.keys(problems).length ? null : body;
+    return body;
   }
 
   private verify = async (save: boolean) => {
@@ -855,3 +787,9 @@ function renderReadiness(readiness: Readiness, testid: string): TemplateResult {
 }
 
 customElements.define('dynamics365-integration', Dynamics365Integration);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dynamics365-integration': Dynamics365Integration;
+  }
+}

@@ -235,3 +235,9 @@ function field(data: FormData, name: string): string {
 }
 
 customElements.define('dynamics365-notifications', Dynamics365Notifications);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dynamics365-notifications': Dynamics365Notifications;
+  }
+}
