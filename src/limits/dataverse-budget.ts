@@ -51,6 +51,8 @@ const LINGER_MS = 20;
  * (without contention nobody waits for it, and the announcement would only cost each instance).
  */
 const CONTENDED_MS = 5000;
+/** An environment this instance has not called for this long is forgotten (bounded metrics and memory). */
+const IDLE_FORGET_MS = 10 * 60_000;
 /** How long an interactive call's announcement holds; it is announced again while it waits. */
 const WANTED_MS = 500;
 const RECONNECT_MS = 1000;
@@ -106,6 +108,8 @@ interface Environment {
   /** The pause this instance is storing (settled when stored, or when storing it failed). */
   storingPause: Promise<void>;
   acquiring: boolean;
+  /** When a call last entered: an environment idle for IDLE_FORGET_MS is forgotten (and leaves the metrics). */
+  lastEntered: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -170,6 +174,7 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
   enter(host: string, priority: CallPriority, waitUntil: number): Promise<CallSlot> {
     const environment = this.environment(host);
     const enteredAt = Date.now();
+    environment.lastEntered = enteredAt;
     return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = {
         rank: RANK[priority],
@@ -212,6 +217,7 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
         announcedAt: 0,
         storingPause: Promise.resolve(),
         acquiring: false,
+        lastEntered: Date.now(),
       };
       this.environments.set(host, environment);
     }
@@ -447,6 +453,7 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
           (r) => `${r.environment} ${r.slot}`,
         ),
       );
+      this.forgetIdle();
       for (const environment of this.environments.values()) {
         for (const slot of environment.held.keys()) {
           if (kept.has(`${environment.host} ${slot}`)) continue;
@@ -460,6 +467,20 @@ export class DataverseBudget implements OnApplicationBootstrap, BeforeApplicatio
       await this.repository.forgetEndedPauses();
     } catch (error) {
       this.warn('renew its call slots', error);
+    }
+  }
+
+  /** Environments with nothing held, waiting or paused, not called for IDLE_FORGET_MS. */
+  private forgetIdle(): void {
+    const now = Date.now();
+    for (const [host, environment] of this.environments) {
+      const idle =
+        environment.held.size === 0 &&
+        environment.waiters.length === 0 &&
+        environment.inUse === 0 &&
+        environment.pausedUntil < now &&
+        now - environment.lastEntered > IDLE_FORGET_MS;
+      if (idle) this.environments.delete(host);
     }
   }
 
