@@ -187,7 +187,7 @@ export class HandoffQueue implements OnModuleInit, OnApplicationBootstrap, OnMod
    * the highest priority first, then the oldest, so with orgs A (3,000 queued, priorities 0 … −2,999)
    * and B (none), B's next job gets the head's priority and goes right after A's next one; once A
    * and B both have backlogs, they alternate. The head is read through pg-boss's own fetch index
-   * (job_i11), the org's count through handoff_delivery_queued_by_org (migration FairShare).
+   * (job_i11), the org's count through handoff_delivery_queued_by_org (migration FairShareAndBudget).
    */
   private async fairPriority(manager: EntityManager, orgId: string): Promise<number> {
     const [row] = await manager.query<{ priority: number }[]>(
