@@ -464,6 +464,28 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await shows(() => handoffs.getByText('No handoffs.').count(), 1);
     await handoffs.getByLabel('Channel').selectOption('');
     await handoffs.getByText('console-failed').waitFor();
+    // Two loads at once: the later filter is what shows, even when the earlier one answers last.
+    let slowAnswered = false;
+    await page.route('**/api/v1/handoffs?*state=failed*', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue().catch(() => undefined); // aborted by the later load
+      slowAnswered = true;
+    });
+    await handoffs.getByLabel('State').selectOption('failed');
+    await handoffs.getByLabel('State').selectOption('delivered');
+    await eventually(() => slowAnswered, 'the slow answer', 5000);
+    await shows(
+      async () =>
+        (await handoffs.locator('tr[data-session]').allTextContents()).join('|').includes('console-ok'),
+      true,
+    );
+    const sessions = await handoffs
+      .locator('tr[data-session]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session')));
+    expect(sessions).not.toContain('console-failed');
+    await page.unroute('**/api/v1/handoffs?*state=failed*');
+    await handoffs.getByLabel('State').selectOption('');
+    await handoffs.getByText('console-failed').waitFor();
     await shot(page, 'handoffs');
     await failedRow.getByRole('button', { name: 'Retry handoff console-failed' }).click();
     await handoffs.getByText('Handoff console-failed queued again.').waitFor();

@@ -44,8 +44,9 @@ export class Api {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    signal?: AbortSignal,
   ): Promise<{ status: number; body: T; headers: Headers }> {
-    const response = await this.send(method, path, body, { accept: 'application/json', ...headers });
+    const response = await this.send(method, path, body, { accept: 'application/json', ...headers }, signal);
     const text = await response.text();
     return {
       status: response.status,
@@ -60,10 +61,12 @@ export class Api {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    signal?: AbortSignal,
   ): Promise<Response> {
     const token = await this.tokenProvider();
     const response = await fetch(`${this.base}${path}`, {
       method,
+      signal,
       headers: {
         authorization: `Bearer ${token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),

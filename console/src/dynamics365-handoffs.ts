@@ -1,3 +1,4 @@
+import { Task } from '@lit/task';
 import { html, nothing, TemplateResult } from 'lit';
 import { failureText, Schemas, when } from './api.js';
 import { ApiElement } from './api-element.js';
@@ -67,35 +68,70 @@ export class Dynamics365Handoffs extends ApiElement {
     }
   }
 
+  /**
+   * The listing as the filters ask for it. A @lit/task: a new load aborts the one under way, and only
+   * the latest one's answer is shown — a slow answer to an earlier filter never replaces it.
+   */
+  private readonly listing = new Task<[string], { items: Handoff[]; next: string | null }>(this, {
+    autoRun: false,
+    task: ([request], { signal }) => this.fetchListing(request, signal),
+    onComplete: (page) => {
+      this.items = page.items;
+      this.next = page.next;
+      this.loading = false;
+    },
+    onError: (error) => {
+      this.error = failureText(error);
+      this.loading = false;
+    },
+  });
+
+  /** `session:<id>` (one handoff, asked for directly) or the listing's query string. */
+  private async fetchListing(
+    request: string,
+    signal: AbortSignal,
+  ): Promise<{ items: Handoff[]; next: string | null }> {
+    if (request.startsWith('session:')) {
+      const session = request.slice('session:'.length);
+      const one = await this.api
+        .json<Handoff>('GET', `/api/v1/handoffs/${encodeURIComponent(session)}`, undefined, {}, signal)
+        .catch((error: Error & { status?: number }) => {
+          if (error.status === 404) return null;
+          throw error;
+        });
+      return { items: one ? [one.body] : [], next: null };
+    }
+    const page = await this.api.json<{ items: Handoff[]; next_cursor: string | null }>(
+      'GET',
+      `/api/v1/handoffs?${request}`,
+      undefined,
+      {},
+      signal,
+    );
+    return { items: page.body.items, next: page.body.next_cursor };
+  }
+
   async load(more: boolean): Promise<void> {
-    this.loading = true;
     this.error = null;
+    const session = this.renderRoot.querySelector<HTMLInputElement>('#handoff-session')?.value.trim();
+    const query = new URLSearchParams({ limit: '25' });
+    const state = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-state')?.value;
+    if (state) query.set('state', state);
+    const channel = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-channel')?.value;
+    if (channel) query.set('channel', channel);
+    if (!more) {
+      this.loading = true;
+      await this.listing.run([session ? `session:${session}` : query.toString()]);
+      return;
+    }
+    // The next page of the listing shown.
+    if (!this.next) return;
+    query.set('cursor', this.next);
+    this.loading = true;
     try {
-      const session = this.renderRoot.querySelector<HTMLInputElement>('#handoff-session')?.value.trim();
-      if (session && !more) {
-        // One session id is one handoff: asked for directly.
-        const one = await this.api
-          .json<Handoff>('GET', `/api/v1/handoffs/${encodeURIComponent(session)}`)
-          .catch((error: Error & { status?: number }) => {
-            if (error.status === 404) return null;
-            throw error;
-          });
-        this.items = one ? [one.body] : [];
-        this.next = null;
-        return;
-      }
-      const query = new URLSearchParams({ limit: '25' });
-      const state = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-state')?.value;
-      if (state) query.set('state', state);
-      const channel = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-channel')?.value;
-      if (channel) query.set('channel', channel);
-      if (more && this.next) query.set('cursor', this.next);
-      const page = await this.api.json<{ items: Handoff[]; next_cursor: string | null }>(
-        'GET',
-        `/api/v1/handoffs?${query.toString()}`,
-      );
-      this.items = more ? [...this.items, ...page.body.items] : page.body.items;
-      this.next = page.body.next_cursor;
+      const page = await this.fetchListing(query.toString(), new AbortController().signal);
+      this.items = [...this.items, ...page.items];
+      this.next = page.next;
     } catch (error) {
       this.error = failureText(error);
     } finally {
