@@ -61,6 +61,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** The console exchanges its one-time code for the token, once */
     post: operations['ConsoleSignInController_redeem'];
     delete?: never;
     options?: never;
@@ -77,6 +78,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /** A one-time code (60 s) that signs the console in as this token */
     post: operations['ConsoleSignInController_issue'];
     delete?: never;
     options?: never;
@@ -256,6 +258,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** The principal the token carries */
     get: operations['AccessController_me'];
     put?: never;
     post?: never;
@@ -307,6 +310,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Liveness: the process is up and serving HTTP */
     get: operations['HealthController_live'];
     put?: never;
     post?: never;
@@ -323,6 +327,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** Readiness: the database answers (503 otherwise) */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;

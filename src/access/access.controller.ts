@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-docs.js';
 import { CurrentPrincipal } from './access.decorators.js';
 import type { Principal } from './principal.js';
@@ -17,6 +17,7 @@ class PrincipalDto implements Principal {
 export class AccessController {
   /** Who the bearer token says you are: a quick way to check a token. */
   @Get()
+  @ApiOperation({ summary: 'The principal the token carries' })
   @ApiOkResponse({ type: PrincipalDto })
   @ApiErrors()
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {

@@ -1,5 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import { ApiErrorResponse, ApiErrors } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
@@ -28,6 +35,7 @@ export class ConsoleSignInController {
 
   /** A one-time code (60 s) that signs the console in as this token, so the token is never in a URL. */
   @Post('sign-in-codes')
+  @ApiOperation({ summary: 'A one-time code (60 s) that signs the console in as this token' })
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: SignInCodeDto })
   @ApiErrors(400, 413, 415)
@@ -37,6 +45,7 @@ export class ConsoleSignInController {
 
   /** The console exchanges its code for the token, once. */
   @Post('sign-in')
+  @ApiOperation({ summary: 'The console exchanges its one-time code for the token, once' })
   @Public()
   @HttpCode(200)
   @ApiOkResponse({ type: SignedInDto })

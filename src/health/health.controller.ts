@@ -6,7 +6,7 @@ import {
   HealthIndicatorResult,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiTags, ApiOperation } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
 import { DatabaseRole } from '../database/database-role.js';
@@ -29,6 +29,7 @@ export class HealthController {
 
   /** The process is up and serving HTTP. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
   @HealthCheck(HEALTH_CHECK)
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
@@ -39,6 +40,7 @@ export class HealthController {
    * stored secrets no key of this instance decrypts; they do not make the instance unready.
    */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers (503 otherwise)' })
   @HealthCheck(HEALTH_CHECK)
   @ApiErrorResponse(503, 'unavailable: the database does not answer')
   ready(): Promise<HealthCheckResult> {
