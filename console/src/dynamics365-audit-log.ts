@@ -1,3 +1,4 @@
+import { Task } from '@lit/task';
 import { html, nothing, TemplateResult } from 'lit';
 import { failureText, Schemas, when } from './api.js';
 import { ApiElement } from './api-element.js';
@@ -51,25 +52,44 @@ export class Dynamics365AuditLog extends ApiElement {
     return query;
   }
 
+  /**
+   * A page of the log, through a @lit/task: a new page or filter aborts the one under way, and only
+   * the latest answer is shown.
+   */
+  private readonly pages = new Task<
+    [string, string | undefined],
+    { items: AuditEvent[]; next: string | null; cursor: string | undefined }
+  >(this, {
+    autoRun: false,
+    task: async ([query, cursor], { signal }) => {
+      const page = await this.api.json<{ items: AuditEvent[]; next_cursor: string | null }>(
+        'GET',
+        `/api/v1/audit-events?${query}`,
+        undefined,
+        {},
+        signal,
+      );
+      return { items: page.body.items, next: page.body.next_cursor, cursor };
+    },
+    onComplete: (page) => {
+      this.items = page.items;
+      this.next = page.next;
+      this.current = page.cursor;
+      this.loading = false;
+    },
+    onError: (error) => {
+      this.error = failureText(error);
+      this.loading = false;
+    },
+  });
+
   async page(cursor: string | undefined): Promise<void> {
     this.loading = true;
     this.error = null;
-    try {
-      const query = this.filters();
-      query.set('limit', '25');
-      if (cursor) query.set('cursor', cursor);
-      const page = await this.api.json<{ items: AuditEvent[]; next_cursor: string | null }>(
-        'GET',
-        `/api/v1/audit-events?${query.toString()}`,
-      );
-      this.items = page.body.items;
-      this.next = page.body.next_cursor;
-      this.current = cursor;
-    } catch (error) {
-      this.error = failureText(error);
-    } finally {
-      this.loading = false;
-    }
+    const query = this.filters();
+    query.set('limit', '25');
+    if (cursor) query.set('cursor', cursor);
+    await this.pages.run([query.toString(), cursor]);
   }
 
   render(): TemplateResult {
