@@ -3,6 +3,7 @@ import http from 'node:http';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import {
+  bareToken,
   BenchResult,
   freePort,
   keys,
@@ -253,18 +254,8 @@ export async function handoffBench(
 
     // 3. The bare client, same calls, same concurrency, the other environment.
     await sandbox.control('DELETE', '/requests');
-    const tokenResponse = await fetch(`${sandbox.loginUrl}/${world.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: world.clientId,
-        client_secret: world.secret,
-        scope: `${world.origins[1]}/.default`,
-      }),
-    });
-    const bareToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
-    await bareDeliveries(world.origins[1], bareToken, count, concurrency);
+    const environmentToken = await bareToken(sandbox.loginUrl, world, world.origins[1]);
+    await bareDeliveries(world.origins[1], environmentToken, count, concurrency);
     const bareCalls = await sandbox.control<LoggedCall[]>(
       'GET',
       `/requests?server=dataverse&origin=${encodeURIComponent(world.origins[1])}`,

@@ -237,6 +237,25 @@ export async function seedSandbox(
   return { tenantId: tenant.id, clientId: app.client_id, secret: secret.value, origins, names };
 }
 
+/** A bare client's token for one environment of the seeded world (client credentials, as the service gets one). */
+export async function bareToken(
+  loginUrl: string,
+  world: { tenantId: string; clientId: string; secret: string },
+  origin: string,
+): Promise<string> {
+  const response = await fetch(`${loginUrl}/${world.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: world.clientId,
+      client_secret: world.secret,
+      scope: `${origin}/.default`,
+    }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
 /** Resident memory of a server process now, in MB (VmRSS), or null where /proc is not there. */
 export function residentMb(child: Child): number | null {
   try {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import pg from 'pg';
 import {
+  bareToken,
   BenchResult,
   freePort,
   keys,
@@ -282,20 +283,10 @@ export async function limitsBench(
     );
 
     // 3. A bare client at the same concurrency on a trickling org's (now idle) environment.
-    const tokenResponse = await fetch(`${sandbox.loginUrl}/${world.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: world.clientId,
-        client_secret: world.secret,
-        scope: `${world.origins[1]}/.default`,
-      }),
-    });
-    const bareToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+    const environmentToken = await bareToken(sandbox.loginUrl, world, world.origins[1]);
     const bare = await bareCallsPerSecond(
       world.origins[1],
-      bareToken,
+      environmentToken,
       MAX_CONCURRENCY,
       quick ? 3000 : 10_000,
     );
