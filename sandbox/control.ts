@@ -72,6 +72,41 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     })),
   }));
 
+  // The platform's OpenID provider (console sign-in): its clients and users.
+  app.put('/_sandbox/platform/clients/:clientId', async (request) => {
+    const { clientId } = request.params as { clientId: string };
+    const input = body(request);
+    const uris = input.redirect_uris;
+    if (!Array.isArray(uris) || uris.some((u) => typeof u !== 'string')) {
+      throw Object.assign(new Error('redirect_uris must be an array of URLs'), { statusCode: 400 });
+    }
+    const client = sandbox.platformIdp.setClient({
+      clientId,
+      redirectUris: uris as string[],
+      ...(typeof input.audience === 'string' ? { audience: input.audience } : {}),
+    });
+    return { client_id: client.clientId, redirect_uris: client.redirectUris, audience: client.audience };
+  });
+
+  app.put('/_sandbox/platform/users/:username', async (request) => {
+    const { username } = request.params as { username: string };
+    const input = body(request);
+    if (typeof input.name !== 'string' || typeof input.org_id !== 'string') {
+      throw Object.assign(new Error('name and org_id are required strings'), { statusCode: 400 });
+    }
+    const roles = input.roles ?? [];
+    if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string')) {
+      throw Object.assign(new Error('roles must be an array of strings'), { statusCode: 400 });
+    }
+    const user = sandbox.platformIdp.setUser({
+      username,
+      name: input.name,
+      orgId: input.org_id,
+      roles: roles as string[],
+    });
+    return { username: user.username, sub: user.sub, name: user.name, org_id: user.orgId, roles: user.roles };
+  });
+
   app.put('/_sandbox/settings', async (request) => {
     model.settings = { ...model.settings, ...(body(request) as Partial<SandboxSettings>) };
     return model.settings;

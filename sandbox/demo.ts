@@ -59,6 +59,8 @@ export const DEMO = {
   messagingChannelId: 'c0c0c0c0-0000-4000-8000-00000000000c',
   /** The org the printed commands use; the channel's webhook points at the service's URL for it. */
   org: 'demo',
+  /** The console's client at the platform's OpenID provider (CONSOLE_OIDC_CLIENT_ID). */
+  consoleClientId: 'dynamics365-console',
 } as const;
 
 export interface DemoCase {
@@ -99,6 +101,7 @@ export async function seedDemo(
   options: { messagingPort?: number; serviceUrl?: string } = {},
 ): Promise<DemoCase[]> {
   const { model } = sandbox;
+  const serviceUrl = options.serviceUrl ?? 'http://127.0.0.1:3000';
   const tenant = model.createTenant({
     id: DEMO.tenantId,
     name: 'Contoso Demo',
@@ -173,13 +176,28 @@ export async function seedDemo(
   environment.messaging!.channels.set(DEMO.messagingChannelId, {
     id: DEMO.messagingChannelId,
     appId: working.clientId,
-    webhookUrl: `${options.serviceUrl ?? 'http://127.0.0.1:3000'}/webhooks/dynamics365/messaging/${DEMO.org}`,
+    webhookUrl: `${serviceUrl}/webhooks/dynamics365/messaging/${DEMO.org}`,
     workstreamLinked: true,
   });
   environment.records.queues.set(DEMO.queueId, {
     id: DEMO.queueId,
     version: 1,
     attributes: { name: 'Tier 1 Support', queuetypecode: 1 },
+  });
+
+  // The platform's own sign-in for the console: an admin and a member of the demo org.
+  sandbox.platformIdp.setClient({ clientId: DEMO.consoleClientId, redirectUris: [`${serviceUrl}/console/`] });
+  sandbox.platformIdp.setUser({
+    username: 'admin@demo.example',
+    name: 'Demo Admin',
+    orgId: DEMO.org,
+    roles: ['admin'],
+  });
+  sandbox.platformIdp.setUser({
+    username: 'member@demo.example',
+    name: 'Demo Member',
+    orgId: DEMO.org,
+    roles: [],
   });
 
   const base = { tenant_id: tenant.id, environment_url: environment.origin };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEMO, seedDemo } from './demo.js';
 import { startSandbox } from './server.js';
+import { PLATFORM_AUDIENCE } from './platform-idp.js';
 
 /**
  * `npm run sandbox [-- --port 4010 --environment-port 4011 --service-url http://127.0.0.1:3000]`:
@@ -45,6 +46,9 @@ const lines = [
   '',
   'Start the service against it (in another terminal):',
   `  PORT=${port} MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} SMTP_URL=${sandbox.mail.url} SMTP_FROM=alerts@dynamics365-connector.example NOTIFICATION_ALLOWED_ORIGINS=${sandbox.loginUrl} npm start`,
+  '',
+  "Or with console sign-in at the platform's OpenID provider (users Demo Admin and Demo Member; no npm run token):",
+  `  PORT=${port} MICROSOFT_LOGIN_URL=${sandbox.loginUrl} DYNAMICS_ALLOWED_ORIGINS=${origin},${messagingOrigin} AUTH_JWKS_URL=${sandbox.platformIdp.issuer}/keys AUTH_ISSUER=${sandbox.platformIdp.issuer} AUTH_AUDIENCE=${PLATFORM_AUDIENCE} CONSOLE_OIDC_CLIENT_ID=${DEMO.consoleClientId} npm start`,
   '',
   'App registrations to paste into Test & Save:',
 ];

@@ -1,6 +1,7 @@
 import type { Environment, SandboxModel, ServiceProtectionLimits } from './model.js';
 import type { SigningKey } from './signing.js';
 import type { MailCatcher } from './mail.js';
+import type { PlatformIdp } from './platform-idp.js';
 
 export interface SandboxOptions {
   /** Port of the login server (0 = any free port). */
@@ -16,6 +17,8 @@ export interface Sandbox {
   mail: MailCatcher;
   model: SandboxModel;
   key: SigningKey;
+  /** The platform's OpenID provider for console sign-in, at `${loginUrl}/platform`. */
+  platformIdp: PlatformIdp;
   /** Starts a Dataverse environment for a tenant on its own port (0 = any free port). */
   addEnvironment(input: {
     name: string;

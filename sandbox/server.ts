@@ -7,11 +7,13 @@ import { SandboxModel } from './model.js';
 import type { Sandbox, SandboxOptions } from './sandbox.js';
 import { SigningKey } from './signing.js';
 import { MailCatcher } from './mail.js';
+import { PlatformIdp, registerPlatformIdp } from './platform-idp.js';
 
 /**
  * A local simulated Microsoft cloud: one HTTP server for the Entra ID login host (token
  * endpoint, keys, and the `/_sandbox` control API), plus one server per Dataverse environment
- * (an environment is identified by its origin, as Microsoft identifies it by host).
+ * (an environment is identified by its origin, as Microsoft identifies it by host). The login
+ * server also hosts the platform's own OpenID provider under `/platform` (console sign-in).
  */
 export type { Sandbox, SandboxOptions } from './sandbox.js';
 
@@ -27,6 +29,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const login = Fastify({ bodyLimit: 1024 * 1024, forceCloseConnections: true });
   servers.push(login);
   registerEntra(login, model, key, () => loginUrl);
+  const platformIdp = new PlatformIdp(await SigningKey.generate(), () => loginUrl);
+  registerPlatformIdp(login, platformIdp);
 
   const sandbox: Sandbox = {
     get loginUrl() {
@@ -35,6 +39,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     mail,
     model,
     key,
+    platformIdp,
     async addEnvironment(input) {
       const server = Fastify({ bodyLimit: 16 * 1024 * 1024, forceCloseConnections: true });
       registerDataverse(server, model, key, input.name, () => loginUrl);

@@ -73,7 +73,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     if (typeof limit === 'number') route.bodyLimit = limit;
   });
   logger.attach(fastify);
-  await registerConsole(fastify);
+  await registerConsole(fastify, options.config.consoleOidc?.issuer);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const clientRequestId = clientRequestIdOf(request.raw);

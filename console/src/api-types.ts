@@ -86,6 +86,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/console/sign-in-options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** How the console signs admins in (OpenID Connect provider, if configured) */
+    get: operations['ConsoleSignInController_options'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/customer-data/erase': {
     parameters: {
       query?: never;
@@ -832,6 +849,14 @@ export interface components {
     NotificationTestDto: {
       channels: components['schemas']['ChannelOutcomeDto'][];
     };
+    OidcSignInDto: {
+      /** @description The console's client id at the provider (a public client, PKCE) */
+      client_id: string;
+      /** @description The OpenID provider (discovery at <issuer>/.well-known/openid-configuration) */
+      issuer: string;
+      /** @example openid profile */
+      scope: string;
+    };
     PrincipalDto: {
       /** @example Alice Admin */
       name: string | null;
@@ -887,6 +912,10 @@ export interface components {
       code: string;
       /** Format: date-time */
       expires_at: string;
+    };
+    SignInOptionsDto: {
+      /** @description Sign in at your identity provider (CONSOLE_OIDC_CLIENT_ID); null: paste a token or open a one-time link */
+      oidc: components['schemas']['OidcSignInDto'] | null;
     };
     StageResultDto: {
       duration_ms: number;
@@ -1255,6 +1284,25 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  ConsoleSignInController_options: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SignInOptionsDto'];
         };
       };
     };

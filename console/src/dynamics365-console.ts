@@ -5,6 +5,7 @@ import './dynamics365-audit-log.js';
 import { NAVIGATE_EVENT } from './dynamics365-handoffs.js';
 import './dynamics365-notifications.js';
 import './dynamics365-integration.js';
+import { completeSignIn, isCallback, OidcOptions, redirectUriOf, signInUrl } from './oidc-sign-in.js';
 
 const STORAGE_KEY = 'dynamics365-console-token';
 type View = 'integration' | 'audit' | 'handoffs' | 'notifications';
@@ -17,10 +18,10 @@ interface Me {
 }
 
 /**
- * `<dynamics365-console>`: the page at /console — sign-in (a one-time code from the URL fragment
- * `#code=…`, removed from the address bar at once and exchanged for the token, or a token pasted;
- * kept in sessionStorage, never in a URL), who is
- * signed in, and the four views.
+ * `<dynamics365-console>`: the page at /console — sign-in (at the platform's identity provider with
+ * OpenID Connect when the service names one; a one-time code from the URL fragment `#code=…`,
+ * removed from the address bar at once and exchanged for the token; or a token pasted; the token is
+ * kept in sessionStorage, never in a URL), who is signed in, and the four views.
  */
 export class Dynamics365Console extends LitElement {
   static styles = [
@@ -38,12 +39,17 @@ export class Dynamics365Console extends LitElement {
     me: { state: true },
     view: { state: true },
     signInError: { state: true },
+    oidc: { state: true },
+    signingIn: { state: true },
   };
 
   declare token: string | null;
   declare me: Me | null;
   declare view: View;
   declare signInError: string | null;
+  /** The identity provider to sign in at; null: none configured; undefined: not known yet. */
+  declare oidc: OidcOptions | null | undefined;
+  declare signingIn: boolean;
 
   constructor() {
     super();
@@ -54,21 +60,81 @@ export class Dynamics365Console extends LitElement {
     // the address bar at once and exchanged for the token (connectedCallback).
     this.code = new URLSearchParams(window.location.hash.slice(1)).get('code');
     if (this.code) history.replaceState(null, '', window.location.pathname + window.location.search);
+    // The identity provider sends the browser back with ?code=…&state=…: removed from the address
+    // bar (and so from the history) before the code is exchanged (connectedCallback).
+    const here = new URL(window.location.href);
+    this.callback = isCallback(here) ? here : null;
+    if (this.callback) history.replaceState(null, '', window.location.pathname + window.location.hash);
+    this.signingIn = this.callback !== null;
     this.token = sessionStorage.getItem(STORAGE_KEY);
     this.addEventListener(NAVIGATE_EVENT, (event) => {
       this.view = (event as CustomEvent<{ view: View }>).detail.view;
     });
     this.addEventListener(UNAUTHORIZED_EVENT, () =>
-      this.signOut('Your token was not accepted or has expired. Paste a new one.'),
+      this.signOut(
+        this.oidc
+          ? 'Your session has ended. Sign in again.'
+          : 'Your token was not accepted or has expired. Paste a new one.',
+      ),
     );
   }
 
   private code: string | null;
+  private callback: URL | null;
 
   connectedCallback(): void {
     super.connectedCallback();
-    if (this.code) void this.redeem(this.code);
+    const options = this.loadSignInOptions();
+    if (this.callback) void options.then((oidc) => this.completeOidc(oidc));
+    else if (this.code) void this.redeem(this.code);
     else if (this.token) void this.identify();
+  }
+
+  private async loadSignInOptions(): Promise<OidcOptions | null> {
+    try {
+      const response = await fetch('/api/v1/console/sign-in-options', {
+        headers: { accept: 'application/json' },
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      this.oidc = ((await response.json()) as { oidc: OidcOptions | null }).oidc;
+    } catch {
+      this.oidc = null; // paste a token still works
+    }
+    return this.oidc;
+  }
+
+  /** Sends the browser to the identity provider's sign-in page. */
+  private startOidc = async () => {
+    if (!this.oidc) return;
+    this.signingIn = true;
+    this.signInError = null;
+    try {
+      window.location.assign(await signInUrl(this.oidc, redirectUriOf(window.location), sessionStorage));
+    } catch (error) {
+      this.signingIn = false;
+      this.signInError = `Could not reach ${new URL(this.oidc.issuer).host} to sign in: ${(error as Error).message}`;
+    }
+  };
+
+  /** Back from the identity provider: the code for the access token, kept like a pasted one. */
+  private async completeOidc(oidc: OidcOptions | null): Promise<void> {
+    const callback = this.callback!;
+    this.callback = null;
+    if (!oidc) {
+      this.signingIn = false;
+      this.signInError =
+        'This service does not sign in at an identity provider (CONSOLE_OIDC_CLIENT_ID is not set).';
+      return;
+    }
+    const result = await completeSignIn(oidc, callback, sessionStorage);
+    this.signingIn = false;
+    if ('error' in result) {
+      this.signOut(result.error);
+      return;
+    }
+    sessionStorage.setItem(STORAGE_KEY, result.accessToken);
+    this.token = result.accessToken;
+    await this.identify();
   }
 
   /** Exchanges the one-time code for the token, kept in sessionStorage (never in a URL). */
@@ -151,27 +217,60 @@ export class Dynamics365Console extends LitElement {
   }
 
   private renderSignIn(): TemplateResult {
+    const alert = html`<div role="alert">
+      ${this.signInError ? html`<p class="alert">${this.signInError}</p>` : nothing}
+    </div>`;
+    if (this.signingIn) {
+      return html`<section aria-label="Sign in" class="narrow">
+        <h2>Sign in</h2>
+        <p role="status">Signing you in…</p>
+      </section>`;
+    }
+    if (this.oidc) {
+      return html`<section aria-label="Sign in" class="narrow">
+        <h2>Sign in</h2>
+        <p>Sign in with your organisation account at <strong>${new URL(this.oidc.issuer).host}</strong>.</p>
+        ${alert}
+        <button class="primary" @click=${this.startOidc}>Sign in with your organisation account</button>
+        <details class="gap-top">
+          <summary>Use an API token instead</summary>
+          ${this.renderTokenForm(false)}
+        </details>
+      </section>`;
+    }
     return html`
       <section aria-label="Sign in" class="narrow">
         <h2>Sign in</h2>
-        <form @submit=${this.signIn}>
-          <label for="token">API token</label>
-          <textarea
-            id="token"
-            rows="4"
-            spellcheck="false"
-            autocomplete="off"
-            aria-describedby="token-help"
-          ></textarea>
-          <p class="help" id="token-help">
-            An admin token of your organisation (in development: <code>npm run token -- --console</code>).
-          </p>
-          <div role="alert">
-            ${this.signInError ? html`<p class="alert">${this.signInError}</p>` : nothing}
-          </div>
-          <button class="primary" type="submit">Sign in</button>
-        </form>
+        ${this.renderTokenForm(true)}
       </section>
+    `;
+  }
+
+  private renderTokenForm(withAlert: boolean): TemplateResult {
+    return html`
+      <form @submit=${this.signIn}>
+        <label for="token">API token</label>
+        <textarea
+          id="token"
+          rows="4"
+          spellcheck="false"
+          autocomplete="off"
+          aria-describedby="token-help"
+        ></textarea>
+        <p class="help" id="token-help">
+          An admin token of your organisation (in development: <code>npm run token -- --console</code>).
+        </p>
+        ${
+          withAlert
+            ? html`<div role="alert">
+                ${this.signInError ? html`<p class="alert">${this.signInError}</p>` : nothing}
+              </div>`
+            : nothing
+        }
+        <button class=${withAlert ? 'primary' : ''} type="submit">
+          ${withAlert ? 'Sign in' : 'Sign in with the token'}
+        </button>
+      </form>
     `;
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -10,6 +10,7 @@ import {
 import { IsString, Matches } from 'class-validator';
 import { ApiErrorResponse, ApiErrors } from '../common/api-docs.js';
 import { Public } from '../common/public.decorator.js';
+import { AppConfig } from '../config/app-config.js';
 import { ConsoleSignIn } from './console-sign-in.js';
 
 class SignInCodeDto {
@@ -28,10 +29,43 @@ class SignedInDto {
   @ApiProperty({ description: 'The bearer token the code stood for' }) token!: string;
 }
 
+class OidcSignInDto {
+  @ApiProperty({
+    description: 'The OpenID provider (discovery at <issuer>/.well-known/openid-configuration)',
+  })
+  issuer!: string;
+  @ApiProperty({ description: "The console's client id at the provider (a public client, PKCE)" })
+  client_id!: string;
+  @ApiProperty({ example: 'openid profile' }) scope!: string;
+}
+
+class SignInOptionsDto {
+  @ApiProperty({
+    type: OidcSignInDto,
+    nullable: true,
+    description:
+      'Sign in at your identity provider (CONSOLE_OIDC_CLIENT_ID); null: paste a token or open a one-time link',
+  })
+  oidc!: OidcSignInDto | null;
+}
+
 @ApiTags('access')
 @Controller('api/v1/console')
 export class ConsoleSignInController {
-  constructor(private readonly signIn: ConsoleSignIn) {}
+  constructor(
+    private readonly signIn: ConsoleSignIn,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** How the console signs admins in: public, read before anyone is signed in. */
+  @Get('sign-in-options')
+  @ApiOperation({ summary: 'How the console signs admins in (OpenID Connect provider, if configured)' })
+  @Public()
+  @ApiOkResponse({ type: SignInOptionsDto })
+  options(): SignInOptionsDto {
+    const oidc = this.config.consoleOidc;
+    return { oidc: oidc ? { issuer: oidc.issuer, client_id: oidc.clientId, scope: oidc.scope } : null };
+  }
 
   /** A one-time code (60 s) that signs the console in as this token, so the token is never in a URL. */
   @Post('sign-in-codes')

@@ -180,6 +180,52 @@ describe('loadConfig', () => {
     ).toContain('not both');
   });
 
+  it('signs the console in with OpenID Connect only at the provider whose tokens the API accepts', () => {
+    const base = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/app',
+      ENCRYPTION_KEYS: `k1:${key()}`,
+      AUDIT_CHAIN_KEY: `a1:${key()}`,
+    };
+    const idp = { AUTH_JWKS_URL: 'https://idp.example/keys', AUTH_ISSUER: 'https://idp.example/' };
+    expect(loadConfig({ ...base, ...idp, CONSOLE_OIDC_CLIENT_ID: 'console' }).consoleOidc).toEqual({
+      issuer: 'https://idp.example/',
+      clientId: 'console',
+      scope: 'openid profile',
+    });
+    expect(
+      loadConfig({
+        ...base,
+        ...idp,
+        CONSOLE_OIDC_CLIENT_ID: 'c',
+        CONSOLE_OIDC_ISSUER: 'https://login.example/t',
+      }).consoleOidc?.issuer,
+    ).toBe('https://login.example/t');
+    expect(loadConfig({ ...base, ...idp }).consoleOidc).toBeUndefined();
+    // With the HS256 secret, tokens come from this service, not a provider.
+    expect(
+      problemsOf({ ...base, AUTH_JWT_SECRET: secret, CONSOLE_OIDC_CLIENT_ID: 'c' })[0].message,
+    ).toContain('needs AUTH_JWKS_URL');
+    expect(
+      problemsOf({ ...base, AUTH_JWKS_URL: idp.AUTH_JWKS_URL, CONSOLE_OIDC_CLIENT_ID: 'c' })[0].key,
+    ).toBe('CONSOLE_OIDC_ISSUER');
+    expect(
+      problemsOf({ ...base, ...idp, AUTH_ISSUER: 'http://idp.example/', CONSOLE_OIDC_CLIENT_ID: 'c' }),
+    ).toEqual([{ key: 'AUTH_ISSUER', message: 'must use https in production' }]);
+    expect(
+      problemsOf({ ...base, ...idp, AUTH_ISSUER: 'idp-issuer', CONSOLE_OIDC_CLIENT_ID: 'c' })[0].key,
+    ).toBe('AUTH_ISSUER');
+    expect(
+      problemsOf({ ...base, ...idp, CONSOLE_OIDC_CLIENT_ID: 'c', CONSOLE_OIDC_SCOPE: 'profile' })[0],
+    ).toEqual({
+      key: 'CONSOLE_OIDC_SCOPE',
+      message: 'must include openid',
+    });
+    expect(problemsOf({ ...base, ...idp, CONSOLE_OIDC_ISSUER: 'https://idp.example/' })[0].key).toBe(
+      'CONSOLE_OIDC_ISSUER',
+    );
+  });
+
   it('outside production, generates keys once into DATA_DIR (mode 0600) and reuses them', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cfg-data-'));
     const first = loadConfig({ DATA_DIR: dataDir }, { generateDevSecrets: true });

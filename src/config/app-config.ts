@@ -58,6 +58,9 @@ const KEYS = {
   AUTH_ISSUER: key(text, none),
   AUTH_AUDIENCE: key(text, none),
   AUTH_MAX_TOKEN_AGE: key(duration(60_000, 31 * 86_400_000), 86_400_000),
+  CONSOLE_OIDC_CLIENT_ID: key(text, none),
+  CONSOLE_OIDC_ISSUER: key(httpUrl, none),
+  CONSOLE_OIDC_SCOPE: key(text, 'openid profile'),
   MICROSOFT_LOGIN_URL: key(httpUrl, none),
   DYNAMICS_ALLOWED_ORIGINS: key(origins, [] as string[]),
   REVALIDATION_CRON: key(cron, '0 2 * * *'),
@@ -195,6 +198,11 @@ export class AppConfig {
   metricsPort?: number;
   /** Bearer token /metrics requires, wherever it is served. */
   metricsToken?: string;
+  /**
+   * The standalone console signs admins in with OpenID Connect at this provider (authorization
+   * code + PKCE, a public client); without it, admins paste a token or open a one-time link.
+   */
+  consoleOidc?: { issuer: string; clientId: string; scope: string };
   /** Names of the development secrets that were generated into DATA_DIR rather than configured. */
   generatedSecrets!: string[];
 }
@@ -255,6 +263,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       audience: values.AUTH_AUDIENCE,
       maxTokenAgeSeconds: values.AUTH_MAX_TOKEN_AGE / 1000,
     },
+    ...(values.CONSOLE_OIDC_CLIENT_ID !== undefined
+      ? {
+          consoleOidc: {
+            issuer: (values.CONSOLE_OIDC_ISSUER ?? values.AUTH_ISSUER)!,
+            clientId: values.CONSOLE_OIDC_CLIENT_ID,
+            scope: values.CONSOLE_OIDC_SCOPE,
+          },
+        }
+      : {}),
     microsoftLoginUrl: values.MICROSOFT_LOGIN_URL,
     dynamicsAllowedOrigins: values.DYNAMICS_ALLOWED_ORIGINS,
     revalidationCron: values.REVALIDATION_CRON,
@@ -347,6 +364,7 @@ function combinationProblems(v: EnvValues): ConfigProblem[] {
   if (v.DATABASE_MIGRATION_URL !== undefined && v.DATABASE_URL === undefined) {
     problem('DATABASE_MIGRATION_URL', 'needs DATABASE_URL (the role the service runs as)');
   }
+  problems.push(...consoleOidcProblems(v));
   if (v.METRICS_PORT !== undefined && v.METRICS_PORT === v.PORT) {
     problem('METRICS_PORT', 'must differ from PORT');
   }
@@ -368,6 +386,42 @@ function combinationProblems(v: EnvValues): ConfigProblem[] {
       );
     }
   }
+  return problems;
+}
+
+/** Console sign-in with OpenID Connect: the provider must be the one whose tokens the API accepts. */
+function consoleOidcProblems(v: EnvValues): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const problem = (name: string, message: string) => problems.push({ key: name, message });
+  if (v.CONSOLE_OIDC_CLIENT_ID === undefined) {
+    if (v.CONSOLE_OIDC_ISSUER !== undefined) problem('CONSOLE_OIDC_ISSUER', 'needs CONSOLE_OIDC_CLIENT_ID');
+    return problems;
+  }
+  if (v.AUTH_JWKS_URL === undefined) {
+    problem(
+      'CONSOLE_OIDC_CLIENT_ID',
+      "needs AUTH_JWKS_URL: the console's tokens come from your identity provider, whose keys the API must use",
+    );
+  }
+  const issuer = v.CONSOLE_OIDC_ISSUER ?? v.AUTH_ISSUER;
+  if (issuer === undefined) {
+    problem(
+      'CONSOLE_OIDC_ISSUER',
+      'or AUTH_ISSUER is required with CONSOLE_OIDC_CLIENT_ID (the OpenID provider)',
+    );
+  } else if (!/^https?:\/\/[^/]/.test(issuer)) {
+    problem(
+      v.CONSOLE_OIDC_ISSUER === undefined ? 'AUTH_ISSUER' : 'CONSOLE_OIDC_ISSUER',
+      'must be an http(s) URL for OpenID Connect discovery',
+    );
+  } else if (v.NODE_ENV === 'production' && issuer.startsWith('http:')) {
+    problem(
+      v.CONSOLE_OIDC_ISSUER === undefined ? 'AUTH_ISSUER' : 'CONSOLE_OIDC_ISSUER',
+      'must use https in production',
+    );
+  }
+  if (!v.CONSOLE_OIDC_SCOPE.split(/\s+/).includes('openid'))
+    problem('CONSOLE_OIDC_SCOPE', 'must include openid');
   return problems;
 }
 

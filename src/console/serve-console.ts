@@ -1,6 +1,7 @@
 // `GET /console`: the admin console's page and scripts, built by Vite into dist/console (see
 // console/). Served with a strict Content-Security-Policy: scripts, styles and API calls from
-// this origin only, no inline code, nothing from a third party, no framing by other sites.
+// this origin only (and the identity provider's, for sign-in), no inline code, nothing from a
+// third party, no framing by other sites.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,16 +9,25 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../common/errors.js';
 
-const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'self'",
-].join('; ');
+/**
+ * With OpenID Connect sign-in (CONSOLE_OIDC_CLIENT_ID) the page also reaches the provider's origin:
+ * discovery and the token endpoint (the sign-in page itself is a navigation, not a fetch). A
+ * provider whose token endpoint is on another origin than its issuer is not supported (Entra ID,
+ * Auth0, Okta and Keycloak serve both from one).
+ */
+function consolePolicy(oidcIssuer: string | undefined): string {
+  const connect = oidcIssuer ? `'self' ${new URL(oidcIssuer).origin}` : "'self'";
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src ${connect}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
 
 /** dist/console of the package this file belongs to (compiled or run from source). */
 function consoleDirectory(): string {
@@ -26,7 +36,11 @@ function consoleDirectory(): string {
   return join(dir, 'dist', 'console');
 }
 
-export async function registerConsole(fastify: FastifyInstance): Promise<void> {
+export async function registerConsole(
+  fastify: FastifyInstance,
+  oidcIssuer: string | undefined,
+): Promise<void> {
+  const CONSOLE_CSP = consolePolicy(oidcIssuer);
   const root = consoleDirectory();
   const built = existsSync(join(root, 'index.html'));
   const headers = (reply: { header: (name: string, value: string) => unknown }) => {
