@@ -1,5 +1,6 @@
 import { Task } from '@lit/task';
 import { html, nothing, TemplateResult } from 'lit';
+import { query } from 'lit/decorators.js';
 import { failureText, Schemas, when } from './api.js';
 import { ApiElement } from './api-element.js';
 import { ACTION_NAMES, actorName, auditSentence } from './audit-sentences.js';
@@ -24,6 +25,11 @@ export class Dynamics365AuditLog extends ApiElement {
   declare error: string | null;
   declare verification: { ok: boolean; checked: number; first_broken_id: string | null } | null;
   declare loading: boolean;
+
+  @query('#audit-action') private actionInput!: HTMLSelectElement | null;
+  @query('#audit-actor') private actorInput!: HTMLInputElement | null;
+  @query('#audit-since') private sinceInput!: HTMLInputElement | null;
+  @query('#audit-until') private untilInput!: HTMLInputElement | null;
   private current?: string;
 
   constructor() {
@@ -43,12 +49,11 @@ export class Dynamics365AuditLog extends ApiElement {
   /** The filters as a query string (without the cursor). */
   private filters(): URLSearchParams {
     const query = new URLSearchParams();
-    const value = (id: string) =>
-      this.renderRoot.querySelector<HTMLInputElement>(`#${id}`)?.value.trim() ?? '';
-    if (value('audit-action')) query.set('action', value('audit-action'));
-    if (value('audit-actor')) query.set('actor', value('audit-actor'));
-    if (value('audit-since')) query.set('since', new Date(value('audit-since')).toISOString());
-    if (value('audit-until')) query.set('until', new Date(value('audit-until')).toISOString());
+    const value = (input: HTMLInputElement | HTMLSelectElement | null) => input?.value.trim() ?? '';
+    if (value(this.actionInput)) query.set('action', value(this.actionInput));
+    if (value(this.actorInput)) query.set('actor', value(this.actorInput));
+    if (value(this.sinceInput)) query.set('since', new Date(value(this.sinceInput)).toISOString());
+    if (value(this.untilInput)) query.set('until', new Date(value(this.untilInput)).toISOString());
     return query;
   }
 

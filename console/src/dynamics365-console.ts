@@ -1,4 +1,5 @@
 import { css, html, LitElement, nothing, TemplateResult } from 'lit';
+import { query, queryAll } from 'lit/decorators.js';
 import { Api, ApiError, UNAUTHORIZED_EVENT } from './api.js';
 import { base } from './styles.js';
 import './dynamics365-audit-log.js';
@@ -50,6 +51,9 @@ export class Dynamics365Console extends LitElement {
   /** The identity provider to sign in at; null: none configured; undefined: not known yet. */
   declare oidc: OidcOptions | null | undefined;
   declare signingIn: boolean;
+
+  @query('#token') private tokenInput!: HTMLTextAreaElement;
+  @queryAll('[role="tab"]') private tabs!: NodeListOf<HTMLButtonElement>;
 
   constructor() {
     super();
@@ -176,10 +180,7 @@ export class Dynamics365Console extends LitElement {
 
   private signIn = (event: Event) => {
     event.preventDefault();
-    const value = this.renderRoot
-      .querySelector<HTMLTextAreaElement>('#token')!
-      .value.trim()
-      .replace(/^Bearer\s+/i, '');
+    const value = this.tokenInput.value.trim().replace(/^Bearer\s+/i, '');
     if (!value) {
       this.signInError = 'Paste an API token first.';
       return;
@@ -326,7 +327,7 @@ export class Dynamics365Console extends LitElement {
     event.preventDefault();
     this.view = next;
     await this.updateComplete;
-    this.renderRoot.querySelector<HTMLButtonElement>(`#tab-${next}`)?.focus();
+    [...this.tabs].find((tab) => tab.id === `tab-${next}`)?.focus();
   };
 }
 

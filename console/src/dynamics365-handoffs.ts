@@ -1,5 +1,6 @@
 import { Task } from '@lit/task';
 import { html, nothing, TemplateResult } from 'lit';
+import { query } from 'lit/decorators.js';
 import { failureText, Schemas, when } from './api.js';
 import { ApiElement } from './api-element.js';
 import { recordUrl } from './dynamics-links.js';
@@ -41,6 +42,10 @@ export class Dynamics365Handoffs extends ApiElement {
   declare loading: boolean;
   /** The connected environment, for links to what each handoff created. */
   declare environmentUrl: string | null;
+
+  @query('#handoff-session') private sessionInput!: HTMLInputElement | null;
+  @query('#handoff-state') private stateSelect!: HTMLSelectElement | null;
+  @query('#handoff-channel') private channelSelect!: HTMLSelectElement | null;
 
   constructor() {
     super();
@@ -113,11 +118,11 @@ export class Dynamics365Handoffs extends ApiElement {
 
   async load(more: boolean): Promise<void> {
     this.error = null;
-    const session = this.renderRoot.querySelector<HTMLInputElement>('#handoff-session')?.value.trim();
+    const session = this.sessionInput?.value.trim();
     const query = new URLSearchParams({ limit: '25' });
-    const state = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-state')?.value;
+    const state = this.stateSelect?.value;
     if (state) query.set('state', state);
-    const channel = this.renderRoot.querySelector<HTMLSelectElement>('#handoff-channel')?.value;
+    const channel = this.channelSelect?.value;
     if (channel) query.set('channel', channel);
     if (!more) {
       this.loading = true;
