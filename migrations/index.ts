@@ -21,6 +21,7 @@ import { Alerts1764340000000 } from './1764340000000-Alerts.js';
 import { CustomerDataAtRest1764350000000 } from './1764350000000-CustomerDataAtRest.js';
 import { UnsealedEventsIndex1764360000000 } from './1764360000000-UnsealedEventsIndex.js';
 import { FairShareAndBudget1764370000000 } from './1764370000000-FairShareAndBudget.js';
+import { HandoffAttempts1764380000000 } from './1764380000000-HandoffAttempts.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -49,4 +50,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CustomerDataAtRest1764350000000,
   UnsealedEventsIndex1764360000000,
   FairShareAndBudget1764370000000,
+  HandoffAttempts1764380000000,
 ];

@@ -447,6 +447,15 @@ describe('Admin console in a real browser (Chromium, playwright-core)', () => {
     await handoffs.getByText('console-failed').waitFor();
     const failedRow = handoffs.getByRole('row', { name: /console-failed/ });
     expect(await failedRow.textContent()).toMatch(/failed[\s\S]*incident_create[\s\S]*0x80060891/);
+    // Its attempts, as each ended: opened from the row, closed again.
+    await failedRow.getByRole('button', { name: /attempts? of console-failed/ }).click();
+    const attempts = failedRow.getByRole('list', { name: 'Attempts of console-failed' });
+    await attempts.waitFor();
+    expect(await attempts.textContent()).toMatch(
+      /failed \(configuration\)[\s\S]*incident_create 400 0x80060891/,
+    );
+    await failedRow.getByRole('button', { name: /attempts? of console-failed/ }).click();
+    await shows(() => attempts.count(), 0);
     const okRow = handoffs.getByRole('row', { name: /console-ok/ });
     expect(await okRow.textContent()).toMatch(/Case\s*CAS-\d{5}/);
     expect(await okRow.textContent()).toContain('content purged');

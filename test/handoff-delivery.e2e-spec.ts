@@ -121,6 +121,20 @@ describe('Handoff delivery: exactly once under faults, and its states', () => {
     const done = await waitForState(t, await token(), 'unavailable', ['delivered']);
     expect(done.attempts).toBe(3);
     expect(createdSince(before)).toMatchObject({ incidents: 1, contacts: 1, annotations: 1 });
+    // The attempt history: each attempt as it ended, newest first.
+    const history = await t.request('/api/v1/handoffs/unavailable/attempts', { token: await token() });
+    expect(history.status).toBe(200);
+    const { items } = (await history.json()) as { items: Record<string, unknown>[] };
+    expect(items).toEqual([
+      expect.objectContaining({ attempt: 3, outcome: 'delivered', error: null, next_attempt_at: null }),
+      expect.objectContaining({
+        attempt: 2,
+        outcome: 'retry',
+        error: expect.objectContaining({ stage: 'incident_create', upstream_status: 503 }),
+        next_attempt_at: expect.any(String),
+      }),
+      expect.objectContaining({ attempt: 1, outcome: 'retry' }),
+    ]);
   });
 
   it('survives a timeout on a create that Dataverse still carries out after the client gave up', async () => {
@@ -207,6 +221,14 @@ describe('Handoff delivery: exactly once under faults, and its states', () => {
       next_attempt_at: null,
       last_error: { stage: 'incident_create', upstream_status: 503 },
     });
+    const history = await t.request('/api/v1/handoffs/exhausted/attempts', { token: await token() });
+    const { items } = (await history.json()) as { items: { outcome: string; reason: string | null }[] };
+    expect(items.map((a) => [a.outcome, a.reason])).toEqual([
+      ['failed', 'attempts_exhausted'],
+      ['retry', null],
+      ['retry', null],
+    ]);
+    expect((await t.request('/api/v1/handoffs/nobody/attempts', { token: await token() })).status).toBe(404);
   });
 
   it('holds handoffs while the connection is invalid and resumes them when it is verified again', async () => {

@@ -7,6 +7,7 @@ import { VerificationRateLimit } from '../src/integration/verification-rate-limi
 import { HandoffEvent } from '../src/handoff/handoff-event.entity.js';
 import { HandoffCustomerMessage } from '../src/handoff/handoff-customer-message.entity.js';
 import { Handoff } from '../src/handoff/handoff.entity.js';
+import { HandoffAttempt } from '../src/handoff/handoff-attempt.entity.js';
 import { HandoffRateLimit } from '../src/handoff/handoff-rate-limit.entity.js';
 import { ConsoleSignInCode } from '../src/access/console-sign-in-code.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
@@ -28,6 +29,7 @@ const ENTITIES = [
   RevalidationRunRow,
   VerificationRateLimit,
   Handoff,
+  HandoffAttempt,
   HandoffEvent,
   HandoffRateLimit,
   ConsoleSignInCode,

@@ -158,6 +158,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/handoffs/{session_id}/attempts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A handoff's delivery attempts as they ended, newest first */
+    get: operations['HandoffController_attempts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/handoffs/{session_id}/events': {
     parameters: {
       query?: never;
@@ -542,6 +559,29 @@ export interface components {
       field: string;
       /** @example client_id must be a GUID such as 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b */
       message: string;
+    };
+    HandoffAttemptDto: {
+      /** @description The attempt count (a retried failed handoff counts afresh) */
+      attempt: number;
+      /** Format: date-time */
+      ended_at: string;
+      error: components['schemas']['HandoffErrorDto'] | null;
+      /**
+       * Format: date-time
+       * @description When the retry was due
+       */
+      next_attempt_at: string | null;
+      /**
+       * @description How it ended; retry: another attempt was scheduled
+       * @enum {string}
+       */
+      outcome: 'delivered' | 'retry' | 'held' | 'failed' | 'cancelled';
+      /** @example attempts_exhausted */
+      reason: string | null;
+    };
+    HandoffAttemptsDto: {
+      /** @description Newest first, at most 100 */
+      items: components['schemas']['HandoffAttemptDto'][];
     };
     HandoffCustomerDto: {
       /** @example ada@example.com */
@@ -1587,6 +1627,73 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['HandoffDocumentDto'];
+        };
+      };
+      /** @description validation_failed: a field is missing or malformed; `details` names each one (nothing reached Microsoft) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unauthorized: no valid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description forbidden: the token lacks the role this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description not_found: no Dynamics 365 connection is stored for the org, or no such handoff */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unavailable: the database cannot be reached */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  HandoffController_attempts: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The session_id the handoff was submitted with */
+        session_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HandoffAttemptsDto'];
         };
       };
       /** @description validation_failed: a field is missing or malformed; `details` names each one (nothing reached Microsoft) */

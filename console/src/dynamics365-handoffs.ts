@@ -6,6 +6,16 @@ import { ApiElement } from './api-element.js';
 import { recordUrl } from './dynamics-links.js';
 
 type Handoff = Schemas['HandoffDocumentDto'];
+type Attempt = Schemas['HandoffAttemptDto'];
+/** A handoff's attempt history as shown: loading, loaded, or why it could not be. */
+type History = 'loading' | Attempt[] | { error: string };
+const OUTCOMES: Record<Attempt['outcome'], string> = {
+  delivered: 'delivered',
+  retry: 'failed, retried',
+  held: 'held',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 
 const STATES = ['pending', 'delivering', 'delivered', 'held', 'failed', 'cancelled'];
 /** The API's channels (HANDOFF_CHANNELS), by the name the filter shows. */
@@ -33,6 +43,7 @@ export class Dynamics365Handoffs extends ApiElement {
     notice: { state: true },
     loading: { state: true },
     environmentUrl: { state: true },
+    histories: { state: true },
   };
 
   declare items: Handoff[];
@@ -42,6 +53,8 @@ export class Dynamics365Handoffs extends ApiElement {
   declare loading: boolean;
   /** The connected environment, for links to what each handoff created. */
   declare environmentUrl: string | null;
+  /** The attempt histories opened, by session id. */
+  declare histories: Map<string, History>;
 
   @query('#handoff-session') private sessionInput!: HTMLInputElement | null;
   @query('#handoff-state') private stateSelect!: HTMLSelectElement | null;
@@ -55,6 +68,7 @@ export class Dynamics365Handoffs extends ApiElement {
     this.notice = null;
     this.loading = false;
     this.environmentUrl = null;
+    this.histories = new Map();
   }
 
   protected async firstLoad(): Promise<void> {
@@ -232,7 +246,20 @@ export class Dynamics365Handoffs extends ApiElement {
                 </button>`
             : nothing
         }
-        ${h.attempts ? html`<br /><small>${h.attempts} attempt${h.attempts === 1 ? '' : 's'}</small>` : nothing}
+        ${
+          h.attempts
+            ? html`<br /><button
+                  class="link"
+                  aria-expanded=${this.histories.has(h.session_id) ? 'true' : 'false'}
+                  aria-controls="attempts-${h.session_id}"
+                  aria-label="${h.attempts} attempt${h.attempts === 1 ? '' : 's'} of ${h.session_id}"
+                  @click=${() => void this.toggleHistory(h.session_id)}
+                >
+                  ${h.attempts} attempt${h.attempts === 1 ? '' : 's'}
+                </button>`
+            : nothing
+        }
+        ${this.renderHistory(h)}
         ${
           h.content_purged_at
             ? html`<br /><span class="badge none" title="What the customer wrote was purged"
@@ -275,6 +302,59 @@ export class Dynamics365Handoffs extends ApiElement {
         }
       </td>
     </tr>`;
+  }
+
+  /** Each attempt as it ended: when, how, and where it stopped with Microsoft's answer. */
+  private renderHistory(h: Handoff): TemplateResult | typeof nothing {
+    const history = this.histories.get(h.session_id);
+    if (!history) return nothing;
+    if (history === 'loading')
+      return html`<p id="attempts-${h.session_id}" class="help">Loading attempts…</p>`;
+    if ('error' in history) return html`<p id="attempts-${h.session_id}" class="alert">${history.error}</p>`;
+    return html`<ol
+      id="attempts-${h.session_id}"
+      class="attempts"
+      aria-label="Attempts of ${h.session_id}"
+      reversed
+    >
+      ${history.map(
+        (a) =>
+          html`<li>
+            <strong>${OUTCOMES[a.outcome]}</strong>${a.reason ? html` (${a.reason})` : nothing}
+            <small>${when(a.ended_at)}</small>
+            ${
+              a.error
+                ? html`<br /><small
+                      >${a.error.stage}${a.error.upstream_status ? ` ${a.error.upstream_status}` : ''}${a.error.upstream_code ? html` <code>${a.error.upstream_code}</code>` : nothing}:
+                      ${a.error.message}</small
+                    >`
+                : nothing
+            }
+            ${a.next_attempt_at ? html`<br /><small>next attempt ${when(a.next_attempt_at)}</small>` : nothing}
+          </li>`,
+      )}
+    </ol>`;
+  }
+
+  private async toggleHistory(sessionId: string): Promise<void> {
+    const histories = new Map(this.histories);
+    if (histories.delete(sessionId)) {
+      this.histories = histories;
+      return;
+    }
+    this.histories = new Map(histories).set(sessionId, 'loading');
+    let history: History;
+    try {
+      history = (
+        await this.api.json<Schemas['HandoffAttemptsDto']>(
+          'GET',
+          `/api/v1/handoffs/${encodeURIComponent(sessionId)}/attempts`,
+        )
+      ).body.items;
+    } catch (error) {
+      history = { error: `Could not load the attempts: ${failureText(error)}` };
+    }
+    if (this.histories.has(sessionId)) this.histories = new Map(this.histories).set(sessionId, history);
   }
 
   private navigate(view: 'integration'): void {

@@ -287,6 +287,14 @@ export const base = css`
     color: ${fluent('colorBrandForeground1')};
   }
   /* Ids, ticket numbers and GUIDs are read and copied whole: never broken inside. */
+  .attempts {
+    margin: 0.25rem 0 0;
+    padding-left: 1.25rem;
+  }
+  .attempts li {
+    margin: 0.125rem 0;
+    overflow-wrap: anywhere;
+  }
   .token {
     white-space: nowrap;
     font-variant-numeric: tabular-nums;

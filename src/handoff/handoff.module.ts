@@ -15,6 +15,7 @@ import { ConversationReadRepository } from './conversation-read.repository.js';
 import { CustomerMessages } from './api/customer-messages.js';
 import { ConversationEventPoster } from './conversation/event-poster.js';
 import { HandoffController } from './api/handoff.controller.js';
+import { HandoffAttempt } from './handoff-attempt.entity.js';
 import { HandoffEvent } from './handoff-event.entity.js';
 import { HandoffCustomerMessage } from './handoff-customer-message.entity.js';
 import { HandoffCustomerMessageRepository } from './handoff-customer-message.repository.js';
@@ -38,7 +39,13 @@ import { HandoffTokens } from './delivery/handoff-tokens.js';
 /** Handoffs into Dynamics 365: the API that accepts them, the queue and the workers that deliver them. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Handoff, HandoffEvent, HandoffRateLimit, HandoffCustomerMessage]),
+    TypeOrmModule.forFeature([
+      Handoff,
+      HandoffAttempt,
+      HandoffEvent,
+      HandoffRateLimit,
+      HandoffCustomerMessage,
+    ]),
     SettingsModule,
     AuthModule,
     DynamicsClientModule,

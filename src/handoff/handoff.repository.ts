@@ -11,6 +11,7 @@ import { EntityColumns } from '../database/entity-columns.js';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { DELIVERY_QUEUE, QUEUE_SCHEMA } from './handoff-queue.js';
 import { Handoff } from './handoff.entity.js';
+import { HandoffAttempt } from './handoff-attempt.entity.js';
 import { ATTEMPT_END, enters, leaves, OPEN_STATES, type TransitionName } from './handoff-states.js';
 import type { HandoffChannel, HandoffError, HandoffReason, HandoffState } from './handoff.types.js';
 
@@ -195,13 +196,28 @@ export class HandoffRepository {
         if (end.error) columns.push(['last_error', JSON.stringify(end.error)]);
     }
     const assignments = columns.map(([column], i) => `${column} = $${i + 3}`).join(', ');
-    const rows = await this.update(
-      `UPDATE handoffs SET ${enters(transition)}, ${assignments}, updated_at = now()${deliveredAt}
-        WHERE id = $1 AND attempts = $2 AND ${leaves(transition)} RETURNING *`,
-      [id, attempt, ...columns.map(([, value]) => value)],
-      manager,
+    // The attempt's line in the history is written by the same statement, only when the row was
+    // this attempt's to end.
+    const history = [
+      end.state === 'pending' ? 'retry' : end.state,
+      'reason' in end ? end.reason : null,
+      'error' in end && end.error ? JSON.stringify(end.error) : null,
+      end.state === 'pending' ? end.nextAttemptAt : null,
+    ];
+    const at = columns.length + 3;
+    // A SELECT at the top: TypeORM answers with the rows alone (not [rows, count] as for UPDATE).
+    const rows = await manager.query<Record<string, unknown>[]>(
+      `WITH ended AS (
+         UPDATE handoffs SET ${enters(transition)}, ${assignments}, updated_at = now()${deliveredAt}
+          WHERE id = $1 AND attempts = $2 AND ${leaves(transition)} RETURNING *
+       ), logged AS (
+         INSERT INTO handoff_attempts (handoff_id, attempt, outcome, reason, error, next_attempt_at)
+         SELECT id, attempts, $${at}, $${at + 1}, $${at + 2}::jsonb, $${at + 3}::timestamptz FROM ended
+       )
+       SELECT * FROM ended`,
+      [id, attempt, ...columns.map(([, value]) => value), ...history],
     );
-    return rows[0] ?? null;
+    return rows[0] ? COLUMNS.toEntity(rows[0]) : null;
   }
 
   /**
@@ -350,6 +366,15 @@ export class HandoffRepository {
       `SELECT state, count(*)::int AS n FROM handoffs WHERE state IN (${OPEN_STATES.map((s) => `'${s}'`).join(', ')}) GROUP BY 1`,
     );
     return Object.fromEntries(rows.map((row) => [row.state, row.n]));
+  }
+
+  /** A handoff's attempts as they ended, newest first (at most `limit`). */
+  attemptsOf(handoffId: string, limit: number): Promise<HandoffAttempt[]> {
+    return this.dataSource.getRepository(HandoffAttempt).find({
+      where: { handoffId },
+      order: { id: 'DESC' },
+      take: limit,
+    });
   }
 
   private async update(

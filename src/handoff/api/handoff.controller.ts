@@ -19,6 +19,7 @@ import { ApiErrors } from '../../common/api-docs.js';
 import { CustomerMessages } from './customer-messages.js';
 import {
   CustomerMessageDto,
+  HandoffAttemptsDto,
   HandoffDocumentDto,
   HandoffPageDto,
   HandoffQueryDto,
@@ -95,6 +96,19 @@ export class HandoffController {
     @Param('session_id') sessionId: string,
   ): Promise<HandoffDocumentDto> {
     return this.handoffs.get(principal, checkSessionId(sessionId));
+  }
+
+  @Get(':session_id/attempts')
+  @Roles('admin', 'handoff')
+  @ApiOperation({ summary: "A handoff's delivery attempts as they ended, newest first" })
+  @ApiParam(SESSION_PARAM)
+  @ApiOkResponse({ type: HandoffAttemptsDto })
+  @ApiErrors(400, 403, 404)
+  attempts(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session_id') sessionId: string,
+  ): Promise<HandoffAttemptsDto> {
+    return this.handoffs.attempts(principal, checkSessionId(sessionId));
   }
 
   @Post(':session_id/messages')

@@ -174,6 +174,26 @@ export class HandoffErrorDto {
   hint!: string | null;
 }
 
+export class HandoffAttemptDto {
+  @ApiProperty({ type: 'integer', description: 'The attempt count (a retried failed handoff counts afresh)' })
+  attempt!: number;
+  @ApiProperty({
+    enum: ['delivered', 'retry', 'held', 'failed', 'cancelled'],
+    description: 'How it ended; retry: another attempt was scheduled',
+  })
+  outcome!: 'delivered' | 'retry' | 'held' | 'failed' | 'cancelled';
+  @ApiProperty({ nullable: true, type: String, example: 'attempts_exhausted' }) reason!: string | null;
+  @ApiProperty({ nullable: true, type: HandoffErrorDto }) error!: HandoffErrorDto | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the retry was due' })
+  next_attempt_at!: string | null;
+  @ApiProperty({ format: 'date-time' }) ended_at!: string;
+}
+
+export class HandoffAttemptsDto {
+  @ApiProperty({ type: [HandoffAttemptDto], description: 'Newest first, at most 100' })
+  items!: HandoffAttemptDto[];
+}
+
 export class HandoffDynamicsDto {
   @ApiProperty({
     nullable: true,

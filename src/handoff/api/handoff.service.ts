@@ -10,7 +10,14 @@ import { SettingsRepository } from '../../settings/settings.repository.js';
 import { connectionInvalidError } from '../handoff-error.js';
 import { HandoffQueue } from '../handoff-queue.js';
 import { HandoffTokens } from '../delivery/handoff-tokens.js';
-import { HandoffDocumentDto, HandoffPageDto, HandoffQueryDto, SubmitHandoffDto } from './handoff.dto.js';
+import {
+  HandoffAttemptDto,
+  HandoffAttemptsDto,
+  HandoffDocumentDto,
+  HandoffPageDto,
+  HandoffQueryDto,
+  SubmitHandoffDto,
+} from './handoff.dto.js';
 import { Handoff } from '../handoff.entity.js';
 import { TRANSITIONS } from '../handoff-states.js';
 import { HandoffMetrics } from '../handoff.metrics.js';
@@ -19,6 +26,8 @@ import { CHAT_CHANNELS, HandoffRequest } from '../handoff.types.js';
 import { CustomerData } from '../customer-data.js';
 
 const DEFAULT_LIMIT = 50;
+/** A handoff's attempt history shows its latest attempts (HANDOFF_MAX_ATTEMPTS is at most 100). */
+const MAX_ATTEMPTS_LISTED = 100;
 
 /** The handoff API: accept (commit the row and its job), read, list, retry. Never calls Microsoft. */
 @Injectable()
@@ -133,6 +142,22 @@ export class HandoffService implements OnModuleInit {
 
   async get(principal: Principal, sessionId: string): Promise<HandoffDocumentDto> {
     return toDocument(await this.require(principal.org_id, sessionId));
+  }
+
+  /** Each delivery attempt as it ended: where it stopped and Microsoft's answer, newest first. */
+  async attempts(principal: Principal, sessionId: string): Promise<HandoffAttemptsDto> {
+    const handoff = await this.require(principal.org_id, sessionId);
+    const rows = await this.handoffs.attemptsOf(handoff.id, MAX_ATTEMPTS_LISTED);
+    return {
+      items: rows.map((row) => ({
+        attempt: row.attempt,
+        outcome: row.outcome as HandoffAttemptDto['outcome'],
+        reason: row.reason,
+        error: row.error,
+        next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+        ended_at: row.endedAt.toISOString(),
+      })),
+    };
   }
 
   async list(principal: Principal, query: HandoffQueryDto): Promise<HandoffPageDto> {
