@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,8 @@ import {
   NetworkResponse,
 } from '@azure/msal-node';
 import { DynamicsWebApi } from 'dynamics-web-api';
-import { startWorld, World } from './testing.js';
+import { decodeJwt } from 'jose';
+import { startWorld, testCertificate, World } from './testing.js';
 
 /**
  * The sandbox's proof of fidelity: Microsoft's own client libraries — MSAL Node for Entra ID and
@@ -205,6 +206,77 @@ describe('conformance with Microsoft’s client libraries', () => {
         errorCode: 'temporarily_unavailable',
         status: 503,
       });
+    });
+  });
+
+  describe('MSAL Node with a certificate (clientCertificate: PS256, x5t#S256)', () => {
+    const certificateClient = (clientId: string, pair: { certificatePem: string; privateKeyPem: string }) =>
+      new ConfidentialClientApplication({
+        auth: {
+          clientId,
+          authority: `https://login.microsoftonline.com/${w.tenant.id}`,
+          clientCertificate: {
+            thumbprintSha256: createHash('sha256')
+              .update(new X509Certificate(pair.certificatePem).raw)
+              .digest('hex'),
+            privateKey: pair.privateKeyPem,
+          },
+        },
+        system: { networkClient: sandboxNetwork(w.sandbox.loginUrl) },
+      });
+    const scopes = () => [`${w.environment.origin}/.default`];
+    const refusal = async (client: ConfidentialClientApplication) =>
+      (await client.acquireTokenByClientCredential({ scopes: scopes(), skipCache: true }).then(
+        () => undefined,
+        (e: unknown) => e as Record<string, unknown>,
+      ))!;
+
+    it('gets a certificate token (appidacr 2) Dataverse accepts; its reused assertion is accepted and counted', async () => {
+      const pair = await testCertificate();
+      w.sandbox.model.addCertificate(w.tenant.id, w.app.clientId, { certificate: pair.certificatePem });
+      const client = certificateClient(w.app.clientId, pair);
+      const first = await client.acquireTokenByClientCredential({ scopes: scopes() });
+      expect(decodeJwt(first!.accessToken)).toMatchObject({ appid: w.app.clientId, appidacr: '2' });
+      const whoami = await fetch(`${w.environment.origin}/api/data/v9.2/WhoAmI`, {
+        headers: { authorization: `Bearer ${first!.accessToken}` },
+      });
+      expect(whoami.status).toBe(200);
+      // MSAL Node signs one assertion and sends it again for 10 minutes; Entra accepts that.
+      const reuses = w.sandbox.model.assertionReuses;
+      const again = await client.acquireTokenByClientCredential({ scopes: scopes(), skipCache: true });
+      expect(again!.fromCache).toBe(false);
+      expect(w.sandbox.model.assertionReuses).toBe(reuses + 1);
+    });
+
+    it('a certificate not uploaded → AADSTS700027; one past its validity → AADSTS7000274 (invalid_client, 401)', async () => {
+      const app = w.sandbox.model.createApp(w.tenant.id);
+      const pair = await testCertificate();
+      expect(await refusal(certificateClient(app.clientId, pair))).toMatchObject({
+        errorCode: 'invalid_client',
+        errorNo: 700027,
+        status: 401,
+      });
+      w.sandbox.model.addCertificate(w.tenant.id, app.clientId, {
+        certificate: pair.certificatePem,
+        endDate: new Date(Date.now() - 1000),
+      });
+      const expired = await refusal(certificateClient(app.clientId, pair));
+      expect(expired).toMatchObject({ errorCode: 'invalid_client', errorNo: 7000274, status: 401 });
+    });
+
+    it('the key of another certificate under a registered thumbprint → AADSTS700027, an invalid signature', async () => {
+      const app = w.sandbox.model.createApp(w.tenant.id);
+      const registered = await testCertificate();
+      const other = await testCertificate();
+      w.sandbox.model.addCertificate(w.tenant.id, app.clientId, { certificate: registered.certificatePem });
+      const error = await refusal(
+        certificateClient(app.clientId, {
+          certificatePem: registered.certificatePem,
+          privateKeyPem: other.privateKeyPem,
+        }),
+      );
+      expect(error).toMatchObject({ errorCode: 'invalid_client', errorNo: 700027 });
+      expect(String(error.errorMessage)).toContain('Client assertion contains an invalid signature');
     });
   });
 

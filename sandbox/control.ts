@@ -1,7 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isEntitySet } from './entities.js';
 import { representativeActivity } from './messaging-webhook.js';
-import { Fault, isGuid, NotFound, SandboxSettings, ServiceProtectionLimits } from './model.js';
+import {
+  AppCertificate,
+  Fault,
+  isGuid,
+  NotFound,
+  SandboxSettings,
+  ServiceProtectionLimits,
+} from './model.js';
 import type { Sandbox } from './sandbox.js';
 
 /**
@@ -22,6 +29,7 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     login_url: sandbox.loginUrl,
     settings: model.settings,
     token_fault: model.tokenFault ?? null,
+    assertion_reuses: model.assertionReuses,
     tenants: [...model.tenants.values()].map((t) => ({
       id: t.id,
       name: t.name,
@@ -37,6 +45,7 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
           expires_at: s.expiresAt,
           revoked: s.revoked,
         })),
+        certificates: a.certificates.map(certificateSummary),
       })),
     })),
     environments: [...model.environments.values()].map((e) => ({
@@ -146,6 +155,36 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
     return reply
       .status(201)
       .send({ id: secret.id, value: secret.value, hint: secret.hint, expires_at: secret.expiresAt });
+  });
+
+  // Certificates & secrets → Upload certificate: the public certificate (PEM), validity from it
+  // (`end_date` overrides it: a sandbox-only way to simulate an expired certificate).
+  app.post('/_sandbox/tenants/:tenant/apps/:clientId/certificates', async (request, reply) => {
+    const { tenant, clientId } = request.params as { tenant: string; clientId: string };
+    const input = body(request) as { certificate?: string; key_id?: string; end_date?: string };
+    if (typeof input.certificate !== 'string') {
+      throw Object.assign(new Error('certificate (PEM) is required'), { statusCode: 400 });
+    }
+    let certificate;
+    try {
+      certificate = model.addCertificate(tenant, clientId, {
+        certificate: input.certificate,
+        keyId: input.key_id,
+        endDate: input.end_date,
+      });
+    } catch (error) {
+      if (error instanceof NotFound) throw error;
+      throw Object.assign(new Error(`not a usable certificate: ${(error as Error).message}`), {
+        statusCode: 400,
+      });
+    }
+    return reply.status(201).send(certificateSummary(certificate));
+  });
+
+  app.delete('/_sandbox/tenants/:tenant/apps/:clientId/certificates/:keyId', async (request, reply) => {
+    const { tenant, clientId, keyId } = request.params as { tenant: string; clientId: string; keyId: string };
+    model.removeCertificate(tenant, clientId, keyId);
+    return reply.status(204).send();
   });
 
   app.delete('/_sandbox/tenants/:tenant/apps/:clientId/secrets/:secretId', async (request, reply) => {
@@ -491,4 +530,13 @@ function parseFault(input: Record<string, unknown>): Fault {
       throw new Error(`${name} must be a string`);
   }
   return input;
+}
+
+function certificateSummary(c: AppCertificate) {
+  return {
+    key_id: c.keyId,
+    thumbprint: c.thumbprint,
+    start_date: c.startDate,
+    end_date: c.endDate,
+  };
 }

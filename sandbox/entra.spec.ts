@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { startWorld, World } from './testing.js';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { startWorld, testCertificate, World } from './testing.js';
 
 interface EntraError {
   error: string;
@@ -348,6 +349,126 @@ describe('Entra ID token endpoint', () => {
         client_secret: 'logged-secret',
         scope: `${w.environment.origin}/.default`,
       },
+    });
+  });
+
+  describe('certificate client assertions', () => {
+    const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+    let pair: { certificatePem: string; privateKeyPem: string };
+    let sha256: string;
+    let sha1: string;
+    beforeAll(async () => {
+      pair = await testCertificate();
+      const uploaded = w.sandbox.model.addCertificate(w.tenant.id, w.app.clientId, {
+        certificate: pair.certificatePem,
+      });
+      sha256 = uploaded.thumbprintSha256;
+      sha1 = Buffer.from(uploaded.thumbprint, 'hex').toString('base64url');
+    });
+    const assertion = async (
+      options: {
+        alg?: string;
+        header?: Record<string, unknown>;
+        claims?: Record<string, unknown>;
+        key?: string;
+      } = {},
+    ) => {
+      const now = Math.floor(Date.now() / 1000);
+      const alg = options.alg ?? 'PS256';
+      return new SignJWT({
+        aud: w.tokenUrl(),
+        iss: w.app.clientId,
+        sub: w.app.clientId,
+        jti: randomUUID(),
+        nbf: now,
+        exp: now + 300,
+        ...options.claims,
+      })
+        .setProtectedHeader({ alg, typ: 'JWT', 'x5t#S256': sha256, ...options.header })
+        .sign(createPrivateKey(options.key ?? pair.privateKeyPem));
+    };
+    const send = async (jwt: string, extra: Record<string, string | undefined> = {}) =>
+      w.requestToken({
+        client_secret: undefined,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: jwt,
+        ...extra,
+      });
+
+    it('accepts PS256 with x5t#S256 and RS256 with the SHA-1 x5t (MSAL’s older form)', async () => {
+      expect((await send(await assertion())).status).toBe(200);
+      const sha1Form = await assertion({ alg: 'RS256', header: { 'x5t#S256': undefined, x5t: sha1 } });
+      expect((await send(sha1Form)).status).toBe(200);
+    });
+
+    it('answers each broken assertion with Microsoft’s code', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      await expectEntraError(
+        await send(await assertion({ claims: { aud: 'https://elsewhere/token' } })),
+        401,
+        'invalid_client',
+        700023,
+        'Client assertion audience claim does not match',
+      );
+      await expectEntraError(
+        await send(await assertion({ claims: { iss: randomUUID() } })),
+        401,
+        'invalid_client',
+        700021,
+        "Client assertion application identifier doesn't match 'client_id'",
+      );
+      await expectEntraError(
+        await send(await assertion({ claims: { nbf: now - 3600, exp: now - 1800 } })),
+        401,
+        'invalid_client',
+        700024,
+        'Client assertion is not within its valid time range. Current time: ',
+      );
+      await expectEntraError(
+        await send(await assertion({ header: { 'x5t#S256': undefined } })),
+        401,
+        'invalid_client',
+        5002723,
+        'Invalid JWT token. No certificate SHA-1 thumbprint',
+      );
+      const hs256 = await new SignJWT({ aud: w.tokenUrl() })
+        .setProtectedHeader({ alg: 'HS256', 'x5t#S256': sha256 })
+        .sign(new Uint8Array(32));
+      await expectEntraError(
+        await send(hs256),
+        401,
+        'invalid_client',
+        5002738,
+        "Invalid JWT token. 'HS256' is not a supported signature algorithm.",
+      );
+      await expectEntraError(
+        await send(await assertion({ claims: { aud: undefined } })),
+        400,
+        'invalid_request',
+        90014,
+        "The required field 'aud' is missing",
+      );
+      await expectEntraError(
+        await send('not-a-jwt'),
+        401,
+        'invalid_client',
+        50027,
+        'JWT token is invalid or malformed.',
+      );
+      await expectEntraError(
+        await send(await assertion(), { client_assertion_type: 'jwt' }),
+        400,
+        'invalid_request',
+        9002313,
+        'Invalid request.',
+      );
+      await expectEntraError(
+        await send(await assertion(), { client_secret: w.secret.value }),
+        400,
+        'invalid_request',
+        9002313,
+        'Invalid request.',
+      );
     });
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isGuid, SandboxModel, Tenant } from './model.js';
 import type { SigningKey } from './signing.js';
 import { applyFault } from './faults.js';
+import { checkClientAssertion } from './client-assertion.js';
 
 /**
  * Entra ID's token endpoint for the client credentials grant, as Microsoft documents it and its recorded answers show: the same
@@ -88,7 +89,7 @@ export function registerEntra(
       }
     }
 
-    const outcome = await issue(model, key, tenantParam, form);
+    const outcome = await issue(model, key, tenantParam, form, publicOrigin(request, loginUrl()));
     if ('error' in outcome) return sendError(reply, outcome, traceId, correlationId, loginUrl());
     return reply.status(200).send(outcome);
   });
@@ -142,6 +143,7 @@ async function issue(
   key: SigningKey,
   tenantParam: string,
   form: Record<string, string>,
+  origin: string,
 ): Promise<OAuthError | TokenResponse> {
   const identifier = tenantParam.toLowerCase();
   if (RESERVED_TENANTS.includes(identifier)) {
@@ -231,30 +233,33 @@ async function issue(
     };
   }
   if (form.client_assertion) {
-    return {
-      status: 401,
-      error: 'invalid_client',
-      code: 700027,
-      message: 'Client assertion failed signature validation.',
-    };
-  }
-  const now = Date.now();
-  const matching = app.secrets.filter((s) => s.value === form.client_secret && !s.revoked);
-  if (!matching.some((s) => s.expiresAt.getTime() > now)) {
-    if (matching.length > 0) {
+    // The assertion's audience: this token endpoint, by the tenant as the request named it or by
+    // its id — at the address it was reached at, or as login.microsoftonline.com, which the
+    // sandbox stands in for (MSAL run offline signs for its own authority).
+    const tokenUrls = [origin, 'https://login.microsoftonline.com'].flatMap((host) =>
+      [tenantParam, tenant.id, ...tenant.domains].map((t) => `${host}/${t}/oauth2/v2.0/token`),
+    );
+    const refused = await checkClientAssertion(model, app, form, tokenUrls);
+    if (refused) return refused;
+  } else {
+    const now = Date.now();
+    const matching = app.secrets.filter((s) => s.value === form.client_secret && !s.revoked);
+    if (!matching.some((s) => s.expiresAt.getTime() > now)) {
+      if (matching.length > 0) {
+        return {
+          status: model.settings.expiredSecretStatus,
+          error: 'invalid_client',
+          code: 7000222,
+          message: `The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+        };
+      }
       return {
-        status: model.settings.expiredSecretStatus,
+        status: 401,
         error: 'invalid_client',
-        code: 7000222,
-        message: `The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+        code: 7000215,
+        message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
       };
     }
-    return {
-      status: 401,
-      error: 'invalid_client',
-      code: 7000215,
-      message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
-    };
   }
 
   const resource = scope.slice(0, -'/.default'.length);
@@ -269,6 +274,8 @@ async function issue(
     objectId: app.objectId,
     resource: resource.replace(/\/+$/, ''),
     lifetimeSeconds: model.settings.tokenLifetimeSeconds,
+    // appidacr: 1 a client secret, 2 a certificate.
+    authentication: form.client_assertion ? 'certificate' : 'secret',
   });
   return { token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token };
 }

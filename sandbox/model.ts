@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { ENTITY_SETS, type Column, type EntitySetName } from './entities.js';
 
 export type { EntitySetName } from './entities.js';
@@ -24,6 +24,21 @@ export interface AppRegistration {
   objectId: string;
   disabled: boolean;
   secrets: Secret[];
+  /** Certificates uploaded under Certificates & secrets (their public keys only, as in Azure). */
+  certificates: AppCertificate[];
+}
+
+/** An uploaded certificate (a keyCredential): Entra keeps its DER, thumbprints and validity. */
+export interface AppCertificate {
+  keyId: string;
+  der: Buffer;
+  /** SHA-1 thumbprint, upper-case hex: what the portal shows as the certificate's Thumbprint. */
+  thumbprint: string;
+  /** SHA-256 thumbprint, base64url: what an assertion's `x5t#S256` names. */
+  thumbprintSha256: string;
+  startDate: Date;
+  endDate: Date;
+  publicKey: KeyObject;
 }
 
 export interface Tenant {
@@ -283,6 +298,13 @@ export class SandboxModel {
   tokenFault?: Fault;
   /** Added to every token request. */
   tokenLatencyMs = 0;
+  /**
+   * Client assertions presented again (the same jti) and accepted: Entra accepts a reused
+   * assertion within its validity (MSAL Node reuses its own for 10 minutes), so this counts them
+   * for tests of clients that promise a new one each time.
+   */
+  assertionReuses = 0;
+  readonly assertionsSeen = new Map<string, number>();
   private seq = 0;
 
   createTenant(input: { id?: string; name?: string; domains?: string[] } = {}): Tenant {
@@ -320,6 +342,7 @@ export class SandboxModel {
       objectId: randomUUID(),
       disabled: input.disabled ?? false,
       secrets: [],
+      certificates: [],
     };
     tenant.apps.set(clientId, app);
     return app;
@@ -347,6 +370,45 @@ export class SandboxModel {
     if (Number.isNaN(secret.expiresAt.getTime())) throw new Error('expiresAt must be a date');
     this.app(tenantId, clientId).secrets.push(secret);
     return secret;
+  }
+
+  /**
+   * Uploads a certificate's public part (PEM or DER) to an app, as the portal's Certificates &
+   * secrets does; its validity comes from the certificate. `endDate` overrides it — a sandbox-only
+   * shortcut to simulate time passing (an expired certificate).
+   */
+  addCertificate(
+    tenantId: string,
+    clientId: string,
+    input: { certificate: string | Buffer; keyId?: string; endDate?: string | Date },
+  ): AppCertificate {
+    const parsed = new X509Certificate(input.certificate);
+    const der = parsed.raw;
+    const certificate: AppCertificate = {
+      keyId: (input.keyId ?? randomUUID()).toLowerCase(),
+      der,
+      thumbprint: createHash('sha1').update(der).digest('hex').toUpperCase(),
+      thumbprintSha256: createHash('sha256').update(der).digest('base64url'),
+      startDate: new Date(parsed.validFrom),
+      endDate: input.endDate ? new Date(input.endDate) : new Date(parsed.validTo),
+      publicKey: parsed.publicKey,
+    };
+    if (Number.isNaN(certificate.endDate.getTime())) throw new Error('endDate must be a date');
+    if (certificate.publicKey.asymmetricKeyType !== 'rsa') {
+      // Entra's client assertions are RSA-signed (RS256/RS384/RS512, PS256).
+      throw new Error('Only RSA certificates are supported for application credentials.');
+    }
+    const app = this.app(tenantId, clientId);
+    app.certificates = app.certificates.filter((c) => c.thumbprint !== certificate.thumbprint);
+    app.certificates.push(certificate);
+    return certificate;
+  }
+
+  removeCertificate(tenantId: string, clientId: string, keyId: string): void {
+    const app = this.app(tenantId, clientId);
+    const before = app.certificates.length;
+    app.certificates = app.certificates.filter((c) => c.keyId !== keyId.toLowerCase());
+    if (app.certificates.length === before) throw new NotFound(`certificate ${keyId}`);
   }
 
   revokeSecret(tenantId: string, clientId: string, secretId: string): void {

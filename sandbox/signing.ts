@@ -34,13 +34,14 @@ export class SigningKey {
     objectId: string;
     resource: string;
     lifetimeSeconds: number;
+    authentication?: 'secret' | 'certificate';
   }): Promise<{ token: string; expiresIn: number }> {
     const now = Math.floor(Date.now() / 1000);
     const issuer = `https://sts.windows.net/${input.tenantId}/`;
     const token = await new SignJWT({
       aio: randomBytes(48).toString('base64url'),
       appid: input.clientId,
-      appidacr: '1',
+      appidacr: input.authentication === 'certificate' ? '2' : '1',
       idp: issuer,
       idtyp: 'app',
       oid: input.objectId,

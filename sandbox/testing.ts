@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { AppRegistration, Environment, Secret, Tenant } from './model.js';
 import { Sandbox, startSandbox } from './server.js';
 
@@ -42,4 +43,36 @@ export async function startWorld(): Promise<World> {
     return ((await response.json()) as { access_token: string }).access_token;
   };
   return { sandbox, tenant, app, secret, environment, tokenUrl, requestToken, accessToken };
+}
+
+/**
+ * A self-signed RSA certificate and its key, as an admin would make one for an app registration
+ * (tests of certificate credentials; the service makes its own with the same library).
+ */
+export async function testCertificate(
+  options: { bits?: number; days?: number } = {},
+): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  await import('reflect-metadata'); // @peculiar/x509's dependency injection needs it
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: options.bits ?? 2048,
+  };
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=sandbox test',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + (options.days ?? 365) * 86_400_000),
+    signingAlgorithm: algorithm,
+    keys,
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  return {
+    certificatePem: certificate.toString('pem'),
+    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`,
+  };
 }
