@@ -22,6 +22,7 @@ import { CustomerDataAtRest1764350000000 } from './1764350000000-CustomerDataAtR
 import { UnsealedEventsIndex1764360000000 } from './1764360000000-UnsealedEventsIndex.js';
 import { FairShareAndBudget1764370000000 } from './1764370000000-FairShareAndBudget.js';
 import { HandoffAttempts1764380000000 } from './1764380000000-HandoffAttempts.js';
+import { CertificateCredentials1764390000000 } from './1764390000000-CertificateCredentials.js';
 
 /**
  * Every migration, in order. New files from `npm run migration:generate` are added here
@@ -51,4 +52,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   UnsealedEventsIndex1764360000000,
   FairShareAndBudget1764370000000,
   HandoffAttempts1764380000000,
+  CertificateCredentials1764390000000,
 ];

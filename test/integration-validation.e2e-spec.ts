@@ -238,7 +238,10 @@ describe('Test & Save input validation: 400 before any call to Microsoft', () =>
     const body = (await response.json()) as { error: { details: { field: string; message: string }[] } };
     expect(response.status).toBe(400);
     expect(body.error.details).toEqual([
-      { field: 'client_secret', message: 'client_secret is required: no secret is stored yet' },
+      {
+        field: 'client_secret',
+        message: 'client_secret (or certificate_id) is required: no credential is stored yet',
+      },
     ]);
     expect(received()).toEqual([]);
   });

@@ -10,6 +10,9 @@ const STATUS_KEYS = [
   'client_id',
   'tenant_id',
   'environment_url',
+  'credential_type',
+  'certificate_id',
+  'certificate',
   'client_secret_hint',
   'secret_expires_at',
   'warnings',
@@ -284,6 +287,7 @@ describe('Test & Save, status, rotation and disconnect', () => {
       client_id: ms.app.clientId,
       tenant_id: ms.tenant.id,
       environment_url: ms.environment.origin,
+      credential_type: 'client_secret',
       client_secret_hint: ms.secret.value.slice(0, 3),
     });
   });

@@ -12,6 +12,7 @@ import { HandoffRateLimit } from '../src/handoff/handoff-rate-limit.entity.js';
 import { ConsoleSignInCode } from '../src/access/console-sign-in-code.entity.js';
 import { RevalidationRunRow } from '../src/revalidation/revalidation-run.entity.js';
 import { IntegrationSettings } from '../src/settings/settings.entity.js';
+import { PendingCertificate } from '../src/settings/pending-certificate.entity.js';
 import { Alert } from '../src/alerts/alert.entity.js';
 import { AlertDelivery } from '../src/alerts/alert-delivery.entity.js';
 import { NotificationSettings } from '../src/alerts/notification-settings.entity.js';
@@ -24,6 +25,7 @@ import { createTestDatabase, superuserUrlFor, withClient } from './support/datab
 /** Every entity of the service, each registered by the module that owns its table. */
 const ENTITIES = [
   IntegrationSettings,
+  PendingCertificate,
   AuditEvent,
   AuditChainHead,
   RevalidationRunRow,

@@ -111,6 +111,8 @@ describe('the OpenAPI document', () => {
       ]),
     );
     expect(Object.values(body).every((value) => value !== undefined)).toBe(true);
+    // A certificate is the alternative to client_secret: a body has one of them.
+    delete body.certificate_id;
     const response = await t.request('/api/v1/integrations/dynamics365/test', {
       method: 'POST',
       token: await t.token(),

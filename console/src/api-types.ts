@@ -251,6 +251,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/integrations/dynamics365/certificate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A certificate instead of a client secret: a new key pair (empty body) or an imported one; answers the certificate to upload in Azure, never the key */
+    post: operations['IntegrationController_createCertificate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/integrations/dynamics365/certificate/{certificate_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A certificate of the org (not saved yet, or the one in use), to download again */
+    get: operations['IntegrationController_certificate'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/integrations/dynamics365/test': {
     parameters: {
       query?: never;
@@ -464,6 +498,7 @@ export interface components {
         | 'integration.saved'
         | 'integration.save_rejected'
         | 'integration.disconnected'
+        | 'integration.certificate_created'
         | 'integration.status_changed'
         | 'integration.readiness_changed'
         | 'notifications.changed'
@@ -493,12 +528,51 @@ export interface components {
       /** @description Why the chain does not verify when no one event is to blame (an erased chain) */
       problem: string | null;
     };
+    CertificateDto: {
+      /**
+       * Format: uuid
+       * @description Send as certificate_id with Test & Save
+       */
+      certificate_id: string;
+      /** @description The public certificate to upload under Certificates & secrets → Certificates (save it as a .cer file) */
+      certificate_pem: string;
+      /**
+       * Format: date-time
+       * @description When the certificate expires
+       */
+      not_after: string;
+      /** Format: date-time */
+      not_before: string;
+      /** @enum {string} */
+      source: 'generated' | 'imported' | 'stored';
+      /** @example CN=dynamics365-connector acme */
+      subject: string;
+      /** @description SHA-1, hex: the Thumbprint the Azure portal lists after the upload */
+      thumbprint: string;
+      /** @description SHA-256 of the DER, base64url: the x5t#S256 of client assertions */
+      thumbprint_sha256: string;
+    };
+    CertificateSummaryDto: {
+      /** Format: date-time */
+      not_after: string;
+      /** Format: date-time */
+      not_before: string;
+      subject: string;
+      /** @description SHA-1, hex, as the Azure portal lists it */
+      thumbprint: string;
+    };
     ChannelOutcomeDto: {
       /** @enum {string} */
       channel: 'email' | 'webhook';
       error: string | null;
       /** @enum {string} */
       state: 'sent' | 'failed' | 'pending';
+    };
+    CreateCertificateDto: {
+      /** @description Import: the certificate, PEM (RSA, 2048 bits or more). With private_key_pem; omit both to generate. */
+      certificate_pem?: string;
+      /** @description Import: its private key, unencrypted PEM (PKCS#8 or PKCS#1). Stored encrypted, never returned. */
+      private_key_pem?: string;
     };
     CustomerMessageDto: {
       /** @example I have the tracking number now: 1Z999. */
@@ -685,6 +759,12 @@ export interface components {
     IntegrationCredentialsDto: {
       /**
        * Format: uuid
+       * @description A certificate instead of a client secret: the id POST …/certificate answered (its certificate uploaded to the app registration), or the stored one. Not with client_secret.
+       * @example d3b07384-d9a0-4c9b-8e1f-2a3b4c5d6e7f
+       */
+      certificate_id?: string;
+      /**
+       * Format: uuid
        * @description Application (client) ID of the app registration
        * @example 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b
        */
@@ -772,15 +852,26 @@ export interface components {
       ticket_properties?: Record<string, never> | null;
     };
     IntegrationStatusDto: {
+      certificate: components['schemas']['CertificateSummaryDto'] | null;
+      /**
+       * Format: uuid
+       * @description The certificate in use
+       */
+      certificate_id: string | null;
       /**
        * Format: uuid
        * @example 1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b
        */
       client_id: string;
-      /** @description First three characters of the secret, as Azure shows them */
+      /** @description First three characters of the secret, as Azure shows them; a certificate's thumbprint's first six */
       client_secret_hint: string;
       /** Format: date-time */
       created_at: string;
+      /**
+       * @description How the app proves itself to Entra ID
+       * @enum {string}
+       */
+      credential_type: 'client_secret' | 'certificate';
       /** Format: uuid */
       default_owner_id: string | null;
       default_priority: number;
@@ -809,7 +900,10 @@ export interface components {
       org_id: string;
       /** @description What handoffs need, as last checked (Test & Save, verify, the nightly sweep); never blocks a save */
       readiness: components['schemas']['ReadinessDto'] | null;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @description When the credential expires: as entered for a secret; the certificate's own
+       */
       secret_expires_at: string | null;
       /** @enum {string} */
       status: 'active' | 'invalid' | 'unreachable';
@@ -1078,6 +1172,7 @@ export interface operations {
           | 'integration.saved'
           | 'integration.save_rejected'
           | 'integration.disconnected'
+          | 'integration.certificate_created'
           | 'integration.status_changed'
           | 'integration.readiness_changed'
           | 'notifications.changed'
@@ -2226,6 +2321,160 @@ export interface operations {
       };
       /** @description conflict: If-Match names an older version, the stored secret cannot be decrypted, or (handoffs) the session was submitted with another body or is not in a state for this; not_connected: the org has no stored connection */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unavailable: the database cannot be reached */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  IntegrationController_createCertificate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateCertificateDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CertificateDto'];
+        };
+      };
+      /** @description validation_failed: a field is missing or malformed; `details` names each one (nothing reached Microsoft) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unauthorized: no valid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description forbidden: the token lacks the role this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description payload_too_large: the body is over the route’s limit (1 MiB for handoffs, 64 KB elsewhere) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unsupported_media_type: send the body as application/json */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate_limited: too many attempts for this org (verifications, or new handoffs); see Retry-After */
+      429: {
+        headers: {
+          /** @description seconds */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unavailable: the database cannot be reached */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  IntegrationController_certificate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        certificate_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CertificateDto'];
+        };
+      };
+      /** @description validation_failed: a field is missing or malformed; `details` names each one (nothing reached Microsoft) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unauthorized: no valid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description forbidden: the token lacks the role this operation needs */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description not_found: no Dynamics 365 connection is stored for the org, or no such handoff */
+      404: {
         headers: {
           [name: string]: unknown;
         };

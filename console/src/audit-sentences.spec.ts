@@ -29,6 +29,29 @@ describe('auditSentence', () => {
       'Alice Admin rotated the client secret (now Xy8…, was Ab1…).',
     ],
     [
+      'a certificate rotated',
+      {
+        action: 'integration.saved',
+        actor: alice,
+        details: {
+          secret_rotated: true,
+          credential_type: 'certificate',
+          certificate_thumbprint: 'BBBB',
+          previous_certificate_thumbprint: 'AAAA',
+        },
+      },
+      'Alice Admin switched to a new certificate (thumbprint BBBB, was AAAA).',
+    ],
+    [
+      'a certificate generated',
+      {
+        action: 'integration.certificate_created',
+        actor: alice,
+        details: { source: 'generated', thumbprint: 'BBBB', not_after: '2028-12-06T05:00:00.000Z' },
+      },
+      'Alice Admin generated a certificate (thumbprint BBBB, valid until 2028-12-06).',
+    ],
+    [
       'defaults changed',
       {
         action: 'integration.saved',

@@ -12,6 +12,7 @@ export const ACTION_NAMES: Record<string, string> = {
   'integration.saved': 'Connection saved',
   'integration.save_rejected': 'Save refused by Microsoft',
   'integration.disconnected': 'Disconnected',
+  'integration.certificate_created': 'Certificate created',
   'integration.status_changed': 'Status changed',
   'integration.readiness_changed': 'Readiness changed',
   'notifications.changed': 'Notifications changed',
@@ -27,6 +28,9 @@ const STATUSES: Record<string, string> = { active: 'Active', invalid: 'Invalid',
 const FIELDS: Record<string, string> = {
   client_id: 'client ID',
   client_secret: 'client secret',
+  certificate: 'certificate',
+  certificate_id: 'certificate',
+  credential_type: 'credential type',
   tenant_id: 'tenant ID',
   environment_url: 'environment URL',
   secret_expires_at: 'secret expiry',
@@ -72,12 +76,19 @@ export function auditSentence(event: AuditEventView): string {
   switch (event.action) {
     case 'integration.saved':
       if (d.created) return `${who} connected Dynamics 365 (environment ${text(d.environment_url)}).`;
+      if (d.secret_rotated && d.credential_type === 'certificate') {
+        return d.previous_certificate_thumbprint
+          ? `${who} switched to a new certificate (thumbprint ${text(d.certificate_thumbprint)}, was ${text(d.previous_certificate_thumbprint)}).`
+          : `${who} switched from a client secret to a certificate (thumbprint ${text(d.certificate_thumbprint)}).`;
+      }
       if (d.secret_rotated) {
         return `${who} rotated the client secret (now ${text(d.client_secret_hint)}…, was ${text(d.previous_client_secret_hint)}…).`;
       }
       return `${who} changed the connection: ${list(d.changed_fields) || 'nothing'}.`;
     case 'integration.save_rejected':
       return `${who} tried to connect ${text(d.environment_url)}; Microsoft refused at ${STAGES[text(d.stage)] ?? text(d.stage)}${code}. Nothing was saved.`;
+    case 'integration.certificate_created':
+      return `${who} ${d.source === 'imported' ? 'imported' : 'generated'} a certificate (thumbprint ${text(d.thumbprint)}, valid until ${text(d.not_after).slice(0, 10)}).`;
     case 'integration.disconnected':
       return `${who} disconnected Dynamics 365 (environment ${text(d.environment_url)}).`;
     case 'integration.status_changed': {

@@ -3,6 +3,7 @@ export const AUDIT_ACTIONS = [
   'integration.saved',
   'integration.save_rejected',
   'integration.disconnected',
+  'integration.certificate_created',
   'integration.status_changed',
   'integration.readiness_changed',
   'notifications.changed',

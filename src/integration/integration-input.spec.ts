@@ -18,7 +18,13 @@ const stored = {
   version: 4,
 } as unknown as IntegrationSettings;
 const resolve = (dto: Partial<IntegrationCredentialsDto>, existing: IntegrationSettings | null = stored) =>
-  resolveInput({ ...required, ...dto }, existing, () => 'stored-secret', []);
+  resolveInput(
+    { ...required, ...dto },
+    existing,
+    () => ({ type: 'client_secret', secret: 'stored-secret' }),
+    null,
+    [],
+  );
 
 function problemsOf(work: () => unknown): string[] {
   try {
@@ -35,7 +41,7 @@ describe('resolveInput', () => {
       clientId: '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
       tenantId: 'contoso.onmicrosoft.com',
       environmentUrl: 'https://contoso.crm.dynamics.com',
-      clientSecret: 'new',
+      credential: { type: 'client_secret', secret: 'new' },
       messagingScope: undefined,
       // What readiness checks besides the credentials: the stored defaults it would use.
       readiness: {
@@ -50,14 +56,14 @@ describe('resolveInput', () => {
   it('keeps the stored secret and settings when omitted', () => {
     const input = resolve({});
     expect(input).toMatchObject({
-      secretProvided: false,
+      credentialGiven: null,
       secretExpiresAt: stored.secretExpiresAt,
       defaultPriority: 3,
       defaultOwnerId: stored.defaultOwnerId,
       defaultQueueId: stored.defaultQueueId,
       ticketProperties: { casetypecode: 1 },
     });
-    expect(input.credentials.clientSecret).toBe('stored-secret');
+    expect(input.credentials.credential).toEqual({ type: 'client_secret', secret: 'stored-secret' });
   });
 
   it('clears with null, priority back to 2', () => {
@@ -126,5 +132,56 @@ describe('checkIfMatch', () => {
     expect(() => checkIfMatch(header, row)).toThrow(
       expect.objectContaining({ code: 'validation_failed' }) as Error,
     );
+  });
+
+  describe('certificate credentials', () => {
+    const certificate = {
+      id: 'd0d0d0d0-0000-4000-8000-000000000001',
+      privateKeyPem: 'PEM',
+      facts: {
+        certificatePem: 'CERT',
+        thumbprint: 'ABCDEF0123',
+        thumbprintSha256: 'sha256-b64',
+        subject: 'CN=x',
+        notBefore: new Date('2026-01-01T00:00:00Z'),
+        notAfter: new Date('2028-01-01T00:00:00Z'),
+      },
+      source: 'pending' as const,
+    };
+    const withCertificate = (
+      dto: Partial<IntegrationCredentialsDto>,
+      existing: IntegrationSettings | null = null,
+    ) =>
+      resolveInput(
+        { ...required, ...dto },
+        existing,
+        () => ({ type: 'client_secret', secret: 's' }),
+        certificate,
+        [],
+      );
+
+    it('signs with the named certificate; its expiry is the certificate’s own', () => {
+      const input = withCertificate({ certificate_id: certificate.id });
+      expect(input.credentials.credential).toEqual({
+        type: 'certificate',
+        privateKeyPem: 'PEM',
+        thumbprintSha256: 'sha256-b64',
+        thumbprint: 'ABCDEF0123',
+      });
+      expect(input.credentialGiven).toEqual({ type: 'certificate', certificate });
+      expect(input.secretExpiresAt).toEqual(certificate.facts.notAfter);
+    });
+
+    it('refuses a secret and a certificate together, a typed expiry for a certificate, and neither for a new connection', () => {
+      expect(
+        problemsOf(() => withCertificate({ certificate_id: certificate.id, client_secret: 'x' })),
+      ).toEqual(['certificate_id']);
+      expect(
+        problemsOf(() =>
+          withCertificate({ certificate_id: certificate.id, secret_expires_at: '2027-01-01T00:00:00Z' }),
+        ),
+      ).toEqual(['secret_expires_at']);
+      expect(problemsOf(() => resolve({}, null))).toEqual(['client_secret']);
+    });
   });
 });

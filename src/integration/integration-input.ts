@@ -1,14 +1,26 @@
 import { AppError } from '../common/errors.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
 import type { Credentials } from '../verification/credential-verifier.js';
+import type { AppCredential } from '../microsoft/auth/entra-token.client.js';
+import type { CertificateFacts } from '../settings/certificates.js';
 import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
 import { normaliseEnvironmentUrl, normaliseMessagingEndpoint } from './environment-url.js';
 import type { IntegrationCredentialsDto } from './integration.dto.js';
 
+/** A certificate named by `certificate_id`: made for this org and not saved yet, or the stored one. */
+export interface NamedCertificate {
+  id: string;
+  privateKeyPem: string;
+  facts: CertificateFacts;
+  /** pending: from POST …/certificate (deleted once saved); stored: the connection's own. */
+  source: 'pending' | 'stored';
+}
+
 /** The normalised credentials to verify, and the optional settings as they will be stored. */
 export interface ResolvedInput {
   credentials: Credentials;
-  secretProvided: boolean;
+  /** The credential the request gave (null: the stored one is kept). */
+  credentialGiven: { type: 'client_secret' } | { type: 'certificate'; certificate: NamedCertificate } | null;
   secretExpiresAt: Date | null;
   defaultPriority: number;
   defaultOwnerId: string | null;
@@ -37,15 +49,33 @@ interface MessagingInput {
 export function resolveInput(
   dto: IntegrationCredentialsDto,
   existing: IntegrationSettings | null,
-  storedSecret: () => string,
+  storedCredential: () => AppCredential,
+  certificate: NamedCertificate | null,
   allowedOrigins: string[],
 ): ResolvedInput {
   const problems: { field: string; message: string }[] = [];
   const environment = normaliseEnvironmentUrl(dto.environment_url, allowedOrigins);
   if ('problem' in environment)
     problems.push({ field: 'environment_url', message: `environment_url ${environment.problem}` });
-  if (dto.client_secret === undefined && !existing) {
-    problems.push({ field: 'client_secret', message: 'client_secret is required: no secret is stored yet' });
+  if (dto.client_secret !== undefined && dto.certificate_id !== undefined) {
+    problems.push({
+      field: 'certificate_id',
+      message: 'send client_secret or certificate_id, not both: a connection uses one credential',
+    });
+  } else if (dto.client_secret === undefined && dto.certificate_id === undefined && !existing) {
+    problems.push({
+      field: 'client_secret',
+      message: 'client_secret (or certificate_id) is required: no credential is stored yet',
+    });
+  }
+  const usesCertificate =
+    dto.certificate_id !== undefined ||
+    (dto.client_secret === undefined && existing?.credentialType === 'certificate');
+  if (usesCertificate && dto.secret_expires_at !== undefined && dto.secret_expires_at !== null) {
+    problems.push({
+      field: 'secret_expires_at',
+      message: 'secret_expires_at does not apply to a certificate: its expiry is read from the certificate',
+    });
   }
   if (problems.length > 0 || 'problem' in environment) throw AppError.validation(problems);
   const messaging = resolveMessaging(dto, existing, environment.url, allowedOrigins);
@@ -74,10 +104,20 @@ export function resolveInput(
     null,
     (v) => v.toLowerCase(),
   );
+  const credential: AppCredential = certificate
+    ? {
+        type: 'certificate',
+        privateKeyPem: certificate.privateKeyPem,
+        thumbprintSha256: certificate.facts.thumbprintSha256,
+        thumbprint: certificate.facts.thumbprint,
+      }
+    : dto.client_secret !== undefined
+      ? { type: 'client_secret', secret: dto.client_secret }
+      : storedCredential();
   return {
     credentials: {
       clientId: dto.client_id.trim().toLowerCase(),
-      clientSecret: dto.client_secret ?? storedSecret(),
+      credential,
       tenantId: dto.tenant_id.trim().toLowerCase(),
       environmentUrl: environment.url,
       messagingScope: messaging
@@ -96,8 +136,19 @@ export function resolveInput(
           : null,
       },
     },
-    secretProvided: dto.client_secret !== undefined,
-    secretExpiresAt: keep('secret_expires_at', existing?.secretExpiresAt ?? null, null, (v) => new Date(v)),
+    credentialGiven: certificate
+      ? { type: 'certificate', certificate }
+      : dto.client_secret !== undefined
+        ? { type: 'client_secret' }
+        : null,
+    secretExpiresAt: usesCertificate
+      ? (certificate?.facts.notAfter ?? existing?.secretExpiresAt ?? null)
+      : keep(
+          'secret_expires_at',
+          existing?.credentialType !== 'certificate' ? (existing?.secretExpiresAt ?? null) : null,
+          null,
+          (v) => new Date(v),
+        ),
     defaultPriority: keep('default_priority', existing?.defaultPriority ?? 2, 2, (v) => v),
     defaultOwnerId,
     defaultQueueId,

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -14,7 +15,14 @@ import { ApiErrors } from '../common/api-docs.js';
 import type { Principal } from '../access/principal.js';
 import { RequestAuditContext } from '../audit/audit-context.decorator.js';
 import type { AuditContext } from '../audit/audit.service.js';
-import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
+import {
+  CertificateDto,
+  CreateCertificateDto,
+  IntegrationCredentialsDto,
+  IntegrationStatusDto,
+  TestResultDto,
+} from './integration.dto.js';
+import { AppError } from '../common/errors.js';
 import { IntegrationService } from './integration.service.js';
 
 @ApiTags('dynamics365')
@@ -82,6 +90,37 @@ export class IntegrationController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IntegrationStatusDto> {
     return withEtag(reply, await this.integration.verifyStored(principal, context));
+  }
+
+  @Post('certificate')
+  @Roles('admin')
+  @ApiOperation({
+    summary:
+      'A certificate instead of a client secret: a new key pair (empty body) or an imported one; answers the certificate to upload in Azure, never the key',
+  })
+  @ApiCreatedResponse({ type: CertificateDto })
+  @ApiErrors(400, 403, 413, 415, 429)
+  createCertificate(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateCertificateDto,
+    @RequestAuditContext() context: AuditContext,
+  ): Promise<CertificateDto> {
+    return this.integration.createCertificate(principal, dto, context);
+  }
+
+  @Get('certificate/:certificate_id')
+  @Roles('admin')
+  @ApiOperation({ summary: 'A certificate of the org (not saved yet, or the one in use), to download again' })
+  @ApiOkResponse({ type: CertificateDto })
+  @ApiErrors(400, 403, 404)
+  certificate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('certificate_id') certificateId: string,
+  ): Promise<CertificateDto> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(certificateId)) {
+      throw AppError.validation([{ field: 'certificate_id', message: 'certificate_id must be a GUID' }]);
+    }
+    return this.integration.certificate(principal, certificateId.toLowerCase());
   }
 
   @Delete()

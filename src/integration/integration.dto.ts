@@ -156,6 +156,19 @@ export class IntegrationCredentialsDto {
   @MaxLength(1024)
   client_secret?: string;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: 'd3b07384-d9a0-4c9b-8e1f-2a3b4c5d6e7f',
+    description:
+      'A certificate instead of a client secret: the id POST …/certificate answered (its certificate uploaded to the app registration), or the stored one. Not with client_secret.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(GUID_PATTERN, {
+    message: 'certificate_id must be the id POST /api/v1/integrations/dynamics365/certificate answered',
+  })
+  certificate_id?: string;
+
   @ApiProperty({
     description: 'Directory (tenant) ID (GUID) or verified domain',
     example: 'contoso.onmicrosoft.com',
@@ -376,15 +389,78 @@ export class TestResultDto {
 
 export type Warning = ExpiryWarning | 'secret_undecryptable';
 
+/** POST …/certificate: empty to generate a key pair, or an existing certificate and its key. */
+export class CreateCertificateDto {
+  @ApiPropertyOptional({
+    description:
+      'Import: the certificate, PEM (RSA, 2048 bits or more). With private_key_pem; omit both to generate.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65_536)
+  certificate_pem?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Import: its private key, unencrypted PEM (PKCS#8 or PKCS#1). Stored encrypted, never returned.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65_536)
+  private_key_pem?: string;
+}
+
+export class CertificateDto {
+  @ApiProperty({ format: 'uuid', description: 'Send as certificate_id with Test & Save' })
+  certificate_id!: string;
+  @ApiProperty({ enum: ['generated', 'imported', 'stored'] }) source!: 'generated' | 'imported' | 'stored';
+  @ApiProperty({ description: 'SHA-1, hex: the Thumbprint the Azure portal lists after the upload' })
+  thumbprint!: string;
+  @ApiProperty({ description: 'SHA-256 of the DER, base64url: the x5t#S256 of client assertions' })
+  thumbprint_sha256!: string;
+  @ApiProperty({ example: 'CN=dynamics365-connector acme' }) subject!: string;
+  @ApiProperty({ format: 'date-time' }) not_before!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the certificate expires' }) not_after!: string;
+  @ApiProperty({
+    description:
+      'The public certificate to upload under Certificates & secrets → Certificates (save it as a .cer file)',
+  })
+  certificate_pem!: string;
+}
+
+export class CertificateSummaryDto {
+  @ApiProperty({ description: 'SHA-1, hex, as the Azure portal lists it' }) thumbprint!: string;
+  @ApiProperty() subject!: string;
+  @ApiProperty({ format: 'date-time' }) not_before!: string;
+  @ApiProperty({ format: 'date-time' }) not_after!: string;
+}
+
 export class IntegrationStatusDto {
   @ApiProperty() org_id!: string;
   @ApiProperty({ enum: ['active', 'invalid', 'unreachable'] }) status!: IntegrationStatus;
   @ApiProperty({ format: 'uuid', example: GUID_EXAMPLE }) client_id!: string;
   @ApiProperty() tenant_id!: string;
   @ApiProperty() environment_url!: string;
-  @ApiProperty({ description: 'First three characters of the secret, as Azure shows them' })
+  @ApiProperty({
+    enum: ['client_secret', 'certificate'],
+    description: 'How the app proves itself to Entra ID',
+  })
+  credential_type!: 'client_secret' | 'certificate';
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The certificate in use' })
+  certificate_id!: string | null;
+  @ApiProperty({
+    description:
+      "First three characters of the secret, as Azure shows them; a certificate's thumbprint's first six",
+  })
   client_secret_hint!: string;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) secret_expires_at!: string | null;
+  @ApiProperty({ nullable: true, type: CertificateSummaryDto }) certificate!: CertificateSummaryDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: "When the credential expires: as entered for a secret; the certificate's own",
+  })
+  secret_expires_at!: string | null;
   @ApiProperty({
     enum: ['secret_expires_soon', 'secret_expired', 'secret_undecryptable'],
     isArray: true,

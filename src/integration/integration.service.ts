@@ -14,8 +14,30 @@ import { CredentialVerifier, VerificationResult } from '../verification/credenti
 import { summarise } from '../verification/status-rules.js';
 import { VerificationRecorder } from '../verification/verification-recorder.js';
 import type { StageResult } from '../settings/verification.types.js';
-import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from './integration-input.js';
-import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
+import {
+  checkIfMatch,
+  checkIfMatchSyntax,
+  NamedCertificate,
+  ResolvedInput,
+  resolveInput,
+} from './integration-input.js';
+import {
+  CertificateDto,
+  CreateCertificateDto,
+  IntegrationCredentialsDto,
+  IntegrationStatusDto,
+  TestResultDto,
+} from './integration.dto.js';
+import type { AppCredential } from '../microsoft/auth/entra-token.client.js';
+import {
+  CertificateFacts,
+  CertificateProblem,
+  generateKeyPair,
+  importKeyPair,
+  KeyPair,
+  readCertificate,
+} from '../settings/certificates.js';
+import { PendingCertificateRepository } from '../settings/pending-certificate.repository.js';
 import { adminFields, toStatusDocument } from './status-document.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 import { readinessTargetOf } from '../verification/readiness-checker.js';
@@ -35,6 +57,7 @@ export class IntegrationService implements OnModuleInit {
     private readonly expectations: AuditExpectations,
     private readonly settingsMetrics: SettingsMetrics,
     private readonly hooks: ConnectionHooks,
+    private readonly pending: PendingCertificateRepository,
   ) {}
 
   onModuleInit(): void {
@@ -51,7 +74,7 @@ export class IntegrationService implements OnModuleInit {
 
   async test(principal: Principal, dto: IntegrationCredentialsDto): Promise<TestResultDto> {
     const existing = await this.settings.findByOrg(principal.org_id);
-    const input = this.resolve(dto, existing);
+    const input = await this.resolve(principal.org_id, dto, existing);
     await this.rateLimiter.consume(principal.org_id);
     const result = await this.verifier.verify(input.credentials);
     if (!result.ok) throw verificationError(result.failure, false);
@@ -67,7 +90,7 @@ export class IntegrationService implements OnModuleInit {
     const orgId = principal.org_id;
     const existing = await this.settings.findByOrg(orgId);
     checkIfMatch(ifMatch, existing);
-    const input = this.resolve(dto, existing);
+    const input = await this.resolve(orgId, dto, existing);
     await this.rateLimiter.consume(orgId);
     const result = await this.verifier.verify(input.credentials);
     if (!result.ok) {
@@ -102,23 +125,130 @@ export class IntegrationService implements OnModuleInit {
       checkIfMatch(ifMatch, row);
       await this.hooks.disconnecting(manager, principal.org_id);
       await this.settings.deleteByOrg(manager, principal.org_id);
+      // Certificates made and not saved go too: nothing of the connection's credentials stays.
+      await this.pending.removeAll(manager, principal.org_id);
       await this.audit.record(manager, principal.org_id, 'integration.disconnected', context, {
         client_id: row.clientId,
         tenant_id: row.tenantId,
         environment_url: row.environmentUrl,
+        credential_type: row.credentialType,
         client_secret_hint: row.clientSecretHint,
+        ...(row.certificatePem
+          ? { certificate_thumbprint: readCertificate(row.certificatePem).thumbprint }
+          : {}),
       });
     });
     this.settingsMetrics.refreshSoon();
   }
 
-  private resolve(dto: IntegrationCredentialsDto, existing: IntegrationSettings | null): ResolvedInput {
+  private async resolve(
+    orgId: string,
+    dto: IntegrationCredentialsDto,
+    existing: IntegrationSettings | null,
+  ): Promise<ResolvedInput> {
+    const certificate =
+      dto.certificate_id !== undefined && dto.client_secret === undefined
+        ? await this.namedCertificate(orgId, dto.certificate_id.toLowerCase(), existing)
+        : null;
     return resolveInput(
       dto,
       existing,
-      () => this.stored.secretOf(existing!),
+      () => this.stored.credentialOf(existing!),
+      certificate,
       this.config.dynamicsAllowedOrigins,
     );
+  }
+
+  /** The certificate `certificate_id` names: one made for this org and not saved yet, or the stored one. */
+  private async namedCertificate(
+    orgId: string,
+    id: string,
+    existing: IntegrationSettings | null,
+  ): Promise<NamedCertificate> {
+    if (existing?.certificateId === id && existing.certificatePem) {
+      const credential = this.stored.credentialOf(existing);
+      if (credential.type === 'certificate') {
+        return {
+          id,
+          privateKeyPem: credential.privateKeyPem,
+          facts: readCertificate(existing.certificatePem),
+          source: 'stored',
+        };
+      }
+    }
+    const pending = await this.pending.find(orgId, id);
+    if (!pending) {
+      throw AppError.validation([
+        {
+          field: 'certificate_id',
+          message: `certificate_id ${id} names no certificate of this organisation: make one with POST /api/v1/integrations/dynamics365/certificate (certificates not saved within 7 days are dropped)`,
+        },
+      ]);
+    }
+    const facts = readCertificate(pending.certificatePem);
+    if (facts.notAfter.getTime() <= Date.now()) {
+      throw AppError.validation([
+        {
+          field: 'certificate_id',
+          message: `the certificate ${id} expired on ${facts.notAfter.toISOString()}: make a new one`,
+        },
+      ]);
+    }
+    return { id, privateKeyPem: this.pending.privateKeyOf(pending), facts, source: 'pending' };
+  }
+
+  /**
+   * A key pair for the org's app registration (generated, or imported from PEM), kept until Test &
+   * Save takes it; answers the public certificate to upload in Azure, never the key.
+   */
+  async createCertificate(
+    principal: Principal,
+    dto: CreateCertificateDto,
+    context: AuditContext,
+  ): Promise<CertificateDto> {
+    const orgId = principal.org_id;
+    let pair: KeyPair;
+    const importing = dto.certificate_pem !== undefined || dto.private_key_pem !== undefined;
+    try {
+      // Counted with the org's verifications (a key pair costs as much CPU as one), once the
+      // input is known to be usable.
+      if (importing) {
+        pair = importKeyPair(dto.certificate_pem ?? '', dto.private_key_pem ?? '');
+        await this.rateLimiter.consume(orgId);
+      } else {
+        await this.rateLimiter.consume(orgId);
+        pair = await generateKeyPair(`dynamics365-connector ${orgId}`);
+      }
+    } catch (error) {
+      if (error instanceof CertificateProblem) {
+        throw AppError.validation([{ field: error.field, message: error.message }]);
+      }
+      throw error;
+    }
+    const source = importing ? 'imported' : 'generated';
+    const created = await this.settings.transaction(async (manager) => {
+      const row = await this.pending.create(manager, orgId, pair, source);
+      await this.audit.record(manager, orgId, 'integration.certificate_created', context, {
+        certificate_id: row.id,
+        source,
+        thumbprint: pair.thumbprint,
+        not_after: pair.notAfter.toISOString(),
+      });
+      return row;
+    });
+    return certificateDocument(created.id, pair, source);
+  }
+
+  /** A certificate of the org — not saved yet, or the stored one — to download again. */
+  async certificate(principal: Principal, id: string): Promise<CertificateDto> {
+    const orgId = principal.org_id;
+    const row = await this.settings.findByOrg(orgId);
+    if (row?.certificateId === id && row.certificatePem) {
+      return certificateDocument(id, readCertificate(row.certificatePem), 'stored');
+    }
+    const pending = await this.pending.find(orgId, id);
+    if (!pending) throw new AppError('not_found', `No certificate ${id} for this organisation.`);
+    return certificateDocument(id, readCertificate(pending.certificatePem), pending.source);
   }
 
   private async upsert(
@@ -133,10 +263,31 @@ export class IntegrationService implements OnModuleInit {
       current ?? Object.assign(new IntegrationSettings(), { orgId, version: 0, consecutiveUnreachable: 0 });
     const before = current ? snapshot(current) : undefined;
     const readinessBefore = current?.readiness ?? null;
-    const secretRotated =
-      !!current && input.secretProvided && !this.stored.holds(current, input.credentials.clientSecret);
+    const given = input.credentialGiven;
+    const credential = input.credentials.credential;
     const previousHint = current?.clientSecretHint ?? null;
-    if (!current || input.secretProvided) this.stored.seal(row, input.credentials.clientSecret);
+    const previousThumbprint = current?.certificatePem
+      ? readCertificate(current.certificatePem).thumbprint
+      : null;
+    const rotated =
+      !!current &&
+      !!given &&
+      (given.type === 'certificate'
+        ? current.certificateId !== given.certificate.id
+        : credential.type === 'client_secret' &&
+          (current.credentialType !== 'client_secret' || !this.stored.holds(current, credential.secret)));
+    if (given?.type === 'certificate' && credential.type === 'certificate') {
+      this.stored.sealCertificate(row, given.certificate.id, {
+        privateKeyPem: credential.privateKeyPem,
+        certificatePem: given.certificate.facts.certificatePem,
+      });
+      if (given.certificate.source === 'pending')
+        await this.pending.remove(manager, orgId, given.certificate.id);
+    } else if (!current || given) {
+      if (credential.type !== 'client_secret')
+        throw new Error('a new connection without a secret or certificate');
+      this.stored.seal(row, credential.secret);
+    }
     Object.assign(row, {
       clientId: input.credentials.clientId,
       tenantId: input.credentials.tenantId,
@@ -168,11 +319,18 @@ export class IntegrationService implements OnModuleInit {
       changed_fields: before
         ? Object.keys(after)
             .filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]))
-            .concat(secretRotated ? ['client_secret'] : [])
-        : Object.keys(after).concat('client_secret'),
-      secret_rotated: secretRotated,
+            .concat(rotated ? [credentialField(saved)] : [])
+        : Object.keys(after).concat(credentialField(saved)),
+      credential_type: saved.credentialType,
+      secret_rotated: rotated,
       client_secret_hint: saved.clientSecretHint,
-      previous_client_secret_hint: secretRotated ? previousHint : null,
+      previous_client_secret_hint: rotated ? previousHint : null,
+      ...(saved.certificatePem
+        ? {
+            certificate_thumbprint: readCertificate(saved.certificatePem).thumbprint,
+            previous_certificate_thumbprint: rotated ? previousThumbprint : null,
+          }
+        : {}),
       environment_url: saved.environmentUrl,
       version: saved.version,
       readiness: saved.readiness ? summariseReadiness(saved.readiness) : null,
@@ -205,7 +363,7 @@ export class IntegrationService implements OnModuleInit {
         client_id: input.credentials.clientId,
         tenant_id: input.credentials.tenantId,
         environment_url: input.credentials.environmentUrl,
-        client_secret_hint: Array.from(input.credentials.clientSecret).slice(0, 3).join(''),
+        ...hintOf(input.credentials.credential),
       }),
     );
   }
@@ -219,6 +377,37 @@ export class IntegrationService implements OnModuleInit {
     if (!row) throw notConnected();
     return row;
   }
+}
+
+/** How a rejected save names the credential it tried, without any of it. */
+function hintOf(credential: AppCredential): Record<string, string> {
+  return credential.type === 'client_secret'
+    ? {
+        credential_type: 'client_secret',
+        client_secret_hint: Array.from(credential.secret).slice(0, 3).join(''),
+      }
+    : { credential_type: 'certificate', certificate_thumbprint: credential.thumbprint };
+}
+
+function credentialField(row: IntegrationSettings): string {
+  return row.credentialType === 'certificate' ? 'certificate' : 'client_secret';
+}
+
+function certificateDocument(
+  id: string,
+  facts: CertificateFacts,
+  source: 'generated' | 'imported' | 'stored',
+): CertificateDto {
+  return {
+    certificate_id: id,
+    source,
+    thumbprint: facts.thumbprint,
+    thumbprint_sha256: facts.thumbprintSha256,
+    subject: facts.subject,
+    not_before: facts.notBefore.toISOString(),
+    not_after: facts.notAfter.toISOString(),
+    certificate_pem: facts.certificatePem,
+  };
 }
 
 /** The fields an admin sets, compared to list what a save changed. */

@@ -1,5 +1,6 @@
 import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
 import type { IntegrationSettings } from '../settings/settings.entity.js';
+import { readCertificate } from '../settings/certificates.js';
 import { expiryWarnings } from '../verification/status-rules.js';
 import { IntegrationStatusDto } from './integration.dto.js';
 
@@ -9,6 +10,8 @@ export function adminFields(row: IntegrationSettings) {
     client_id: row.clientId,
     tenant_id: row.tenantId,
     environment_url: row.environmentUrl,
+    credential_type: row.credentialType,
+    certificate_id: row.certificateId,
     secret_expires_at: row.secretExpiresAt?.toISOString() ?? null,
     default_priority: row.defaultPriority,
     default_owner_id: row.defaultOwnerId,
@@ -24,6 +27,16 @@ export function adminFields(row: IntegrationSettings) {
   };
 }
 
+function certificateSummary(pem: string) {
+  const facts = readCertificate(pem);
+  return {
+    thumbprint: facts.thumbprint,
+    subject: facts.subject,
+    not_before: facts.notBefore.toISOString(),
+    not_after: facts.notAfter.toISOString(),
+  };
+}
+
 /** The public view of a settings row: every key present, never the secret. */
 export function toStatusDocument(
   row: IntegrationSettings,
@@ -34,6 +47,7 @@ export function toStatusDocument(
     status: row.status,
     ...adminFields(row),
     client_secret_hint: row.clientSecretHint,
+    certificate: row.certificatePem ? certificateSummary(row.certificatePem) : null,
     warnings: [
       ...expiryWarnings(row.secretExpiresAt, now, row.lastVerification?.upstream_code ?? null),
       ...(secretReadable ? [] : ['secret_undecryptable' as const]),

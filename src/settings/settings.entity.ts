@@ -16,15 +16,29 @@ export class IntegrationSettings {
   @Column({ name: 'environment_url', type: 'text' })
   environmentUrl!: string;
 
+  /** How the app proves itself: a client secret, or a certificate's key signing an assertion. */
+  @Column({ name: 'credential_type', type: 'text', default: 'client_secret' })
+  credentialType!: 'client_secret' | 'certificate';
+
+  /** The credential, encrypted: the client secret, or the certificate's private key (PKCS#8 PEM). */
   @Column({ name: 'client_secret_encrypted', type: 'bytea' })
   clientSecretEncrypted!: Buffer;
 
   @Column({ name: 'client_secret_key_id', type: 'text' })
   clientSecretKeyId!: string;
 
+  /** A secret's first three characters (as Azure shows them); a certificate's thumbprint's first six. */
   @Column({ name: 'client_secret_hint', type: 'text' })
   clientSecretHint!: string;
 
+  /** The certificate's id (from POST …/certificate) and its public PEM, for a certificate credential. */
+  @Column({ name: 'certificate_id', type: 'uuid', nullable: true })
+  certificateId!: string | null;
+
+  @Column({ name: 'certificate_pem', type: 'text', nullable: true })
+  certificatePem!: string | null;
+
+  /** When the credential expires: as the admin typed it for a secret, read from a certificate. */
   @Column({ name: 'secret_expires_at', type: 'timestamptz', nullable: true })
   secretExpiresAt!: Date | null;
 

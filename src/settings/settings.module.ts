@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IntegrationSettings } from './settings.entity.js';
+import { PendingCertificate } from './pending-certificate.entity.js';
+import { PendingCertificateRepository } from './pending-certificate.repository.js';
 import { ConnectionHooks } from './connection-hooks.js';
 import { SecretCipher } from './secret-cipher.js';
 import { SettingsMetrics } from './settings.metrics.js';
@@ -8,8 +10,22 @@ import { SettingsRepository } from './settings.repository.js';
 import { StoredCredentials } from './stored-credentials.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([IntegrationSettings])],
-  providers: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionHooks],
-  exports: [SettingsRepository, SecretCipher, SettingsMetrics, StoredCredentials, ConnectionHooks],
+  imports: [TypeOrmModule.forFeature([IntegrationSettings, PendingCertificate])],
+  providers: [
+    SettingsRepository,
+    SecretCipher,
+    SettingsMetrics,
+    StoredCredentials,
+    PendingCertificateRepository,
+    ConnectionHooks,
+  ],
+  exports: [
+    SettingsRepository,
+    SecretCipher,
+    SettingsMetrics,
+    StoredCredentials,
+    PendingCertificateRepository,
+    ConnectionHooks,
+  ],
 })
 export class SettingsModule {}

@@ -37,6 +37,8 @@ const CLAIMED = [
   'environmentUrl',
   'clientSecretEncrypted',
   'clientSecretKeyId',
+  'credentialType',
+  'certificatePem',
   'messagingOrganizationId',
   'messagingScope',
   'status',

@@ -1,13 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors.js';
+import type { AppCredential } from '../microsoft/auth/entra-token.client.js';
 import { messagingScopeFor } from '../microsoft/dynamics-domains.js';
+import { readCertificate } from './certificates.js';
 import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
 import type { IntegrationSettings } from './settings.entity.js';
 
-/** The four values Microsoft is called with, the secret in plaintext. */
+/** The values Microsoft is called with, the credential (secret or private key) in plaintext. */
 export interface PlainCredentials {
   clientId: string;
-  clientSecret: string;
+  credential: AppCredential;
   tenantId: string;
   environmentUrl: string;
   /** With Omnichannel messaging configured: the Messaging API's token scope. */
@@ -22,6 +24,8 @@ export type StoredCredentialsRow = Pick<
   | 'environmentUrl'
   | 'clientSecretEncrypted'
   | 'clientSecretKeyId'
+  | 'credentialType'
+  | 'certificatePem'
   | 'messagingOrganizationId'
   | 'messagingScope'
 >;
@@ -47,7 +51,7 @@ export class StoredCredentials {
       clientId: row.clientId,
       tenantId: row.tenantId,
       environmentUrl: row.environmentUrl,
-      clientSecret: this.secretOf(row),
+      credential: this.credentialOf(row),
       ...(row.messagingOrganizationId
         ? {
             messagingScope:
@@ -60,9 +64,46 @@ export class StoredCredentials {
   /** Encrypts a new secret onto the row (ciphertext, key id, and the hint Azure shows: its first three characters). */
   seal(row: IntegrationSettings, secret: string): void {
     const encrypted = this.cipher.encrypt(secret, row.orgId);
+    row.credentialType = 'client_secret';
+    row.certificateId = null;
+    row.certificatePem = null;
     row.clientSecretEncrypted = encrypted.ciphertext;
     row.clientSecretKeyId = encrypted.keyId;
     row.clientSecretHint = Array.from(secret).slice(0, 3).join('');
+  }
+
+  /**
+   * Seals a certificate's private key onto the row as its credential; the hint is the
+   * thumbprint's first six characters, the expiry the certificate's own.
+   */
+  sealCertificate(
+    row: IntegrationSettings,
+    certificateId: string,
+    pair: { privateKeyPem: string; certificatePem: string },
+  ): void {
+    const facts = readCertificate(pair.certificatePem);
+    const encrypted = this.cipher.encrypt(pair.privateKeyPem, row.orgId);
+    row.credentialType = 'certificate';
+    row.clientSecretEncrypted = encrypted.ciphertext;
+    row.clientSecretKeyId = encrypted.keyId;
+    row.clientSecretHint = facts.thumbprint.slice(0, 6);
+    row.certificateId = certificateId;
+    row.certificatePem = facts.certificatePem;
+    row.secretExpiresAt = facts.notAfter;
+  }
+
+  /** The row's credential as the token exchange uses it. */
+  credentialOf(row: StoredCredentialsRow): AppCredential {
+    const plain = this.secretOf(row);
+    if (row.credentialType !== 'certificate' || !row.certificatePem)
+      return { type: 'client_secret', secret: plain };
+    const facts = readCertificate(row.certificatePem);
+    return {
+      type: 'certificate',
+      privateKeyPem: plain,
+      thumbprintSha256: facts.thumbprintSha256,
+      thumbprint: facts.thumbprint,
+    };
   }
 
   /** Whether the row's stored secret is this one (false when it cannot be decrypted). */
@@ -79,7 +120,12 @@ export class StoredCredentials {
     }
   }
 
-  secretOf(row: Pick<StoredCredentialsRow, 'orgId' | 'clientSecretEncrypted' | 'clientSecretKeyId'>): string {
+  secretOf(
+    row: Pick<
+      StoredCredentialsRow,
+      'orgId' | 'clientSecretEncrypted' | 'clientSecretKeyId' | 'credentialType'
+    >,
+  ): string {
     try {
       return this.cipher.decrypt(
         { keyId: row.clientSecretKeyId, ciphertext: row.clientSecretEncrypted },
@@ -88,9 +134,14 @@ export class StoredCredentials {
     } catch (error) {
       if (!(error instanceof SecretDecryptionError)) throw error;
       this.logger.error(`Stored secret of org ${row.orgId} cannot be decrypted: ${error.message}`);
+      const what = row.credentialType === 'certificate' ? "certificate's private key" : 'client secret';
+      const fix =
+        row.credentialType === 'certificate'
+          ? 'Generate a new certificate and Test & Save it'
+          : 'Paste the secret again with Test & Save';
       throw new AppError(
         'conflict',
-        `The stored client secret cannot be decrypted: ${error.reason}. Paste the secret again with Test & Save, or ask the operator to add the key back to ENCRYPTION_KEYS.`,
+        `The stored ${what} cannot be decrypted: ${error.reason}. ${fix}, or ask the operator to add the key back to ENCRYPTION_KEYS.`,
       );
     }
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
+import { AppCredential, EntraTokenClient } from '../microsoft/auth/entra-token.client.js';
 import { DataverseCall, DataverseClient } from '../microsoft/dynamics-client/dataverse.client.js';
 import type { CallPriority } from '../limits/call-priority.js';
 import type { RetryPolicy } from '../microsoft/upstream-http.js';
@@ -10,7 +10,7 @@ import { ReadinessChecker, ReadinessTarget, ReadinessUnavailable } from './readi
 
 export interface Credentials extends HintInput {
   clientId: string;
-  clientSecret: string;
+  credential: AppCredential;
   tenantId: string;
   environmentUrl: string;
   /** With Omnichannel messaging: the scope a third stage gets a token for. */

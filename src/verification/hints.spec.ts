@@ -4,7 +4,7 @@ import { fieldFor, hintFor, HintInput } from './hints.js';
 const input: HintInput = {
   clientId: '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
   tenantId: '7b1c3f9e-2d4a-4c8b-9e6f-0a1b2c3d4e5f',
-  clientSecret: 'Abc8Q~value',
+  credential: { type: 'client_secret', secret: 'Abc8Q~value' },
   environmentUrl: 'https://contoso.crm.dynamics.com',
 };
 const token = (code: string, status = 400) =>
@@ -18,7 +18,10 @@ describe('hintFor', () => {
     [
       'Secret ID pasted',
       token('AADSTS7000215', 401),
-      { ...input, clientSecret: 'a1a1a1a1-0000-4000-8000-000000000001' },
+      {
+        ...input,
+        credential: { type: 'client_secret' as const, secret: 'a1a1a1a1-0000-4000-8000-000000000001' },
+      },
       /looks like the Secret ID.*Value column/,
     ],
     ['expired secret', token('AADSTS7000222', 401), input, /expired.*Create a new client secret/],

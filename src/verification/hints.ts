@@ -1,12 +1,13 @@
 // What the admin should do about a failed verification, in plain words. Keyed on Microsoft's
 // codes (never on its description text, which Microsoft says may change).
+import type { AppCredential } from '../microsoft/auth/entra-token.client.js';
 import type { UpstreamFailure } from '../microsoft/upstream.js';
 
 export interface HintInput {
   clientId: string;
   tenantId: string;
-  /** Only its shape is looked at (a GUID means the Secret ID was pasted). */
-  clientSecret: string;
+  /** A secret's shape only is looked at (a GUID means the Secret ID was pasted); a certificate's thumbprint. */
+  credential: AppCredential;
   environmentUrl: string;
   messagingScope?: string;
 }
@@ -38,7 +39,7 @@ function messagingTokenHint(failure: UpstreamFailure, input: HintInput): string 
 function tokenHint(failure: UpstreamFailure, input: HintInput): string {
   switch (failure.upstreamCode) {
     case 'AADSTS7000215':
-      return GUID.test(input.clientSecret.trim())
+      return input.credential.type === 'client_secret' && GUID.test(input.credential.secret.trim())
         ? "The client secret you pasted looks like the Secret ID (a GUID). In Azure Portal → App registrations → your app → Certificates & secrets, copy the secret's Value column instead (it is shown only when the secret is created; create a new secret if you no longer have it)."
         : 'The client secret is wrong. Copy the Value of a current secret from Azure Portal → App registrations → your app → Certificates & secrets (not the Secret ID), or create a new secret, then Test & Save again.';
     case 'AADSTS7000222':
@@ -62,11 +63,26 @@ function tokenHint(failure: UpstreamFailure, input: HintInput): string {
     case 'AADSTS70011':
     case 'AADSTS700022':
       return "Entra ID refused the requested scope. Check that the environment URL is just the environment's address, e.g. https://yourorg.crm.dynamics.com, with no path.";
+    case 'AADSTS700027':
+      return certificateHint(input, 'not_registered');
+    case 'AADSTS7000274':
+      return certificateHint(input, 'expired');
+    case 'AADSTS700024':
+      return "Entra ID saw the client assertion outside its valid time: this server's clock differs from Microsoft's by more than 5 minutes. Have the operator synchronise the server's time (NTP), then Test & Save again.";
     case 'AADSTS53003':
       return 'A Conditional Access policy blocks this app. Ask your Entra ID administrator to exclude the app (workload identity) from the policy.';
     default:
       return `Microsoft Entra ID rejected the credentials${failure.upstreamCode ? ` (${failure.upstreamCode})` : ''}. Check the client ID, client secret and tenant ID against the app registration.`;
   }
+}
+
+function certificateHint(input: HintInput, problem: 'not_registered' | 'expired'): string {
+  const thumbprint =
+    input.credential.type === 'certificate' ? ` (thumbprint ${input.credential.thumbprint})` : '';
+  const where = 'Azure Portal → App registrations → your app → Certificates & secrets → Certificates';
+  return problem === 'not_registered'
+    ? `The app registration does not have this certificate${thumbprint}. In ${where}, upload the certificate you downloaded here (Upload certificate), then Test & Save again; a new upload can take a minute to apply. If a certificate with this thumbprint is listed, it was uploaded to another app: check the client ID.`
+    : `The certificate${thumbprint} is outside its validity period (expired, or not valid yet). Generate a new certificate here, upload it in ${where}, and Test & Save with it; delete the old one from Azure afterwards.`;
 }
 
 function dataverseHint(failure: UpstreamFailure, input: HintInput): string {
@@ -127,6 +143,9 @@ export function fieldFor(failure: UpstreamFailure): string | null {
       case 'AADSTS7000222':
       case 'AADSTS7000216':
         return 'client_secret';
+      case 'AADSTS700027':
+      case 'AADSTS7000274':
+        return 'certificate_id';
       case 'AADSTS700016':
         return 'client_id';
       case 'AADSTS90002':

@@ -38,7 +38,8 @@ const WARNING_WINDOW_DAYS = 14;
  * date was entered); `secret_expires_soon` within 14 days of it.
  */
 export function expiryWarnings(expiresAt: Date | null, now: Date, lastCode: string | null): ExpiryWarning[] {
-  if (lastCode === 'AADSTS7000222') return ['secret_expired'];
+  // Microsoft's word that the credential expired: a secret (7000222) or a certificate (7000274).
+  if (lastCode === 'AADSTS7000222' || lastCode === 'AADSTS7000274') return ['secret_expired'];
   if (!expiresAt) return [];
   if (expiresAt.getTime() <= now.getTime()) return ['secret_expired'];
   if (expiresAt.getTime() - now.getTime() <= WARNING_WINDOW_DAYS * 24 * 3600 * 1000)

@@ -12,7 +12,7 @@ import {
 const credentials = {
   clientId: '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
   tenantId: '2d9f3b5e-4c6d-4f7a-9b0c-1d2e3f4a5b6c',
-  clientSecret: 'a-secret-value',
+  credential: { type: 'client_secret' as const, secret: 'a-secret-value' },
   environmentUrl: 'https://contoso.crm.dynamics.com',
   messagingScope: 'https://0a1b2c3d-c.crm.dynamics.com/.default',
 };
