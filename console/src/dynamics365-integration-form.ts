@@ -2,10 +2,11 @@ import { html, nothing, TemplateResult } from 'lit';
 import { query } from 'lit/decorators.js';
 import { ApiError, failureText, Schemas, StageResult } from './api.js';
 import { ApiElement } from './api-element.js';
-import { Field, formBody, FormValues } from './integration-form.js';
+import { Credential, Field, formBody, FormValues } from './integration-form.js';
 import { Readiness, readinessSentence, renderReadiness, STAGE_NAMES } from './readiness-view.js';
 
 type Status = Schemas['IntegrationStatusDto'];
+type Certificate = Schemas['CertificateDto'];
 
 /**
  * Fired (bubbling, composed) when the form has a newer connection document: after Test & Save
@@ -53,6 +54,7 @@ const MESSAGING_FIELDS = [
 const FIELD_LABELS: Record<Field, string> = {
   client_id: 'Client ID',
   client_secret: 'Client Secret',
+  certificate_id: 'Certificate',
   tenant_id: 'Tenant ID',
   environment_url: 'Environment URL',
   secret_expires_at: 'Secret expires',
@@ -83,10 +85,16 @@ export class Dynamics365IntegrationForm extends ApiElement {
     message: { state: true },
     problems: { state: true },
     readiness: { state: true },
+    credential: { state: true },
+    certificate: { state: true },
   };
 
   declare status: Status | null;
-  declare busy: 'test' | 'save' | null;
+  declare busy: 'test' | 'save' | 'generate' | null;
+  /** The kind of credential chosen: a client secret, or a certificate made here. */
+  declare credential: Credential;
+  /** A certificate generated in this modal and not saved yet (its private key stays in the service). */
+  declare certificate: (Certificate & { download: string }) | null;
   declare stages: StageLine[];
   declare message: { kind: 'success' | 'error'; text: string; hint?: string | null; reload?: boolean } | null;
   declare problems: Partial<Record<Field, string>>;
@@ -96,6 +104,7 @@ export class Dynamics365IntegrationForm extends ApiElement {
 
   @query('#configure') private dialog!: HTMLDialogElement;
   @query('form') private form!: HTMLFormElement;
+  @query('#generate-certificate') private generateButton!: HTMLButtonElement | null;
 
   constructor() {
     super();
@@ -105,6 +114,8 @@ export class Dynamics365IntegrationForm extends ApiElement {
     this.message = null;
     this.problems = {};
     this.readiness = null;
+    this.credential = 'client_secret';
+    this.certificate = null;
   }
 
   /** Nothing to load: the card owns the connection and passes it in. */
@@ -115,6 +126,8 @@ export class Dynamics365IntegrationForm extends ApiElement {
   /** Opens the modal with the stored values; focus returns to `opener` when it closes. */
   async open(opener: HTMLElement | null): Promise<void> {
     this.opener = opener;
+    this.credential = this.status?.credential_type ?? 'client_secret';
+    this.forgetCertificate();
     this.stages = [];
     this.message = null;
     this.problems = {};
@@ -174,16 +187,41 @@ export class Dynamics365IntegrationForm extends ApiElement {
               placeholder: '00000000-0000-0000-0000-000000000000',
             },
           )}
-          ${field(
-            'client_secret',
-            'Client Secret',
-            s
-              ? html`The secret's <strong>Value</strong>, not the Secret ID (Certificates &amp; secrets).
-                  Leave empty to keep the stored secret (${s.client_secret_hint}…).`
-              : html`The secret's <strong>Value</strong>, not the Secret ID: Azure shows it once, under
-                  Certificates &amp; secrets.`,
-            { type: 'password', autocomplete: 'new-password' },
-          )}
+          <fieldset class="choice">
+            <legend>Credential</legend>
+            ${(
+              [
+                ['client_secret', 'Client secret'],
+                ['certificate', 'Certificate (recommended by Microsoft)'],
+              ] as const
+            ).map(
+              ([value, label]) =>
+                html`<label class="check"
+                  ><input
+                    type="radio"
+                    name="credential"
+                    value=${value}
+                    .checked=${this.credential === value}
+                    @change=${() => (this.credential = value)}
+                  />
+                  ${label}</label
+                >`,
+            )}
+          </fieldset>
+          ${
+            this.credential === 'client_secret'
+              ? field(
+                  'client_secret',
+                  'Client Secret',
+                  s?.credential_type === 'client_secret'
+                    ? html`The secret's <strong>Value</strong>, not the Secret ID (Certificates &amp;
+                        secrets). Leave empty to keep the stored secret (${s.client_secret_hint}…).`
+                    : html`The secret's <strong>Value</strong>, not the Secret ID: Azure shows it once, under
+                        Certificates &amp; secrets.`,
+                  { type: 'password', autocomplete: 'new-password' },
+                )
+              : this.renderCertificate(s)
+          }
           ${field(
             'tenant_id',
             'Tenant ID',
@@ -201,15 +239,19 @@ export class Dynamics365IntegrationForm extends ApiElement {
               placeholder: 'https://yourorg.crm.dynamics.com',
             },
           )}
-          ${field(
-            'secret_expires_at',
-            'Secret expires (optional)',
-            'The expiry Azure shows for the secret; you are warned 14 days before.',
-            {
-              type: 'date',
-              value: s?.secret_expires_at?.slice(0, 10),
-            },
-          )}
+          ${
+            this.credential === 'client_secret'
+              ? field(
+                  'secret_expires_at',
+                  'Secret expires (optional)',
+                  'The expiry Azure shows for the secret; you are warned 14 days before.',
+                  {
+                    type: 'date',
+                    value: s?.credential_type === 'client_secret' ? s.secret_expires_at?.slice(0, 10) : '',
+                  },
+                )
+              : nothing
+          }
           <details>
             <summary>Case defaults</summary>
             <label for="default_priority">Priority</label>
@@ -338,6 +380,89 @@ export class Dynamics365IntegrationForm extends ApiElement {
     </ol>`;
   }
 
+  /**
+   * The certificate part of the form: the one in use, or one generated here with its download and
+   * the steps in the Azure portal; its id goes with Test & Save.
+   */
+  private renderCertificate(s: Status | null): TemplateResult {
+    const stored = s?.credential_type === 'certificate' ? s.certificate : null;
+    const fresh = this.certificate;
+    const error = this.problems.certificate_id;
+    return html`<section class="certificate" aria-labelledby="certificate-title" data-testid="certificate">
+      <h3 id="certificate-title">Certificate</h3>
+      <p class="help" id="certificate_id-help">
+        The service makes the key pair and keeps the private key encrypted; you upload only the certificate to
+        the app registration. No secret to paste, and its expiry is known.
+      </p>
+      ${
+        stored && !fresh
+          ? html`<p>
+              In use: thumbprint <code class="token">${stored.thumbprint}</code>, valid until
+              ${stored.not_after.slice(0, 10)}. Leave it to keep it, or generate a new one to rotate.
+            </p>`
+          : nothing
+      }
+      ${
+        fresh
+          ? html`<p data-testid="new-certificate">
+                New certificate: thumbprint <code class="token">${fresh.thumbprint}</code>, valid until
+                ${fresh.not_after.slice(0, 10)}.
+              </p>
+              <p>
+                <a href=${fresh.download} download="dynamics365-connector-${fresh.thumbprint.slice(0, 8)}.cer"
+                  >Download the certificate (.cer)</a
+                >
+              </p>
+              <ol class="steps">
+                <li>
+                  Azure portal → App registrations → your app → Certificates &amp; secrets → Certificates →
+                  Upload certificate.
+                </li>
+                <li>
+                  Choose the downloaded file and Add: Azure lists it with thumbprint ${fresh.thumbprint}.
+                </li>
+                <li>Back here: Test &amp; Save. Azure may take a minute to accept a new certificate.</li>
+              </ol>`
+          : nothing
+      }
+      <input type="hidden" name="certificate_id" .value=${fresh?.certificate_id ?? ''} />
+      <button
+        type="button"
+        id="generate-certificate"
+        aria-describedby="certificate_id-help${error ? ' certificate_id-error' : ''}"
+        @click=${this.generate}
+        ?disabled=${this.busy !== null}
+      >
+        ${this.busy === 'generate' ? 'Generating…' : stored || fresh ? 'Generate a new certificate' : 'Generate a certificate'}
+      </button>
+      ${error ? html`<p class="field-error" id="certificate_id-error">${error}</p>` : nothing}
+    </section>`;
+  }
+
+  /** A new key pair in the service; the certificate comes back to download and upload. */
+  private generate = async () => {
+    this.busy = 'generate';
+    this.message = null;
+    try {
+      const created = (
+        await this.api.json<Certificate>('POST', '/api/v1/integrations/dynamics365/certificate', {})
+      ).body;
+      this.forgetCertificate();
+      const file = new Blob([created.certificate_pem], { type: 'application/x-x509-ca-cert' });
+      this.certificate = { ...created, download: URL.createObjectURL(file) };
+      this.problems = { ...this.problems, certificate_id: undefined };
+    } catch (error) {
+      this.message = { kind: 'error', text: `Could not generate a certificate: ${failureText(error)}` };
+    } finally {
+      this.busy = null;
+    }
+  };
+
+  private forgetCertificate(): void {
+    if (this.certificate) URL.revokeObjectURL(this.certificate.download);
+    this.certificate = null;
+  }
+
   private element(name: Field): HTMLInputElement | null {
     return this.form.elements.namedItem(name) as HTMLInputElement | null;
   }
@@ -345,7 +470,9 @@ export class Dynamics365IntegrationForm extends ApiElement {
   /** The field a failure is about: its section opened, scrolled into view, focused. */
   private async showField(field: Field): Promise<void> {
     await this.updateComplete;
-    const element = this.element(field);
+    const named = this.element(field);
+    // A certificate has no field to type in: its Generate button stands for it.
+    const element = named?.type === 'hidden' ? this.generateButton : named;
     if (!element) return;
     const section = element.closest('details');
     if (section) section.open = true;
@@ -398,9 +525,11 @@ export class Dynamics365IntegrationForm extends ApiElement {
     const values: Record<Field, string> = {
       client_id: s?.client_id ?? '',
       client_secret: '',
+      certificate_id: this.certificate?.certificate_id ?? '',
       tenant_id: s?.tenant_id ?? '',
       environment_url: s?.environment_url ?? '',
-      secret_expires_at: s?.secret_expires_at?.slice(0, 10) ?? '',
+      secret_expires_at:
+        s?.credential_type === 'client_secret' ? (s.secret_expires_at?.slice(0, 10) ?? '') : '',
       default_priority: String(s?.default_priority ?? 2),
       default_owner_id: s?.default_owner_id ?? '',
       default_queue_id: s?.default_queue_id ?? '',
@@ -425,7 +554,7 @@ export class Dynamics365IntegrationForm extends ApiElement {
     const values = Object.fromEntries(
       FORM_FIELDS.map((name) => [name, this.element(name)?.value ?? '']),
     ) as FormValues;
-    const { body, problems } = formBody(values, this.status !== null);
+    const { body, problems } = formBody(values, this.status?.credential_type ?? null, this.credential);
     this.problems = problems;
     return body;
   }
@@ -454,6 +583,7 @@ export class Dynamics365IntegrationForm extends ApiElement {
         this.readiness = saved.body.readiness;
         // Done: the modal closes (focus back on Configure) and the card announces the result.
         this.closeConfigure();
+        this.forgetCertificate();
         this.message = null;
         this.announce(
           saved.body,

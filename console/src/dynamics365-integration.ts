@@ -28,6 +28,14 @@ const WARNINGS: Record<string, string> = {
   secret_expired: 'The client secret has expired: create a new one in Azure and save it here.',
   secret_undecryptable: 'The stored secret cannot be decrypted by this service: paste the secret again.',
 };
+const CERTIFICATE_WARNINGS: Record<string, string> = {
+  secret_expires_soon:
+    'The certificate expires within 14 days: generate a new one (Configure → Certificate), upload it to the app registration and Test & Save.',
+  secret_expired:
+    'The certificate has expired: generate a new one (Configure → Certificate), upload it to the app registration and Test & Save.',
+  secret_undecryptable:
+    "The certificate's private key cannot be decrypted by this service: generate a new certificate.",
+};
 
 /**
  * `<dynamics365-integration>`: the Dynamics 365 card (status, environment, client, secret hint,
@@ -143,13 +151,21 @@ export class Dynamics365Integration extends ApiElement {
         <dd>${status.environment_url}</dd>
         <dt>Client ID</dt>
         <dd>${status.client_id}</dd>
-        <dt>Client secret</dt>
-        <dd>${status.client_secret_hint}… (stored encrypted)</dd>
+        ${
+          status.certificate
+            ? html`<dt>Certificate</dt>
+                <dd data-testid="card-certificate">
+                  thumbprint <code class="token">${status.certificate.thumbprint}</code> (private key stored
+                  encrypted)
+                </dd>`
+            : html`<dt>Client secret</dt>
+                <dd>${status.client_secret_hint}… (stored encrypted)</dd>`
+        }
         <dt>Last verified</dt>
         <dd>${when(status.last_verified_at)}</dd>
         ${
           status.secret_expires_at
-            ? html`<dt>Secret expires</dt>
+            ? html`<dt>${status.certificate ? 'Certificate expires' : 'Secret expires'}</dt>
                 <dd>${when(status.secret_expires_at)}</dd>`
             : nothing
         }
@@ -163,7 +179,12 @@ export class Dynamics365Integration extends ApiElement {
       ${
         status.warnings.length
           ? html`<ul class="alert" aria-label="Warnings">
-              ${status.warnings.map((w) => html`<li>${WARNINGS[w] ?? w}</li>`)}
+              ${status.warnings.map(
+                (w) =>
+                  html`<li>
+                    ${(status.credential_type === 'certificate' ? CERTIFICATE_WARNINGS[w] : undefined) ?? WARNINGS[w] ?? w}
+                  </li>`,
+              )}
             </ul>`
           : nothing
       }

@@ -4,6 +4,7 @@ const GUID = '1c8f2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b';
 const empty = {
   client_id: GUID,
   client_secret: 'Abc8Q~value ',
+  certificate_id: '',
   tenant_id: 'contoso.onmicrosoft.com',
   environment_url: 'https://contoso.crm.dynamics.com/',
   secret_expires_at: '',
@@ -22,7 +23,7 @@ const empty = {
 
 describe('formBody', () => {
   it('makes the API body: trimmed values, the URL without its slash, the secret as typed, nulls for empty options', () => {
-    const { body, problems } = formBody({ ...empty, client_id: ` ${GUID} ` }, false);
+    const { body, problems } = formBody({ ...empty, client_id: ` ${GUID} ` }, null);
     expect(problems).toEqual({});
     expect(body).toMatchObject({
       client_id: GUID,
@@ -47,7 +48,7 @@ describe('formBody', () => {
         default_queue_id: '42',
         ticket_properties: '[1]',
       },
-      false,
+      null,
     );
     expect(body).toBeNull();
     expect(Object.keys(problems).sort()).toEqual(
@@ -64,7 +65,7 @@ describe('formBody', () => {
   });
 
   it('keeps the stored secret when connected and the field is left empty', () => {
-    const { body, problems } = formBody({ ...empty, client_secret: '' }, true);
+    const { body, problems } = formBody({ ...empty, client_secret: '' }, 'client_secret');
     expect(problems).toEqual({});
     expect(body).not.toHaveProperty('client_secret');
   });
@@ -72,11 +73,30 @@ describe('formBody', () => {
   it('reads the expiry date as midnight UTC and ticket properties as a JSON object', () => {
     const { body } = formBody(
       { ...empty, secret_expires_at: '2027-03-01', ticket_properties: '{"casetypecode": 1}' },
-      false,
+      null,
     );
     expect(body).toMatchObject({
       secret_expires_at: '2027-03-01T00:00:00.000Z',
       ticket_properties: { casetypecode: 1 },
     });
+  });
+
+  it('with a certificate: sends its id and no secret or date; keeps a stored one; asks for one otherwise', () => {
+    const chosen = formBody(
+      { ...empty, certificate_id: GUID, secret_expires_at: '2027-03-01' },
+      null,
+      'certificate',
+    );
+    expect(chosen.body).toMatchObject({ certificate_id: GUID });
+    expect(chosen.body).not.toHaveProperty('client_secret');
+    expect(chosen.body).not.toHaveProperty('secret_expires_at');
+    expect(formBody({ ...empty, certificate_id: '' }, 'certificate', 'certificate').problems).toEqual({});
+    expect(
+      Object.keys(formBody({ ...empty, certificate_id: '' }, 'client_secret', 'certificate').problems),
+    ).toEqual(['certificate_id']);
+    // Back from a certificate to a secret: a secret must be pasted.
+    expect(Object.keys(formBody({ ...empty, client_secret: '' }, 'certificate').problems)).toEqual([
+      'client_secret',
+    ]);
   });
 });

@@ -4,6 +4,7 @@
 export type Field =
   | 'client_id'
   | 'client_secret'
+  | 'certificate_id'
   | 'tenant_id'
   | 'environment_url'
   | 'secret_expires_at'
@@ -25,13 +26,18 @@ export type FormValues = Record<Field, string>;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
+/** How the app proves itself: a client secret, or a certificate made in the console. */
+export type Credential = 'client_secret' | 'certificate';
+
 /**
  * The body of `PUT …/dynamics365` (or `POST …/test`) and the problems found, by field; `body` is
- * null when there is any. `connected`: a secret is stored, so an empty secret field keeps it.
+ * null when there is any. `stored`: the credential the connection has (null: none yet), kept when
+ * the same kind is chosen and its field left empty; `credential`: the kind chosen in the form.
  */
 export function formBody(
   values: FormValues,
-  connected: boolean,
+  stored: Credential | null,
+  credential: Credential = 'client_secret',
 ): { body: Record<string, unknown> | null; problems: Partial<Record<Field, string>> } {
   const value = (name: Field) => values[name].trim();
   const problems: Partial<Record<Field, string>> = {};
@@ -55,12 +61,22 @@ export function formBody(
       problems.environment_url = 'Environment URL must be only the address, without a path.';
     }
   }
-  // The secret as typed, never trimmed: it is Microsoft's to judge.
-  const secret = values.client_secret;
-  if (secret) body.client_secret = secret;
-  else if (!connected) problems.client_secret = "Paste the client secret's Value.";
-  const expires = value('secret_expires_at');
-  body.secret_expires_at = expires ? new Date(`${expires}T00:00:00Z`).toISOString() : null;
+  if (credential === 'certificate') {
+    // A certificate's expiry is its own: no date is sent.
+    const id = value('certificate_id');
+    if (id) body.certificate_id = id;
+    else if (stored !== 'certificate') {
+      problems.certificate_id =
+        'Generate a certificate, upload it to the app registration, then Test & Save.';
+    }
+  } else {
+    // The secret as typed, never trimmed: it is Microsoft's to judge.
+    const secret = values.client_secret;
+    if (secret) body.client_secret = secret;
+    else if (stored !== 'client_secret') problems.client_secret = "Paste the client secret's Value.";
+    const expires = value('secret_expires_at');
+    body.secret_expires_at = expires ? new Date(`${expires}T00:00:00Z`).toISOString() : null;
+  }
   body.default_priority = Number(value('default_priority') || 2);
   for (const name of [
     'default_owner_id',

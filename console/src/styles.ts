@@ -168,6 +168,18 @@ export const base = css`
   label.check input {
     width: auto;
   }
+  .certificate h3 {
+    font-size: 1rem;
+    margin: 0.75rem 0 0.25rem;
+  }
+  .steps {
+    margin: 0.25rem 0 0.5rem;
+    padding-left: 1.25rem;
+  }
+  .steps li {
+    margin: 0.2rem 0;
+    overflow-wrap: anywhere;
+  }
   .readiness h3 {
     font-size: 1rem;
     margin: 0.75rem 0 0.25rem;

@@ -66,6 +66,7 @@ export class AlertMaintenance implements OnApplicationBootstrap, OnModuleDestroy
         'secret.expiring',
         {
           client_id: row.client_id,
+          credential_type: row.credential_type,
           client_secret_hint: row.client_secret_hint,
           expires_at: row.secret_expires_at.toISOString(),
         },

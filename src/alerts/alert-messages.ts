@@ -70,24 +70,32 @@ function words(alert: AlertView, notice: Notice): Words {
               'Handoffs are held instead of reaching Dynamics 365; held ones expire after a day (HANDOFF_MAX_AGE).',
             todo: str(d.hint) || 'Open the console, Configure, and Test & Save the connection again.',
           };
-    case 'secret.expiring':
+    case 'secret.expiring': {
+      // The credential is a client secret or, since #29, a certificate (its expiry read from it).
+      const certificate = d.credential_type === 'certificate';
+      const noun = certificate ? 'certificate' : 'client secret';
       return resolved
         ? {
-            title: 'Client secret rotated',
-            what: 'A new client secret was saved; nothing is expiring now.',
+            title: certificate ? 'Certificate replaced' : 'Client secret rotated',
+            what: `A new ${noun} was saved; nothing is expiring now.`,
             breaks: null,
             todo: null,
           }
         : {
             title:
               alert.stage === 'expired'
-                ? 'Dynamics 365 client secret has expired'
-                : `Dynamics 365 client secret expires ${alert.stage === '3_days' ? 'within 3 days' : 'within 14 days'}`,
-            what: `The client secret (${str(d.client_secret_hint)}…) of app ${str(d.client_id)} ${alert.stage === 'expired' ? 'expired' : 'expires'} on ${str(d.expires_at)}.`,
+                ? `Dynamics 365 ${noun} has expired`
+                : `Dynamics 365 ${noun} expires ${alert.stage === '3_days' ? 'within 3 days' : 'within 14 days'}`,
+            what: certificate
+              ? `The certificate (thumbprint ${str(d.client_secret_hint)}…) of app ${str(d.client_id)} ${alert.stage === 'expired' ? 'expired' : 'expires'} on ${str(d.expires_at)}.`
+              : `The client secret (${str(d.client_secret_hint)}…) of app ${str(d.client_id)} ${alert.stage === 'expired' ? 'expired' : 'expires'} on ${str(d.expires_at)}.`,
             breaks:
               'Once it expires, Microsoft refuses the app: the connection turns invalid and every handoff is held.',
-            todo: 'Create a new client secret (Azure portal → App registrations → your app → Certificates & secrets → New client secret) a few days before, then paste its Value in the console (Configure → Client Secret → Test & Save), with its new expiry date.',
+            todo: certificate
+              ? 'Generate a new certificate in the console (Configure → Certificate → Generate), upload it under Azure portal → App registrations → your app → Certificates & secrets → Certificates, then Test & Save; delete the old certificate from Azure afterwards.'
+              : 'Create a new client secret (Azure portal → App registrations → your app → Certificates & secrets → New client secret) a few days before, then paste its Value in the console (Configure → Client Secret → Test & Save), with its new expiry date.',
           };
+    }
     case 'readiness.failed': {
       const failing = Array.isArray(d.failing) ? (d.failing as { detail?: string; hint?: string }[]) : [];
       return resolved

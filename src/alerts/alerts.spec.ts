@@ -107,6 +107,39 @@ describe('renderAlert: what happened, what it breaks, what to do', () => {
     expect(resolved.subject).toBe('[Dynamics 365 · acme] Resolved: Dynamics 365 connection is active again');
   });
 
+  it('names the credential that expires: a client secret, or a certificate with what to do for one', () => {
+    const expiring = (detail: Record<string, unknown>) =>
+      renderAlert(
+        {
+          id: '0f0e0d0c-0b0a-4909-8807-060504030202',
+          orgId: 'acme',
+          condition: 'secret.expiring',
+          stage: '3_days',
+          state: 'open',
+          detail: {
+            client_id: 'app',
+            client_secret_hint: 'AB12CD',
+            expires_at: '2026-12-09T00:00:00.000Z',
+            ...detail,
+          },
+          openedAt: new Date('2026-12-06T02:00:00Z'),
+          resolvedAt: null,
+        },
+        'opened',
+        'x',
+      );
+    const certificate = expiring({ credential_type: 'certificate' });
+    expect(certificate.subject).toBe('[Dynamics 365 · acme] Dynamics 365 certificate expires within 3 days');
+    expect(certificate.text).toContain(
+      'The certificate (thumbprint AB12CD…) of app app expires on 2026-12-09',
+    );
+    expect(certificate.text).toContain('Generate a new certificate in the console');
+    // Alerts raised before certificates existed carry no credential_type: a client secret.
+    expect(expiring({}).subject).toBe(
+      '[Dynamics 365 · acme] Dynamics 365 client secret expires within 3 days',
+    );
+  });
+
   it('escapes what came from outside in the HTML', () => {
     const rendered = renderAlert(
       {

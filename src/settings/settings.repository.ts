@@ -227,10 +227,16 @@ export class SettingsRepository {
 
   /** Every connection whose admin entered the secret's expiry: when, and which secret. */
   secretExpiries(): Promise<
-    { org_id: string; client_id: string; client_secret_hint: string; secret_expires_at: Date }[]
+    {
+      org_id: string;
+      client_id: string;
+      client_secret_hint: string;
+      credential_type: 'client_secret' | 'certificate';
+      secret_expires_at: Date;
+    }[]
   > {
     return this.dataSource.query(
-      `SELECT org_id, client_id, client_secret_hint, secret_expires_at
+      `SELECT org_id, client_id, client_secret_hint, credential_type, secret_expires_at
          FROM dynamics365_integration_settings WHERE secret_expires_at IS NOT NULL`,
     );
   }
