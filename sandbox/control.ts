@@ -161,14 +161,21 @@ export function registerControl(app: FastifyInstance, sandbox: Sandbox): void {
   // (`end_date` overrides it: a sandbox-only way to simulate an expired certificate).
   app.post('/_sandbox/tenants/:tenant/apps/:clientId/certificates', async (request, reply) => {
     const { tenant, clientId } = request.params as { tenant: string; clientId: string };
-    const input = body(request) as { certificate?: string; key_id?: string; end_date?: string };
-    if (typeof input.certificate !== 'string') {
+    // `certificate_pem` too: the service's own certificate document can be posted as it is.
+    const input = body(request) as {
+      certificate?: string;
+      certificate_pem?: string;
+      key_id?: string;
+      end_date?: string;
+    };
+    const pem = input.certificate ?? input.certificate_pem;
+    if (typeof pem !== 'string') {
       throw Object.assign(new Error('certificate (PEM) is required'), { statusCode: 400 });
     }
     let certificate;
     try {
       certificate = model.addCertificate(tenant, clientId, {
-        certificate: input.certificate,
+        certificate: pem,
         keyId: input.key_id,
         endDate: input.end_date,
       });

@@ -51,6 +51,13 @@ export const DEMO = {
       secret: 'Nq8Q~demo-no-queue-privilege-secret-012',
     },
   },
+  /**
+   * An app registration for certificate credentials: no secret, an application user with every
+   * privilege; its certificate is the one the service makes, uploaded through the control API (the
+   * Azure portal's Upload certificate). Not uploaded: AADSTS700027; uploaded with an `end_date`
+   * in the past: AADSTS7000274.
+   */
+  certificateApp: { clientId: '99999999-9999-4999-8999-999999999999' },
   /** A user of the environment who is disabled: as default_owner_id, the "Disabled default owner" case. */
   disabledOwnerId: 'c0c0c0c0-0000-4000-8000-00000000000d',
   ownerId: 'c0c0c0c0-0000-4000-8000-00000000000a',
@@ -129,6 +136,8 @@ export async function seedDemo(
   const readOnly = add('readOnly', 'Read-only role app', new Date(Date.now() + year));
   const userDepth = add('userDepthContacts', 'User-depth contacts app', new Date(Date.now() + year));
   const noQueue = add('noQueuePrivilege', 'No queue privilege app', new Date(Date.now() + year));
+  model.createApp(tenant.id, { clientId: DEMO.certificateApp.clientId, name: 'Certificate app' });
+  model.addApplicationUser(DEMO.environment, { clientId: DEMO.certificateApp.clientId, privileges: 'all' });
 
   model.addApplicationUser(DEMO.environment, { clientId: working.clientId, privileges: 'all' });
   model.addApplicationUser(DEMO.environment, { clientId: expired.clientId, privileges: 'all' });

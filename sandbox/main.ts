@@ -113,6 +113,15 @@ lines.push(
   `  curl -s -X POST ${service}/api/v1/handoffs/demo-chat-1/messages -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"text":"Thanks!"}'`,
   `  curl -s -X POST ${control}/conversations/$CONVERSATION/activities -H 'Content-Type: application/json' -d '{"type":"message","name":"ConversationClosed"}'`,
 );
+const certificateApp = DEMO.certificateApp.clientId;
+lines.push(
+  '',
+  'Certificate credentials instead of a secret (the demo "Certificate app" has none; same terminal):',
+  `  curl -s -X POST ${service}/api/v1/integrations/dynamics365/certificate -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{}' -o certificate.json`,
+  `  curl -s -X POST ${sandbox.loginUrl}/_sandbox/tenants/${DEMO.tenantId}/apps/${certificateApp}/certificates -H 'Content-Type: application/json' -d @certificate.json    # = Azure's Upload certificate`,
+  `  CERTIFICATE=$(grep -o '"certificate_id":"[^"]*"' certificate.json | cut -d'"' -f4)`,
+  `  curl -s -X PUT ${service}/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"client_id":"${certificateApp}","certificate_id":"'$CERTIFICATE'","tenant_id":"${DEMO.tenantId}","environment_url":"${origin}"}'`,
+);
 const demoApp = DEMO.apps.working;
 lines.push(
   '',

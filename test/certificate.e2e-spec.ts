@@ -1,3 +1,5 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { testCertificate } from '../sandbox/testing.js';
 import { RevalidationService } from '../src/revalidation/revalidation.service.js';
@@ -148,6 +150,17 @@ describe('certificate credentials', () => {
     // The one in use can be downloaded again; the pending one is gone (taken by the save).
     const again = await call(t, 'GET', `${PATH}/certificate/${second.certificate_id}`, admin);
     expect(again.body).toMatchObject({ source: 'stored', thumbprint: second.thumbprint });
+    // The .cer file (DER) for the portal's Upload certificate.
+    const cer = await t.request(`${PATH}/certificate/${second.certificate_id}`, {
+      token: admin,
+      headers: { accept: 'application/pkix-cert' },
+    });
+    expect(cer.headers.get('content-type')).toBe('application/pkix-cert');
+    expect(cer.headers.get('content-disposition')).toBe(
+      `attachment; filename="dynamics365-connector-${second.thumbprint.slice(0, 8)}.cer"`,
+    );
+    const der = Buffer.from(await cer.arrayBuffer());
+    expect(createHash('sha1').update(der).digest('hex').toUpperCase()).toBe(second.thumbprint);
   });
 
   it('an expired certificate turns the connection invalid with Microsoft’s code and the hint', async () => {
@@ -188,6 +201,23 @@ describe('certificate credentials', () => {
     });
     expect(imported.status).toBe(201);
     expect(imported.body.source).toBe('imported');
+    // A PKCS#12 file (AES-256, as OpenSSL 3 makes them), with its password; a wrong one is named.
+    const p12 = forge.pkcs12.toPkcs12Asn1(
+      forge.pki.privateKeyFromPem(other.privateKeyPem),
+      [forge.pki.certificateFromPem(other.certificatePem)],
+      's3cret',
+      { algorithm: 'aes256' },
+    );
+    const pfx = Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary').toString('base64');
+    const fromPfx = await call(t, 'POST', `${PATH}/certificate`, admin, { pfx, pfx_password: 's3cret' });
+    expect(fromPfx.status).toBe(201);
+    expect(fromPfx.body.thumbprint).toBe(
+      createHash('sha1').update(new X509Certificate(other.certificatePem).raw).digest('hex').toUpperCase(),
+    );
+    const wrongPassword = await call(t, 'POST', `${PATH}/certificate`, admin, { pfx, pfx_password: 'nope' });
+    expect(wrongPassword.body.error.details).toEqual([
+      { field: 'pfx_password', message: 'pfx_password does not open this PKCS#12 file' },
+    ]);
     expect(mark()).toEqual([]);
     // A secret and a certificate at once: 400 before Microsoft is called.
     const both = await call(t, 'PUT', PATH, admin, {

@@ -1,7 +1,9 @@
 // The walkthrough of docs/handoff.md, as written: its `curl` lines run by bash against the sandbox's
 // demo tenant and the service (only the addresses replaced by this run's free ports).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO, seedDemo } from '../sandbox/demo.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
@@ -76,5 +78,27 @@ describe('docs/handoff.md: the walkthrough against the sandbox', () => {
     expect(records.incidents.count).toBeGreaterThan(0);
     expect(records.contacts.count).toBeGreaterThan(0);
     expect(records.annotations.count).toBeGreaterThan(0);
+  });
+
+  it('docs/api.md: connects the demo certificate app with a certificate the service made', async () => {
+    const lines = block('api.md', '## Certificate credentials');
+    const commands = lines
+      .filter((line) => line.startsWith('curl ') || line.startsWith('CERTIFICATE='))
+      .map((line) =>
+        line
+          .replace(/#.*$/, '')
+          .replaceAll('localhost:3000', new URL(t.baseUrl).host)
+          .replaceAll('localhost:4010', new URL(sandbox.loginUrl).host)
+          .replaceAll('http://127.0.0.1:4011', origin),
+      );
+    expect(commands).toHaveLength(4);
+    const env = { ...process.env, TOKEN: await t.token({ org: 'demo-certificate', roles: ['admin'] }) };
+    const directory = mkdtempSync(join(tmpdir(), 'walkthrough-'));
+    const { stdout } = await run('bash', ['-c', `set -e; ${commands.join('\n')}`], { env, cwd: directory });
+    expect(JSON.parse(stdout.slice(stdout.lastIndexOf('{"org_id"')))).toMatchObject({
+      status: 'active',
+      credential_type: 'certificate',
+      client_id: DEMO.certificateApp.clientId,
+    });
   });
 });

@@ -275,7 +275,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A certificate of the org (not saved yet, or the one in use), to download again */
+    /** A certificate of the org (not saved yet, or the one in use), to download again; `Accept: application/pkix-cert` answers the .cer file (DER) */
     get: operations['IntegrationController_certificate'];
     put?: never;
     post?: never;
@@ -571,6 +571,10 @@ export interface components {
     CreateCertificateDto: {
       /** @description Import: the certificate, PEM (RSA, 2048 bits or more). With private_key_pem; omit both to generate. */
       certificate_pem?: string;
+      /** @description Import: a PKCS#12 file (.pfx/.p12) holding the key and its certificate, base64-encoded. Instead of the PEM fields. */
+      pfx?: string;
+      /** @description The PKCS#12 file's password (omit for none) */
+      pfx_password?: string;
       /** @description Import: its private key, unencrypted PEM (PKCS#8 or PKCS#1). Stored encrypted, never returned. */
       private_key_pem?: string;
     };
@@ -2438,12 +2442,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The certificate document (JSON), or with `Accept: application/pkix-cert` the certificate as a .cer file */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['CertificateDto'];
+          'application/pkix-cert': string;
         };
       };
       /** @description validation_failed: a field is missing or malformed; `details` names each one (nothing reached Microsoft) */

@@ -1,14 +1,29 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../access/access.decorators.js';
 import { ApiErrors } from '../common/api-docs.js';
@@ -110,17 +125,37 @@ export class IntegrationController {
 
   @Get('certificate/:certificate_id')
   @Roles('admin')
-  @ApiOperation({ summary: 'A certificate of the org (not saved yet, or the one in use), to download again' })
-  @ApiOkResponse({ type: CertificateDto })
+  @ApiOperation({
+    summary:
+      'A certificate of the org (not saved yet, or the one in use), to download again; `Accept: application/pkix-cert` answers the .cer file (DER)',
+  })
+  @ApiProduces('application/json', 'application/pkix-cert')
+  @ApiExtraModels(CertificateDto)
+  @ApiOkResponse({
+    description:
+      'The certificate document (JSON), or with `Accept: application/pkix-cert` the certificate as a .cer file',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(CertificateDto) } },
+      'application/pkix-cert': { schema: { type: 'string', format: 'binary' } },
+    },
+  })
   @ApiErrors(400, 403, 404)
-  certificate(
+  async certificate(
     @CurrentPrincipal() principal: Principal,
     @Param('certificate_id') certificateId: string,
-  ): Promise<CertificateDto> {
+    @Headers('accept') accept: string | undefined,
+  ): Promise<CertificateDto | StreamableFile> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(certificateId)) {
       throw AppError.validation([{ field: 'certificate_id', message: 'certificate_id must be a GUID' }]);
     }
-    return this.integration.certificate(principal, certificateId.toLowerCase());
+    const document = await this.integration.certificate(principal, certificateId.toLowerCase());
+    if (!accept?.includes('application/pkix-cert')) return document;
+    // The .cer file the Azure portal's Upload certificate takes: the certificate's DER.
+    const der = Buffer.from(document.certificate_pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    return new StreamableFile(der, {
+      type: 'application/pkix-cert',
+      disposition: `attachment; filename="dynamics365-connector-${document.thumbprint.slice(0, 8)}.cer"`,
+    });
   }
 
   @Delete()

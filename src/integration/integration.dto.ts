@@ -389,7 +389,7 @@ export class TestResultDto {
 
 export type Warning = ExpiryWarning | 'secret_undecryptable';
 
-/** POST …/certificate: empty to generate a key pair, or an existing certificate and its key. */
+/** POST …/certificate: empty to generate a key pair, or an existing certificate and its key (PEM, or a PKCS#12 file). */
 export class CreateCertificateDto {
   @ApiPropertyOptional({
     description:
@@ -408,6 +408,22 @@ export class CreateCertificateDto {
   @IsString()
   @MaxLength(65_536)
   private_key_pem?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Import: a PKCS#12 file (.pfx/.p12) holding the key and its certificate, base64-encoded. Instead of the PEM fields.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'pfx must be the .pfx file base64-encoded' })
+  @MaxLength(131_072)
+  pfx?: string;
+
+  @ApiPropertyOptional({ description: "The PKCS#12 file's password (omit for none)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  pfx_password?: string;
 }
 
 export class CertificateDto {

@@ -34,6 +34,7 @@ import {
   CertificateProblem,
   generateKeyPair,
   importKeyPair,
+  importPfx,
   KeyPair,
   readCertificate,
 } from '../settings/certificates.js';
@@ -208,12 +209,24 @@ export class IntegrationService implements OnModuleInit {
   ): Promise<CertificateDto> {
     const orgId = principal.org_id;
     let pair: KeyPair;
-    const importing = dto.certificate_pem !== undefined || dto.private_key_pem !== undefined;
+    const pem = dto.certificate_pem !== undefined || dto.private_key_pem !== undefined;
+    const pfx = dto.pfx !== undefined;
+    if (pem && pfx) {
+      throw AppError.validation([
+        { field: 'pfx', message: 'send pfx or certificate_pem with private_key_pem, not both' },
+      ]);
+    }
+    if (dto.pfx_password !== undefined && !pfx) {
+      throw AppError.validation([{ field: 'pfx_password', message: 'pfx_password goes with pfx' }]);
+    }
+    const importing = pem || pfx;
     try {
       // Counted with the org's verifications (a key pair costs as much CPU as one), once the
       // input is known to be usable.
       if (importing) {
-        pair = importKeyPair(dto.certificate_pem ?? '', dto.private_key_pem ?? '');
+        pair = pfx
+          ? importPfx(dto.pfx!, dto.pfx_password)
+          : importKeyPair(dto.certificate_pem ?? '', dto.private_key_pem ?? '');
         await this.rateLimiter.consume(orgId);
       } else {
         await this.rateLimiter.consume(orgId);

@@ -6,6 +6,8 @@
 import 'reflect-metadata';
 import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+// PKCS#12 (.pfx) files are read with node-forge: Node's crypto loads them only into TLS contexts.
+import forge from 'node-forge';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -33,7 +35,7 @@ export interface KeyPair extends CertificateFacts {
 /** Why an imported certificate or key cannot be used, said for the field at fault. */
 export class CertificateProblem extends Error {
   constructor(
-    readonly field: 'certificate_pem' | 'private_key_pem',
+    readonly field: 'certificate_pem' | 'private_key_pem' | 'pfx' | 'pfx_password',
     message: string,
   ) {
     super(message);
@@ -122,4 +124,41 @@ export function importKeyPair(certificatePem: string, privateKeyPem: string, now
     );
   }
   return { ...facts, privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/**
+ * A pair from a PKCS#12 file (base64): its private key and the certificate that key belongs to
+ * (a file may carry the chain too), then checked as a PEM pair is.
+ */
+export function importPfx(pfxBase64: string, password: string | undefined, now = new Date()): KeyPair {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    const der = forge.util.createBuffer(Buffer.from(pfxBase64, 'base64').toString('binary'));
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), password ?? '');
+  } catch (error) {
+    const wrongPassword = /mac|password|decrypt/i.test((error as Error).message);
+    throw new CertificateProblem(
+      wrongPassword ? 'pfx_password' : 'pfx',
+      wrongPassword
+        ? 'pfx_password does not open this PKCS#12 file'
+        : 'pfx must be a PKCS#12 (.pfx/.p12) file, base64-encoded',
+    );
+  }
+  const bags = (type: string) => p12.getBags({ bagType: type })[type] ?? [];
+  const keys = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag), ...bags(forge.pki.oids.keyBag)]
+    .map((bag) => bag.key)
+    .filter((key): key is forge.pki.rsa.PrivateKey => key !== undefined && !Buffer.isBuffer(key));
+  const certificates = bags(forge.pki.oids.certBag)
+    .map((bag) => bag.cert)
+    .filter((cert): cert is forge.pki.Certificate => cert !== undefined);
+  if (keys.length !== 1) {
+    throw new CertificateProblem('pfx', `pfx must hold exactly one private key (it holds ${keys.length})`);
+  }
+  const keyPem = forge.pki.privateKeyToPem(keys[0]);
+  const key = createPrivateKey(keyPem);
+  const own = certificates
+    .map((cert) => forge.pki.certificateToPem(cert))
+    .find((pem) => new X509Certificate(pem).checkPrivateKey(key));
+  if (!own) throw new CertificateProblem('pfx', 'pfx holds no certificate for its private key');
+  return importKeyPair(own, keyPem, now);
 }
