@@ -120,6 +120,7 @@ lines.push(
   `  curl -s -X POST ${service}/api/v1/integrations/dynamics365/certificate -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{}' -o certificate.json`,
   `  curl -s -X POST ${sandbox.loginUrl}/_sandbox/tenants/${DEMO.tenantId}/apps/${certificateApp}/certificates -H 'Content-Type: application/json' -d @certificate.json    # = Azure's Upload certificate`,
   `  CERTIFICATE=$(grep -o '"certificate_id":"[^"]*"' certificate.json | cut -d'"' -f4)`,
+  '  # Failures to try: save before uploading → AADSTS700027 (not registered); upload with "end_date" in the past → AADSTS7000274 (expired)',
   `  curl -s -X PUT ${service}/api/v1/integrations/dynamics365 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"client_id":"${certificateApp}","certificate_id":"'$CERTIFICATE'","tenant_id":"${DEMO.tenantId}","environment_url":"${origin}"}'`,
 );
 const demoApp = DEMO.apps.working;
