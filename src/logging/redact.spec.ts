@@ -27,6 +27,31 @@ describe('redactDeep', () => {
   });
 });
 
+describe('certificate credentials', () => {
+  it('redacts private keys, PKCS#12 files and client assertions by field and inside text', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEv\nQ==\n-----END PRIVATE KEY-----\n';
+    const out = redactDeep({
+      private_key_pem: pem,
+      privateKeyPem: pem,
+      pfx: 'MIIK',
+      pfx_password: 'pw',
+      client_assertion: 'eyJx.eyJy.z',
+      msg: `could not read ${pem} and client_assertion=eyJa.eyJb.c`,
+      certificate_pem: '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----',
+    });
+    expect(out).toMatchObject({
+      private_key_pem: REDACTED,
+      privateKeyPem: REDACTED,
+      pfx: REDACTED,
+      pfx_password: REDACTED,
+      client_assertion: REDACTED,
+    });
+    expect(out.msg).not.toMatch(/MIIEv|eyJa/);
+    // The public certificate is not secret.
+    expect(out.certificate_pem).toContain('MIIC');
+  });
+});
+
 describe('redactDeep on free text', () => {
   it('scrubs key=value and JSON-style secrets inside strings and errors', () => {
     const error = new Error(

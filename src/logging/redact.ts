@@ -5,7 +5,7 @@
  * `*_secret` or `*token*` is covered without touching this list.
  */
 const SENSITIVE_KEY =
-  /secret|token|password|passwd|authorization|cookie|credential|api[-_]?key|^parameters$/i;
+  /secret|token|password|passwd|authorization|cookie|credential|api[-_]?key|private[-_]?key|assertion|^pfx|^parameters$/i;
 export const REDACTED = '[Redacted]';
 
 function isSensitiveKey(key: string): boolean {
@@ -14,10 +14,13 @@ function isSensitiveKey(key: string): boolean {
 
 /** `client_secret=abc`, `"token": "abc"`, `password: abc` inside free text (messages, stacks). */
 const SENSITIVE_ASSIGNMENT =
-  /((?:secret|token|password|passwd|authorization|credential|api[-_]?key)[\w-]*["']?\s*[:=]\s*["']?)(?:Bearer\s+)?[^\s"'&,;}]+/gi;
+  /((?:secret|token|password|passwd|authorization|credential|api[-_]?key|private[-_]?key|client_assertion|pfx)[\w-]*["']?\s*[:=]\s*["']?)(?:Bearer\s+)?[^\s"'&,;}]+/gi;
+
+/** A PEM private key (PKCS#8, PKCS#1, encrypted) anywhere in a text: certificate credentials' keys. */
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g;
 
 function scrubText(text: string): string {
-  return text.replace(SENSITIVE_ASSIGNMENT, `$1${REDACTED}`);
+  return text.replace(PEM_PRIVATE_KEY, REDACTED).replace(SENSITIVE_ASSIGNMENT, `$1${REDACTED}`);
 }
 
 export function redactDeep<T>(value: T, depth = 0): T {
