@@ -6,6 +6,7 @@ import { RevalidationService } from '../src/revalidation/revalidation.service.js
 import { startTestApp, TestApp } from './support/app.js';
 import { HANDOFF_TEST_ENV, handoffBody, submit, waitForState } from './support/handoff.js';
 import { auditEvents, call, PATH, settingsRow } from './support/integration.js';
+import { withClient } from './support/database.js';
 import { MicrosoftWorld, startMicrosoft } from './support/microsoft.js';
 
 /**
@@ -228,6 +229,16 @@ describe('certificate credentials', () => {
     expect(mark()).toEqual([]);
     const unknown = await call(t, 'PUT', PATH, admin, connection('d0d0d0d0-0000-4000-8000-000000000009'));
     expect(unknown.body.error.details[0].field).toBe('certificate_id');
+    // A certificate not saved within 7 days is no longer offered.
+    await withClient(t.databaseUrl, (client) =>
+      client.query(
+        "UPDATE dynamics365_pending_certificates SET created_at = now() - interval '8 days' WHERE id = $1",
+        [imported.body.certificate_id],
+      ),
+    );
+    const stale = await call(t, 'PUT', PATH, admin, connection(imported.body.certificate_id));
+    expect([stale.status, stale.body.error.details[0].field]).toEqual([400, 'certificate_id']);
+    expect(mark()).toEqual([]);
   });
 
   it('back to a client secret, then disconnect: the certificate and the unsaved ones are gone', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, LessThan } from 'typeorm';
+import { DataSource, EntityManager, LessThan, MoreThan } from 'typeorm';
 import { AppError } from '../common/errors.js';
 import type { KeyPair } from './certificates.js';
 import { PendingCertificate } from './pending-certificate.entity.js';
@@ -58,8 +58,13 @@ export class PendingCertificateRepository {
     }
   }
 
+  /** One not saved yet, within its 7 days (older ones are dropped at the org's next certificate). */
   find(orgId: string, id: string): Promise<PendingCertificate | null> {
-    return this.dataSource.getRepository(PendingCertificate).findOneBy({ orgId, id });
+    return this.dataSource.getRepository(PendingCertificate).findOneBy({
+      orgId,
+      id,
+      createdAt: MoreThan(new Date(Date.now() - PENDING_LIFETIME_MS)),
+    });
   }
 
   /** The private key, decrypted; a key this instance cannot decrypt is a 409 saying what to do. */
