@@ -129,11 +129,23 @@ describe('secrets at rest', () => {
     const k2 = `k2:${randomBytes(32).toString('base64')}`;
 
     const before = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: k1 } });
-    for (const org of ['r1', 'r2', 'r3']) {
+    for (const org of ['r1', 'r2']) {
       expect((await call(before, 'PUT', PATH, await before.token({ org }), credentialsOf(ms))).status).toBe(
         200,
       );
     }
+    // r3 connects with a certificate: its private key is the row's credential, rotated alike.
+    const r3 = await before.token({ org: 'r3' });
+    const certificate = (await call(before, 'POST', `${PATH}/certificate`, r3, {})).body;
+    ms.sandbox.model.addCertificate(ms.tenant.id, ms.app.clientId, {
+      certificate: certificate.certificate_pem,
+    });
+    const { client_secret: _secret, ...withoutSecret } = credentialsOf(ms);
+    const certificateSave = await call(before, 'PUT', PATH, r3, {
+      ...withoutSecret,
+      certificate_id: certificate.certificate_id,
+    });
+    expect(certificateSave.body).toMatchObject({ status: 'active', credential_type: 'certificate' });
     await before.close();
 
     const both = await startTestApp({ databaseUrl, env: { ...ms.env, ENCRYPTION_KEYS: `${k2},${k1}` } });
