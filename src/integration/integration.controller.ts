@@ -39,12 +39,16 @@ import {
 } from './integration.dto.js';
 import { AppError } from '../common/errors.js';
 import { IntegrationService } from './integration.service.js';
+import { IntegrationCertificates } from './integration-certificates.js';
 
 @ApiTags('dynamics365')
 @ApiBearerAuth()
 @Controller('api/v1/integrations/dynamics365')
 export class IntegrationController {
-  constructor(private readonly integration: IntegrationService) {}
+  constructor(
+    private readonly integration: IntegrationService,
+    private readonly certificates: IntegrationCertificates,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Status of the org’s Dynamics 365 connection (any member of the org)' })
@@ -120,7 +124,7 @@ export class IntegrationController {
     @Body() dto: CreateCertificateDto,
     @RequestAuditContext() context: AuditContext,
   ): Promise<CertificateDto> {
-    return this.integration.createCertificate(principal, dto, context);
+    return this.certificates.create(principal, dto, context);
   }
 
   @Get('certificate/:certificate_id')
@@ -148,7 +152,7 @@ export class IntegrationController {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(certificateId)) {
       throw AppError.validation([{ field: 'certificate_id', message: 'certificate_id must be a GUID' }]);
     }
-    const document = await this.integration.certificate(principal, certificateId.toLowerCase());
+    const document = await this.certificates.get(principal, certificateId.toLowerCase());
     if (!accept?.includes('application/pkix-cert')) return document;
     // The .cer file the Azure portal's Upload certificate takes: the certificate's DER.
     const der = Buffer.from(document.certificate_pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');

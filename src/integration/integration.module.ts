@@ -5,6 +5,7 @@ import { SettingsModule } from '../settings/settings.module.js';
 import { VerificationModule } from '../verification/verification.module.js';
 import { IntegrationController } from './integration.controller.js';
 import { IntegrationService } from './integration.service.js';
+import { IntegrationCertificates } from './integration-certificates.js';
 import { VerificationRateLimit } from './verification-rate-limit.entity.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 import { VerificationRateLimitRepository } from './verification-rate-limit.repository.js';
@@ -17,6 +18,11 @@ import { VerificationRateLimitRepository } from './verification-rate-limit.repos
     AuditModule,
   ],
   controllers: [IntegrationController],
-  providers: [IntegrationService, VerificationRateLimiter, VerificationRateLimitRepository],
+  providers: [
+    IntegrationService,
+    IntegrationCertificates,
+    VerificationRateLimiter,
+    VerificationRateLimitRepository,
+  ],
 })
 export class IntegrationModule {}

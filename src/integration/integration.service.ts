@@ -14,31 +14,12 @@ import { CredentialVerifier, VerificationResult } from '../verification/credenti
 import { summarise } from '../verification/status-rules.js';
 import { VerificationRecorder } from '../verification/verification-recorder.js';
 import type { StageResult } from '../settings/verification.types.js';
-import {
-  checkIfMatch,
-  checkIfMatchSyntax,
-  NamedCertificate,
-  ResolvedInput,
-  resolveInput,
-} from './integration-input.js';
-import {
-  CertificateDto,
-  CreateCertificateDto,
-  IntegrationCredentialsDto,
-  IntegrationStatusDto,
-  TestResultDto,
-} from './integration.dto.js';
+import { checkIfMatch, checkIfMatchSyntax, ResolvedInput, resolveInput } from './integration-input.js';
+import { IntegrationCredentialsDto, IntegrationStatusDto, TestResultDto } from './integration.dto.js';
 import type { AppCredential } from '../microsoft/auth/entra-token.client.js';
-import {
-  CertificateFacts,
-  CertificateProblem,
-  generateKeyPair,
-  importKeyPair,
-  importPfx,
-  KeyPair,
-  readCertificate,
-} from '../settings/certificates.js';
+import { readCertificate } from '../settings/certificates.js';
 import { PendingCertificateRepository } from '../settings/pending-certificate.repository.js';
+import { IntegrationCertificates } from './integration-certificates.js';
 import { adminFields, toStatusDocument } from './status-document.js';
 import { VerificationRateLimiter } from './verification-rate-limiter.js';
 import { readinessTargetOf } from '../verification/readiness-checker.js';
@@ -59,6 +40,7 @@ export class IntegrationService implements OnModuleInit {
     private readonly settingsMetrics: SettingsMetrics,
     private readonly hooks: ConnectionHooks,
     private readonly pending: PendingCertificateRepository,
+    private readonly certificates: IntegrationCertificates,
   ) {}
 
   onModuleInit(): void {
@@ -149,7 +131,7 @@ export class IntegrationService implements OnModuleInit {
   ): Promise<ResolvedInput> {
     const certificate =
       dto.certificate_id !== undefined && dto.client_secret === undefined
-        ? await this.namedCertificate(orgId, dto.certificate_id.toLowerCase(), existing)
+        ? await this.certificates.named(orgId, dto.certificate_id.toLowerCase(), existing)
         : null;
     return resolveInput(
       dto,
@@ -158,110 +140,6 @@ export class IntegrationService implements OnModuleInit {
       certificate,
       this.config.dynamicsAllowedOrigins,
     );
-  }
-
-  /** The certificate `certificate_id` names: one made for this org and not saved yet, or the stored one. */
-  private async namedCertificate(
-    orgId: string,
-    id: string,
-    existing: IntegrationSettings | null,
-  ): Promise<NamedCertificate> {
-    if (existing?.certificateId === id && existing.certificatePem) {
-      const credential = this.stored.credentialOf(existing);
-      if (credential.type === 'certificate') {
-        return {
-          id,
-          privateKeyPem: credential.privateKeyPem,
-          facts: readCertificate(existing.certificatePem),
-          source: 'stored',
-        };
-      }
-    }
-    const pending = await this.pending.find(orgId, id);
-    if (!pending) {
-      throw AppError.validation([
-        {
-          field: 'certificate_id',
-          message: `certificate_id ${id} names no certificate of this organisation: make one with POST /api/v1/integrations/dynamics365/certificate (certificates not saved within 7 days are dropped)`,
-        },
-      ]);
-    }
-    const facts = readCertificate(pending.certificatePem);
-    if (facts.notAfter.getTime() <= Date.now()) {
-      throw AppError.validation([
-        {
-          field: 'certificate_id',
-          message: `the certificate ${id} expired on ${facts.notAfter.toISOString()}: make a new one`,
-        },
-      ]);
-    }
-    return { id, privateKeyPem: this.pending.privateKeyOf(pending), facts, source: 'pending' };
-  }
-
-  /**
-   * A key pair for the org's app registration (generated, or imported from PEM), kept until Test &
-   * Save takes it; answers the public certificate to upload in Azure, never the key.
-   */
-  async createCertificate(
-    principal: Principal,
-    dto: CreateCertificateDto,
-    context: AuditContext,
-  ): Promise<CertificateDto> {
-    const orgId = principal.org_id;
-    let pair: KeyPair;
-    const pem = dto.certificate_pem !== undefined || dto.private_key_pem !== undefined;
-    const pfx = dto.pfx !== undefined;
-    if (pem && pfx) {
-      throw AppError.validation([
-        { field: 'pfx', message: 'send pfx or certificate_pem with private_key_pem, not both' },
-      ]);
-    }
-    if (dto.pfx_password !== undefined && !pfx) {
-      throw AppError.validation([{ field: 'pfx_password', message: 'pfx_password goes with pfx' }]);
-    }
-    const importing = pem || pfx;
-    try {
-      // Counted with the org's verifications (a key pair costs as much CPU as one), once the
-      // input is known to be usable.
-      if (importing) {
-        pair = pfx
-          ? importPfx(dto.pfx!, dto.pfx_password)
-          : importKeyPair(dto.certificate_pem ?? '', dto.private_key_pem ?? '');
-        await this.rateLimiter.consume(orgId);
-      } else {
-        await this.rateLimiter.consume(orgId);
-        pair = await generateKeyPair(`dynamics365-connector ${orgId}`);
-      }
-    } catch (error) {
-      if (error instanceof CertificateProblem) {
-        throw AppError.validation([{ field: error.field, message: error.message }]);
-      }
-      throw error;
-    }
-    const source = importing ? 'imported' : 'generated';
-    const created = await this.settings.transaction(async (manager) => {
-      const row = await this.pending.create(manager, orgId, pair, source);
-      await this.audit.record(manager, orgId, 'integration.certificate_created', context, {
-        certificate_id: row.id,
-        source,
-        thumbprint: pair.thumbprint,
-        not_after: pair.notAfter.toISOString(),
-      });
-      return row;
-    });
-    return certificateDocument(created.id, pair, source);
-  }
-
-  /** A certificate of the org — not saved yet, or the stored one — to download again. */
-  async certificate(principal: Principal, id: string): Promise<CertificateDto> {
-    const orgId = principal.org_id;
-    const row = await this.settings.findByOrg(orgId);
-    if (row?.certificateId === id && row.certificatePem) {
-      return certificateDocument(id, readCertificate(row.certificatePem), 'stored');
-    }
-    const pending = await this.pending.find(orgId, id);
-    if (!pending) throw new AppError('not_found', `No certificate ${id} for this organisation.`);
-    return certificateDocument(id, readCertificate(pending.certificatePem), pending.source);
   }
 
   private async upsert(
@@ -404,23 +282,6 @@ function hintOf(credential: AppCredential): Record<string, string> {
 
 function credentialField(row: IntegrationSettings): string {
   return row.credentialType === 'certificate' ? 'certificate' : 'client_secret';
-}
-
-function certificateDocument(
-  id: string,
-  facts: CertificateFacts,
-  source: 'generated' | 'imported' | 'stored',
-): CertificateDto {
-  return {
-    certificate_id: id,
-    source,
-    thumbprint: facts.thumbprint,
-    thumbprint_sha256: facts.thumbprintSha256,
-    subject: facts.subject,
-    not_before: facts.notBefore.toISOString(),
-    not_after: facts.notAfter.toISOString(),
-    certificate_pem: facts.certificatePem,
-  };
 }
 
 /** The fields an admin sets, compared to list what a save changed. */
