@@ -87,4 +87,31 @@ describe('Console: connect with a certificate', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('at 360 px: the certificate part of the modal and the card fit, nothing scrolls sideways', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 800 }, timezoneId: 'UTC' });
+    const errors = collectErrors(page);
+    const code = (await call(t, 'POST', '/api/v1/console/sign-in-codes', admin)).body.code as string;
+    await page.goto(`${t.baseUrl}/console/#code=${code}`);
+    await page.getByTestId('card-certificate').waitFor();
+    const fits = async () => {
+      const width = await page.evaluate<number>('document.scrollingElement.scrollWidth');
+      // Inside the modal too: its content may not be wider than the modal.
+      const modal = await page.evaluate<number>(`(() => {
+        const form = document.querySelector('dynamics365-console').shadowRoot
+          .querySelector('dynamics365-integration').shadowRoot
+          .querySelector('dynamics365-integration-form').shadowRoot.querySelector('dialog');
+        return form && form.open ? form.scrollWidth - form.clientWidth : 0;
+      })()`);
+      return [width <= 360, modal <= 0];
+    };
+    expect(await fits()).toEqual([true, true]);
+    await page.getByRole('button', { name: 'Configure' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Configure Dynamics 365' });
+    await dialog.getByRole('button', { name: 'Generate a new certificate' }).click();
+    await dialog.getByTestId('new-certificate').waitFor();
+    expect(await fits()).toEqual([true, true]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

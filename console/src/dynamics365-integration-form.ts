@@ -397,7 +397,7 @@ export class Dynamics365IntegrationForm extends ApiElement {
       ${
         stored && !fresh
           ? html`<p>
-              In use: thumbprint <code class="token">${stored.thumbprint}</code>, valid until
+              In use: thumbprint <code class="thumbprint">${stored.thumbprint}</code>, valid until
               ${stored.not_after.slice(0, 10)}. Leave it to keep it, or generate a new one to rotate.
             </p>`
           : nothing
@@ -405,7 +405,7 @@ export class Dynamics365IntegrationForm extends ApiElement {
       ${
         fresh
           ? html`<p data-testid="new-certificate">
-                New certificate: thumbprint <code class="token">${fresh.thumbprint}</code>, valid until
+                New certificate: thumbprint <code class="thumbprint">${fresh.thumbprint}</code>, valid until
                 ${fresh.not_after.slice(0, 10)}.
               </p>
               <p>
@@ -419,7 +419,8 @@ export class Dynamics365IntegrationForm extends ApiElement {
                   Upload certificate.
                 </li>
                 <li>
-                  Choose the downloaded file and Add: Azure lists it with thumbprint ${fresh.thumbprint}.
+                  Choose the downloaded file and Add: Azure lists it with thumbprint
+                  <span class="thumbprint">${fresh.thumbprint}</span>.
                 </li>
                 <li>Back here: Test &amp; Save. Azure may take a minute to accept a new certificate.</li>
               </ol>`

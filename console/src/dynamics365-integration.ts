@@ -155,8 +155,8 @@ export class Dynamics365Integration extends ApiElement {
           status.certificate
             ? html`<dt>Certificate</dt>
                 <dd data-testid="card-certificate">
-                  thumbprint <code class="token">${status.certificate.thumbprint}</code> (private key stored
-                  encrypted)
+                  thumbprint <code class="thumbprint">${status.certificate.thumbprint}</code> (private key
+                  stored encrypted)
                 </dd>`
             : html`<dt>Client secret</dt>
                 <dd>${status.client_secret_hint}… (stored encrypted)</dd>`

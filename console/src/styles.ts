@@ -307,6 +307,10 @@ export const base = css`
     margin: 0.125rem 0;
     overflow-wrap: anywhere;
   }
+  /* A 40-character thumbprint is wider than a phone: it may wrap anywhere (it is read, not copied by eye). */
+  .thumbprint {
+    overflow-wrap: anywhere;
+  }
   .token {
     white-space: nowrap;
     font-variant-numeric: tabular-nums;
