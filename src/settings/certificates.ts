@@ -74,8 +74,25 @@ export async function generateKeyPair(subject: string, now = new Date()): Promis
   return { ...readCertificate(certificate.toString('pem')), privateKeyPem };
 }
 
+/**
+ * Certificates read lately, by their PEM: every status read, token exchange and save of a
+ * certificate connection reads its certificate, and parsing one costs 0.16 ms (a read-path
+ * request's whole budget is about 0.25 ms). Facts are frozen; the oldest entry goes first.
+ */
+const READ = new Map<string, Readonly<CertificateFacts>>();
+const READ_CACHE_SIZE = 512;
+
 /** What a PEM certificate says: thumbprints, subject and validity. */
 export function readCertificate(certificatePem: string): CertificateFacts {
+  const cached = READ.get(certificatePem);
+  if (cached) return cached;
+  const facts = Object.freeze(parseCertificate(certificatePem));
+  if (READ.size >= READ_CACHE_SIZE) READ.delete(READ.keys().next().value!);
+  READ.set(certificatePem, facts);
+  return facts;
+}
+
+function parseCertificate(certificatePem: string): CertificateFacts {
   let parsed: X509Certificate;
   try {
     parsed = new X509Certificate(certificatePem);

@@ -89,7 +89,7 @@ export class StoredCredentials {
     row.clientSecretHint = facts.thumbprint.slice(0, 6);
     row.certificateId = certificateId;
     row.certificatePem = facts.certificatePem;
-    row.secretExpiresAt = facts.notAfter;
+    row.secretExpiresAt = new Date(facts.notAfter);
   }
 
   /** The row's credential as the token exchange uses it. */
