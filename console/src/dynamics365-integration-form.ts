@@ -73,7 +73,8 @@ interface StageLine {
 
 /**
  * `<dynamics365-integration-form>`: the Configure modal of the Dynamics 365 card — the app
- * registration's values, case defaults and messaging settings; Test (nothing saved) and Test &
+ * registration's values with its credential (a client secret, or a certificate generated here),
+ * case defaults and messaging settings; Test (nothing saved) and Test &
  * Save (the stages as they passed, the failed one with Microsoft's code, the hint under the field at
  * fault). `status` is the connection as stored (null: not connected); `open(opener)` shows it.
  */
@@ -175,8 +176,8 @@ export class Dynamics365IntegrationForm extends ApiElement {
         <form method="dialog" @submit=${(e: Event) => e.preventDefault()} novalidate>
           <h2 id="configure-title">Configure Dynamics 365</h2>
           <p class="help">
-            Paste four values from your Azure app registration. They are checked live with Microsoft before
-            anything is saved.
+            Paste the values from your Azure app registration — with its client secret, or a certificate made
+            here. They are checked live with Microsoft before anything is saved.
           </p>
           ${field(
             'client_id',
