@@ -46,17 +46,17 @@ describe('docs/handoff.md: the walkthrough against the sandbox', () => {
     await sandbox.close();
   });
 
+  /** A line of a page as this run's ports make it (its comment dropped). */
+  const localise = (line: string) =>
+    line
+      .replace(/#.*$/, '')
+      .replaceAll('localhost:3000', new URL(t.baseUrl).host)
+      .replaceAll('localhost:4010', new URL(sandbox.loginUrl).host)
+      .replaceAll('http://127.0.0.1:4011', origin);
+
   it('connects the demo app, submits the handoff and reads it back delivered, as the page says', async () => {
     const lines = block('handoff.md', '## Walkthrough against the sandbox');
-    const curls = lines
-      .filter((line) => line.startsWith('curl '))
-      .map((line) =>
-        line
-          .replace(/#.*$/, '')
-          .replaceAll('localhost:3000', new URL(t.baseUrl).host)
-          .replaceAll('localhost:4010', new URL(sandbox.loginUrl).host)
-          .replaceAll('http://127.0.0.1:4011', origin),
-      );
+    const curls = lines.filter((line) => line.startsWith('curl ')).map(localise);
     expect(curls).toHaveLength(4);
     // The page's token line, as npm run token would print it for this service.
     expect(lines.some((l) => l.startsWith('TOKEN=$(npm run -s token -- --org demo --role admin)'))).toBe(
@@ -84,13 +84,7 @@ describe('docs/handoff.md: the walkthrough against the sandbox', () => {
     const lines = block('api.md', '## Certificate credentials');
     const commands = lines
       .filter((line) => line.startsWith('curl ') || line.startsWith('CERTIFICATE='))
-      .map((line) =>
-        line
-          .replace(/#.*$/, '')
-          .replaceAll('localhost:3000', new URL(t.baseUrl).host)
-          .replaceAll('localhost:4010', new URL(sandbox.loginUrl).host)
-          .replaceAll('http://127.0.0.1:4011', origin),
-      );
+      .map(localise);
     expect(commands).toHaveLength(4);
     const env = { ...process.env, TOKEN: await t.token({ org: 'demo-certificate', roles: ['admin'] }) };
     const directory = mkdtempSync(join(tmpdir(), 'walkthrough-'));

@@ -33,29 +33,27 @@ export class PendingCertificateRepository {
   ): Promise<PendingCertificate> {
     const id = randomUUID();
     const sealed = this.cipher.encrypt(pair.privateKeyPem, aadOf(orgId, id));
-    {
-      const repository = manager.getRepository(PendingCertificate);
-      await repository.delete({ orgId, createdAt: LessThan(new Date(Date.now() - PENDING_LIFETIME_MS)) });
-      const kept = await repository.find({
-        where: { orgId },
-        order: { createdAt: 'DESC' },
-        select: { id: true },
-      });
-      const surplus = kept.slice(MAX_PENDING_PER_ORG - 1).map((row) => row.id);
-      if (surplus.length) await repository.delete(surplus);
-      return repository.save(
-        repository.create({
-          id,
-          orgId,
-          privateKeyEncrypted: sealed.ciphertext,
-          privateKeyKeyId: sealed.keyId,
-          certificatePem: pair.certificatePem,
-          thumbprint: pair.thumbprint,
-          notAfter: pair.notAfter,
-          source,
-        }),
-      );
-    }
+    const repository = manager.getRepository(PendingCertificate);
+    await repository.delete({ orgId, createdAt: LessThan(new Date(Date.now() - PENDING_LIFETIME_MS)) });
+    const kept = await repository.find({
+      where: { orgId },
+      order: { createdAt: 'DESC' },
+      select: { id: true },
+    });
+    const surplus = kept.slice(MAX_PENDING_PER_ORG - 1).map((row) => row.id);
+    if (surplus.length) await repository.delete(surplus);
+    return repository.save(
+      repository.create({
+        id,
+        orgId,
+        privateKeyEncrypted: sealed.ciphertext,
+        privateKeyKeyId: sealed.keyId,
+        certificatePem: pair.certificatePem,
+        thumbprint: pair.thumbprint,
+        notAfter: pair.notAfter,
+        source,
+      }),
+    );
   }
 
   /** One not saved yet, within its 7 days (older ones are dropped at the org's next certificate). */

@@ -9,23 +9,19 @@ import { SettingsMetrics } from './settings.metrics.js';
 import { SettingsRepository } from './settings.repository.js';
 import { StoredCredentials } from './stored-credentials.js';
 
+/** What the settings room provides to the rooms that import it. */
+const PROVIDERS = [
+  SettingsRepository,
+  SecretCipher,
+  SettingsMetrics,
+  StoredCredentials,
+  PendingCertificateRepository,
+  ConnectionHooks,
+];
+
 @Module({
   imports: [TypeOrmModule.forFeature([IntegrationSettings, PendingCertificate])],
-  providers: [
-    SettingsRepository,
-    SecretCipher,
-    SettingsMetrics,
-    StoredCredentials,
-    PendingCertificateRepository,
-    ConnectionHooks,
-  ],
-  exports: [
-    SettingsRepository,
-    SecretCipher,
-    SettingsMetrics,
-    StoredCredentials,
-    PendingCertificateRepository,
-    ConnectionHooks,
-  ],
+  providers: PROVIDERS,
+  exports: PROVIDERS,
 })
 export class SettingsModule {}
